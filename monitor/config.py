@@ -1,0 +1,371 @@
+"""settings.toml + environment -> one frozen, validated ``Settings`` object.
+
+This is the only module that reads the environment. Everything else receives the
+``Settings`` it needs as an argument.
+
+    settings = load_settings(Path("settings.toml"))          # reads BANWATCH_* too
+    settings.database.url                                      # 'sqlite:///banwatch.db'
+
+A wrong key or value raises ``ConfigError`` with one line naming the key, the value and
+what was expected, e.g.::
+
+    settings.toml: feeds[2].interval = 'soon': expected seconds or a duration like '15m'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("settings.toml")
+ENV_PREFIX = "BANWATCH_"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as ``"90"``, ``"15m"``, ``"2h"``, ``"1d"``."""
+    if isinstance(value, bool):
+        raise ValueError("expected seconds or a duration like '15m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
+    else:
+        raise ValueError("expected seconds or a duration like '15m'")
+    if seconds <= 0:
+        raise ValueError("expected a positive duration")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///banwatch.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not v.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        if v.startswith("postgres:"):
+            v = "postgresql:" + v[len("postgres:") :]
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        return v
+
+
+class FeedSettings(_Section):
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://")
+    interval: Duration = 900.0
+    enabled: bool = True
+
+
+class SiteSettings(_Section):
+    name: str = Field(min_length=1)
+    start_urls: list[str] = Field(min_length=1)
+    article_links: str | None = None
+    article_css: str | None = None
+    pagination_css: str | None = None
+    depth: int = Field(default=1, ge=0, le=10)
+    interval: Duration = 3600.0
+    enabled: bool = True
+
+    @field_validator("article_links")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"expected a regular expression ({exc})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _has_link_rule(self) -> SiteSettings:
+        if not (self.article_links or self.article_css):
+            raise ValueError("expected article_links (a URL regex) or article_css")
+        return self
+
+
+class SitemapSettings(_Section):
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://")
+    interval: Duration = 3600.0
+    lastmod_window: Duration = 172800.0
+    enabled: bool = True
+
+
+class CrawlerSettings(_Section):
+    user_agent: str = "banwatch/0.1 (+https://github.com/banwatch/banwatch)"
+    contact_url: str = "https://github.com/banwatch/banwatch"
+    obey_robots: bool = True
+    timeout: Duration = 20.0
+    max_size: int = Field(default=5 * 1024 * 1024, gt=0)
+    concurrency_per_domain: int = Field(default=2, ge=1, le=64)
+    concurrency: int = Field(default=16, ge=1, le=512)
+    download_delay: Duration = 0.5
+    autothrottle: bool = True
+    retries: int = Field(default=2, ge=0, le=10)
+    min_interval: Duration = 300.0
+    max_interval: Duration = 86400.0
+    backoff_base: Duration = 300.0
+    backoff_max: Duration = 86400.0
+    failing_after: Duration = 86400.0
+    redis_url: str | None = None
+    httpcache: bool = False
+    tick: Duration = 60.0
+
+
+class ClassifierSettings(_Section):
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    watchlist: list[str] = Field(default_factory=list)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    platforms: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class EventSettings(_Section):
+    window: Duration = 14 * 86400.0
+    alert_on_update: bool = False
+
+
+class SmtpSettings(_Section):
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    from_: str = Field(default="banwatch@localhost", alias="from")
+    username: str | None = None
+    password_env: str | None = None
+    password: str | None = Field(default=None, exclude=True, repr=False)
+    starttls: bool = True
+    tls: bool = False
+    timeout: Duration = 30.0
+    maildir: str = "mail"
+
+
+class SubscriptionSettings(_Section):
+    name: str = Field(min_length=1)
+    channel: Literal["email", "webhook", "apprise"]
+    address: str = Field(min_length=1)
+    secret_env: str | None = None
+    secret: str | None = Field(default=None, exclude=True, repr=False)
+    mode: Literal["instant", "digest", "both"] = "instant"
+    platforms: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+    updates: bool = False
+
+
+class DigestSettings(_Section):
+    time: time = time(8, 0)
+    timezone: str = "UTC"
+    send_empty: bool = True
+    enabled: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as 'UTC' or 'Europe/Berlin'") from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ScheduleSettings(_Section):
+    dispatch_interval: Duration = 30.0
+    housekeeping_interval: Duration = 3600.0
+    crawl_timeout: Duration = 1800.0
+
+
+class WebSettings(_Section):
+    base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    json_: bool = Field(default=False, alias="json")
+
+
+class Settings(_Section):
+    """Everything banwatch is configured with; built once by ``load_settings``."""
+
+    path: Path | None = Field(default=None, exclude=True)
+    database: DatabaseSettings = DatabaseSettings()
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    sites: list[SiteSettings] = Field(default_factory=list)
+    sitemaps: list[SitemapSettings] = Field(default_factory=list)
+    crawler: CrawlerSettings = CrawlerSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+    events: EventSettings = EventSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    subscriptions: list[SubscriptionSettings] = Field(default_factory=list)
+    digest: DigestSettings = DigestSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    web: WebSettings = WebSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for key in ("feeds", "sites", "sitemaps", "subscriptions"):
+            seen: set[str] = set()
+            for i, entry in enumerate(getattr(self, key)):
+                if entry.name in seen:
+                    raise ValueError(f"{key}[{i}].name = {entry.name!r}: expected a unique name")
+                seen.add(entry.name)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder relative paths in the settings (maildir, sqlite file) are taken from."""
+        return self.path.parent if self.path else Path.cwd()
+
+
+def config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """The settings file to read: --config, else $BANWATCH_CONFIG, else ./settings.toml."""
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_PREFIX + "CONFIG"):
+        return Path(env[ENV_PREFIX + "CONFIG"])
+    return DEFAULT_CONFIG
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    missing_ok: bool = True,
+) -> Settings:
+    """Read settings.toml (if present) and overlay the environment.
+
+    Environment: ``BANWATCH_DATABASE_URL`` replaces ``[database] url``; ``BANWATCH_REDIS_URL``
+    replaces ``[crawler] redis_url``; ``[smtp] password_env`` and each subscription's
+    ``secret_env`` name the variables holding those secrets.
+    """
+    env = os.environ if env is None else env
+    file = config_path(path, env)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot be read: {exc}") from None
+    elif not missing_ok or path is not None:
+        raise ConfigError(f"{file}: no such settings file")
+    return settings_from_dict(data, env, source=file if file.exists() else None)
+
+
+def settings_from_dict(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, *, source: Path | None = None
+) -> Settings:
+    """Validate a parsed TOML document (plus environment) into ``Settings``."""
+    env = os.environ if env is None else env
+    data = _overlay_env(dict(data), env, source)
+    label = str(source) if source else "settings"
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(label, exc)) from None
+    if source is not None:
+        settings = settings.model_copy(update={"path": source.resolve()})
+    return settings
+
+
+def _overlay_env(data: dict[str, Any], env: Mapping[str, str], source: Path | None) -> dict[str, Any]:
+    label = str(source) if source else "settings"
+    if env.get(ENV_PREFIX + "DATABASE_URL"):
+        data["database"] = {**data.get("database", {}), "url": env[ENV_PREFIX + "DATABASE_URL"]}
+    if env.get(ENV_PREFIX + "REDIS_URL"):
+        data["crawler"] = {**data.get("crawler", {}), "redis_url": env[ENV_PREFIX + "REDIS_URL"]}
+    if env.get(ENV_PREFIX + "LOG_LEVEL"):
+        data["logging"] = {**data.get("logging", {}), "level": env[ENV_PREFIX + "LOG_LEVEL"].upper()}
+    smtp = data.get("smtp")
+    if isinstance(smtp, dict) and smtp.get("password_env"):
+        smtp = dict(smtp)
+        smtp["password"] = env.get(str(smtp["password_env"]))
+        data["smtp"] = smtp
+    subs = data.get("subscriptions")
+    if isinstance(subs, list):
+        resolved = []
+        for i, sub in enumerate(subs):
+            if isinstance(sub, dict) and sub.get("secret_env"):
+                var = str(sub["secret_env"])
+                if not env.get(var):
+                    raise ConfigError(
+                        f"{label}: subscriptions[{i}].secret_env = {var!r}: "
+                        f"expected the environment variable {var} to hold the signing secret"
+                    )
+                sub = {**sub, "secret": env[var]}
+            resolved.append(sub)
+        data["subscriptions"] = resolved
+    # Resolve a relative SQLite path against the settings file's folder, so the daemon
+    # finds the same database whatever its working directory.
+    db = data.get("database")
+    if source is not None and isinstance(db, dict) and isinstance(db.get("url"), str):
+        data["database"] = {**db, "url": _anchor_sqlite(db["url"], source.resolve().parent)}
+    return data
+
+
+def _anchor_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not Path(rest).is_absolute():
+            return prefix + str(base / rest)
+    return url
+
+
+def _one_line(label: str, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ""
+    for part in err["loc"]:
+        loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if err["type"] == "extra_forbidden":
+        return f"{label}: {loc}: unknown key (check its spelling and section)"
+    if "input" in err and err["type"] != "missing":
+        value = err["input"]
+        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        if loc:
+            return f"{label}: {loc} = {shown}: {msg.lower() if msg[:1].isupper() else msg}"
+        return f"{label}: {msg}"
+    return f"{label}: {loc}: {msg.lower()}"

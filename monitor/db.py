@@ -1,0 +1,118 @@
+"""Engine, sessions and migrations.
+
+    engine = open_database(settings.database.url)   # creates/upgrades the schema
+    with session_scope(engine) as session:          # one transaction
+        ...
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on; PostgreSQL through
+psycopg 3. Alembic owns the schema: every command that opens the database brings it to
+the latest revision first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import StorageError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def create_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine with banwatch's connection settings (no schema work)."""
+    try:
+        if url.startswith("sqlite"):
+            _ensure_sqlite_folder(url)
+            engine = sa.create_engine(
+                url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            )
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StorageError(f"database {_masked(url)}: cannot open: {exc}") from None
+    return engine
+
+
+def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Engine:
+    """Create the engine and upgrade the schema to the latest Alembic revision."""
+    engine = create_engine(url, echo=echo)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run Alembic migrations on ``engine`` up to ``revision``."""
+    from alembic import command
+    from alembic.config import Config
+
+    if not (ALEMBIC_DIR / "env.py").exists():
+        raise StorageError(f"migrations not found at {ALEMBIC_DIR} (install banwatch with pip -e)")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database {_masked(str(engine.url))}: migration failed: {exc}") from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise StorageError(f"database {_masked(str(engine.url))}: {exc.__class__.__name__}: "
+                           f"{str(exc).splitlines()[0]}") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    path = sa.engine.make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _masked(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable url>"
