@@ -1,0 +1,297 @@
+"""The one way an extracted article becomes stored rows.
+
+``ingest_document`` runs inside one transaction: it stores the article (or records the new
+URL of a duplicate), classifies it, stores the verdicts, attaches each verdict to its event
+(opening, updating or reversing it) and writes the outbox rows for the alerts those event
+changes call for. A crash anywhere leaves either all of it or none of it.
+
+``Ingestor`` wraps that for the crawler: it owns the engine and the lexicon, and gives the
+spiders the few source-state calls they need, so ``crawler`` imports only this module and
+``monitor.config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor import dedupe, sources
+from monitor.classify import CLASSIFIER_VERSION, Lexicon, classify, load_lexicon
+from monitor.classify.types import Verdict
+from monitor.config import Settings
+from monitor.db import open_database, session_scope
+from monitor.extract import Document, extract_document
+from monitor.models import Article, ArticleUrl, Event, EventArticle, Source
+from monitor.models import Verdict as VerdictRow
+
+__all__ = [
+    "Document",
+    "IngestResult",
+    "Ingestor",
+    "extract_document",
+    "ingest_document",
+]
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one call of ``ingest_document`` did."""
+
+    status: str  # "new" | "duplicate"
+    article_id: int
+    verdicts: list[Verdict] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    reversed: list[int] = field(default_factory=list)
+
+    @property
+    def event_ids(self) -> list[int]:
+        return [*self.opened, *self.updated, *self.reversed]
+
+
+def ingest_document(
+    session: Session,
+    doc: Document,
+    settings: Settings,
+    lexicon: Lexicon,
+    *,
+    source_id: int | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store, classify and cluster one article in the caller's transaction."""
+    now = now or datetime.now(UTC)
+    urls = _candidate_urls(doc)
+    chash = dedupe.content_hash(doc.text)
+    fingerprint = dedupe.simhash(doc.text)
+    duplicate = dedupe.find_duplicate(
+        session, urls=urls, content_hash_=chash, fingerprint=fingerprint
+    )
+    if duplicate is not None:
+        _record_urls(session, duplicate.id, urls, now)
+        session.flush()
+        result = IngestResult("duplicate", duplicate.id)
+        for link in session.scalars(
+            sa.select(EventArticle).where(EventArticle.article_id == duplicate.id)
+        ):
+            _refresh_counts(session, link.event)
+        return result
+
+    band0, band1, band2, band3 = dedupe.bands(fingerprint)
+    article = Article(
+        url=doc.url,
+        canonical_url=urls[0],
+        outlet=dedupe.outlet_of(urls[0]),
+        content_hash=chash,
+        fingerprint=fingerprint,
+        fp_band0=band0,
+        fp_band1=band1,
+        fp_band2=band2,
+        fp_band3=band3,
+        title=doc.title,
+        text=doc.text,
+        author=doc.author,
+        sitename=doc.sitename,
+        language=doc.language,
+        published_at=doc.published_at,
+        fetched_at=doc.fetched_at or now,
+        source_id=source_id,
+    )
+    session.add(article)
+    session.flush()
+    _record_urls(session, article.id, urls, now)
+
+    result = IngestResult("new", article.id)
+    seen_at = min(doc.published_at or now, now)
+    window = timedelta(seconds=settings.events.window)
+    for verdict in classify(doc.title, doc.text, lexicon):
+        result.verdicts.append(verdict)
+        row = VerdictRow(
+            article_id=article.id,
+            score=verdict.score,
+            platform=verdict.platform,
+            action=verdict.action,
+            target=verdict.target,
+            target_key=verdict.target_key,
+            scale=verdict.scale,
+            evidence=verdict.evidence,
+            rules={"rules": list(verdict.rules), "spans": [list(s) for s in verdict.spans]},
+            classifier_version=CLASSIFIER_VERSION,
+        )
+        session.add(row)
+        session.flush()
+        _attach(session, settings, article, row, seen_at, window, result)
+    return result
+
+
+def _attach(
+    session: Session,
+    settings: Settings,
+    article: Article,
+    verdict: VerdictRow,
+    seen_at: datetime,
+    window: timedelta,
+    result: IngestResult,
+) -> None:
+    from monitor.alerts.outbox import enqueue_event_alerts
+
+    event = dedupe.match_event(
+        session,
+        platform=verdict.platform,
+        action=verdict.action,
+        target_key=verdict.target_key,
+        seen_at=seen_at,
+        window=window,
+    )
+    if event is None:
+        reversal = verdict.action == "reinstatement"
+        event = Event(
+            platform=verdict.platform,
+            action=verdict.action,
+            target=verdict.target,
+            target_key=verdict.target_key,
+            scale=verdict.scale,
+            status="reversed" if reversal else "active",
+            reversed_at=seen_at if reversal else None,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+            headline=article.title or verdict.evidence[:200],
+            score=verdict.score,
+            evidence=verdict.evidence,
+        )
+        session.add(event)
+        session.flush()
+        _link(session, event, article, verdict)
+        kind = "event.reversed" if reversal else "event.opened"
+        (result.reversed if reversal else result.opened).append(event.id)
+        enqueue_event_alerts(session, event, kind, settings)
+        return
+
+    already = session.get(EventArticle, (event.id, article.id))
+    if already is not None:
+        return
+    _link(session, event, article, verdict)
+    event.first_seen_at = min(event.first_seen_at, seen_at)
+    event.last_seen_at = max(event.last_seen_at, seen_at)
+    if verdict.action == "reinstatement":
+        if event.status != "reversed":
+            event.status = "reversed"
+            event.reversed_at = seen_at
+            result.reversed.append(event.id)
+            enqueue_event_alerts(session, event, "event.reversed", settings)
+        return
+    if verdict.score > event.score:
+        event.score = verdict.score
+        event.headline = article.title or event.headline
+        event.evidence = verdict.evidence
+    if verdict.scale and not event.scale:
+        event.scale = verdict.scale
+    result.updated.append(event.id)
+    enqueue_event_alerts(session, event, "event.updated", settings)
+
+
+def _link(session: Session, event: Event, article: Article, verdict: VerdictRow) -> None:
+    session.add(EventArticle(event_id=event.id, article_id=article.id, verdict_id=verdict.id))
+    session.flush()
+    _refresh_counts(session, event)
+
+
+def _refresh_counts(session: Session, event: Event) -> None:
+    """Article and outlet counts of an event, from its links (duplicates' URLs count as
+    outlets too: a wire story syndicated by two sites was reported by two outlets)."""
+    event.article_count = session.scalar(
+        sa.select(sa.func.count()).select_from(EventArticle).where(EventArticle.event_id == event.id)
+    ) or 0
+    event.outlet_count = session.scalar(
+        sa.select(sa.func.count(sa.distinct(ArticleUrl.outlet)))
+        .join(EventArticle, EventArticle.article_id == ArticleUrl.article_id)
+        .where(EventArticle.event_id == event.id, ArticleUrl.outlet.is_not(None))
+    ) or 0
+    event.updated_at = datetime.now(UTC)
+
+
+def _candidate_urls(doc: Document) -> list[str]:
+    """Canonical keys of every URL the document is known by; the first is its own key
+    (the page's rel=canonical when it names one)."""
+    raw = [doc.canonical_url, doc.url, *doc.extra_urls]
+    seen: dict[str, None] = {}
+    for url in raw:
+        if url and url.startswith(("http://", "https://")):
+            seen.setdefault(dedupe.canonical_url(url), None)
+    if not seen:
+        seen[doc.url] = None
+    return list(seen)
+
+
+def _record_urls(session: Session, article_id: int, urls: Iterable[str], now: datetime) -> None:
+    for url in urls:
+        exists = session.scalar(sa.select(ArticleUrl.id).where(ArticleUrl.url == url))
+        if exists is None:
+            session.add(
+                ArticleUrl(article_id=article_id, url=url, outlet=dedupe.outlet_of(url), seen_at=now)
+            )
+    session.flush()
+
+
+class Ingestor:
+    """The crawler's handle on banwatch: source state in, articles in, one call each.
+
+    Each method is its own short transaction, so a crawl that dies mid-way keeps every
+    article and every source state it recorded before.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or open_database(settings.database.url)
+        self.lexicon = load_lexicon(settings.classifier)
+
+    def sync_sources(self) -> None:
+        with session_scope(self.engine) as session:
+            sources.sync_sources(session, self.settings)
+
+    def due_sources(self, kind: str, names: list[str] | None = None) -> list[sources.SourceState]:
+        with session_scope(self.engine) as session:
+            return sources.due_sources(session, kind, names=names)
+
+    def record_success(self, name: str, **kwargs: object) -> None:
+        with session_scope(self.engine) as session:
+            sources.record_success(session, name, self.settings.crawler, **kwargs)  # type: ignore[arg-type]
+
+    def record_failure(self, name: str, error: str, *, retry_after: float | None = None) -> None:
+        with session_scope(self.engine) as session:
+            sources.record_failure(
+                session, name, self.settings.crawler, error, retry_after=retry_after
+            )
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """The subset of ``urls`` (raw) already stored under their canonical form."""
+        by_key = {dedupe.canonical_url(u): u for u in urls if u}
+        if not by_key:
+            return set()
+        known: set[str] = set()
+        keys = list(by_key)
+        with session_scope(self.engine) as session:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                known.update(
+                    session.scalars(sa.select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk)))
+                )
+        return {by_key[k] for k in known}
+
+    def source_id(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        with session_scope(self.engine) as session:
+            return session.scalar(sa.select(Source.id).where(Source.name == name))
+
+    def ingest(self, doc: Document, *, source_name: str | None = None) -> IngestResult:
+        source_id = self.source_id(source_name)
+        with session_scope(self.engine) as session:
+            return ingest_document(session, doc, self.settings, self.lexicon, source_id=source_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
