@@ -38,7 +38,7 @@ def create_engine(url: str, *, echo: bool = False) -> Engine:
         else:
             engine = sa.create_engine(url, echo=echo, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError) as exc:
-        raise StorageError(f"database {_masked(url)}: cannot open: {exc}") from None
+        raise StorageError(f"database {masked_url(url)}: cannot open: {exc}") from None
     return engine
 
 
@@ -64,7 +64,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StorageError(f"database {_masked(str(engine.url))}: migration failed: {exc}") from None
+        raise StorageError(f"database {masked_url(str(engine.url))}: migration failed: {exc}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -87,7 +87,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
-        raise StorageError(f"database {_masked(str(engine.url))}: {exc.__class__.__name__}: "
+        raise StorageError(f"database {masked_url(str(engine.url))}: {exc.__class__.__name__}: "
                            f"{str(exc).splitlines()[0]}") from exc
     except BaseException:
         session.rollback()
@@ -111,7 +111,7 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _masked(url: str) -> str:
+def masked_url(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:

@@ -1,0 +1,381 @@
+"""The ``banwatch`` command: thin verbs over the library.
+
+Each verb parses its arguments, calls one library function and prints. Library errors
+(``BanwatchError``) become one line on stderr and a non-zero exit code, never a traceback.
+Heavy modules (scrapy, trafilatura, sqlalchemy models) are imported inside the verbs that
+need them, so ``banwatch --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from monitor.errors import BanwatchError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.config import Settings
+
+
+class CliError(click.ClickException):
+    """A BanwatchError on its way out: one line, the error's exit code."""
+
+    def __init__(self, error: BanwatchError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"banwatch: error: {self.format_message()}", err=True)
+
+
+class BanwatchGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BanwatchError as exc:
+            raise CliError(exc) from None
+
+
+@dataclass
+class App:
+    """What every verb gets: settings (loaded on first use) and the database."""
+
+    config: str | None = None
+    verbosity: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from monitor import logs
+            from monitor.config import load_settings
+
+            self._settings = load_settings(self.config)
+            logs.configure(self._settings.logging, verbosity=self.verbosity)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        """The database, migrated to the latest revision on first use."""
+        if self._engine is None:
+            from monitor.db import open_database
+
+            self._engine = open_database(self.settings.database.url)
+        return self._engine
+
+    def session(self):  # type: ignore[no-untyped-def]
+        from monitor.db import session_scope
+
+        return session_scope(self.engine)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console()
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d)."""
+    if not value:
+        return None
+    from monitor.config import parse_duration
+
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected a date, a timestamp or a duration like 7d")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group(cls=BanwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="Settings file (default: $BANWATCH_CONFIG, else ./settings.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="banwatch")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: int) -> None:
+    """banwatch: one alert per platform ban, from the news.
+
+    Polls feeds and sites, flags stories in which a platform bans, suspends, removes or
+    demonetises an outlet, company, person or network, groups reports of the same ban into
+    one event, and alerts subscribers.
+    """
+    ctx.obj = App(config=config, verbosity=verbose)
+
+
+# --- core verbs ---
+
+
+@main.command()
+@pass_app
+def init(app: App) -> None:
+    """Create or upgrade the database and register the configured sources.
+
+    Example:
+        banwatch init
+    """
+    from monitor.sources import sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)
+    click.echo(f"database ready: {_safe_url(app.settings.database.url)}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target Alembic revision.")
+@pass_app
+def db_upgrade(app: App, revision: str) -> None:
+    """Run the Alembic migrations up to REVISION.
+
+    Example:
+        banwatch db upgrade
+    """
+    from monitor.db import create_engine, current_revision, upgrade
+
+    engine = create_engine(app.settings.database.url)
+    upgrade(engine, revision)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit.")
+@pass_app
+def run(app: App, once: bool) -> None:
+    """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
+
+    Example:
+        banwatch run
+        banwatch run --once
+    """
+    from monitor.scheduler import run_daemon, run_once
+
+    if once:
+        summary = run_once(app.settings, app.engine, config_path=app.config)
+        click.echo(summary.describe())
+    else:
+        run_daemon(app.settings, app.engine, config_path=app.config)
+
+
+@main.command()
+@click.option("--platform", help="Only this platform (e.g. Twitter).")
+@click.option("--action", help="Only this action (e.g. ad_ban).")
+@click.option("--target", help="Only this target (name or alias key).")
+@click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
+@click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
+@click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def events(
+    app: App,
+    platform: str | None,
+    action: str | None,
+    target: str | None,
+    status: str | None,
+    since: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """List enforcement events: one row per ban, however many outlets reported it.
+
+    Example:
+        banwatch events --platform Twitter --since 30d
+        banwatch events --json
+    """
+    from monitor.queries import list_events
+
+    with app.session() as session:
+        rows = list_events(
+            session,
+            platform=platform,
+            action=action,
+            target=target,
+            status=status,
+            since=parse_since(since),
+            limit=limit,
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    _table(
+        "events",
+        ["id", "first seen", "platform", "action", "target", "outlets", "status", "headline"],
+        [
+            [
+                r["id"],
+                (r["first_seen"] or "")[:10],
+                r["platform"],
+                r["action"],
+                r["target"],
+                r["outlet_count"],
+                r["status"],
+                r["headline"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@main.command()
+@click.option("--since", help="Fetched since a date or a duration (7d).")
+@click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def hits(app: App, since: str | None, limit: int | None, as_json: bool) -> None:
+    """List classifier hits: every verdict on every stored article.
+
+    Example:
+        banwatch hits --since 1d
+        banwatch hits --json
+    """
+    from monitor.queries import list_hits
+
+    with app.session() as session:
+        rows = list_hits(session, since=parse_since(since), limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    _table(
+        "hits",
+        ["published", "platform", "action", "target", "score", "title"],
+        [
+            [(r["published"] or "")[:10], r["platform"], r["action"], r["target"], r["score"], r["title"]]
+            for r in rows
+        ],
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show counts, each source's health (last success, last error, next poll) and the outbox.
+
+    Example:
+        banwatch status
+        banwatch status --json
+    """
+    from monitor.queries import status_report
+    from monitor.sources import sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)
+    with app.session() as session:
+        report = status_report(session, app.settings)
+    if as_json:
+        emit_json(report)
+        return
+    d = report["deliveries"]
+    click.echo(
+        f"articles {report['articles']}  hits {report['hits']}  events {report['events']}  "
+        f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['dead']} dead"
+    )
+    _table(
+        "sources",
+        ["name", "kind", "last ok", "failures", "next poll", "last error"],
+        [
+            [
+                s["name"],
+                s["kind"],
+                (s["last_ok"] or "never")[:19],
+                f"{s['failures']}{' FAILING' if s['failing'] else ''}",
+                (s["next_poll"] or "due")[:19],
+                (s["last_error"] or "")[:80],
+            ]
+            for s in report["sources"]
+        ],
+    )
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the temporary folder (database, settings).")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@pass_app
+def demo(app: App, keep: bool, as_json: bool) -> None:
+    """Run one full cycle against a built-in sample news site on 127.0.0.1.
+
+    Serves a small site (article pages with menus and sidebars, and an RSS feed), crawls
+    it into a temporary database, and prints the events found. Needs no internet.
+
+    Example:
+        banwatch demo
+    """
+    from monitor.demo import run_demo
+
+    result = run_demo(keep=keep, progress=not as_json)
+    if as_json:
+        emit_json(result.events)
+        return
+    _table(
+        f"events found in the demo site ({result.articles} articles, {result.hits} hits)",
+        ["platform", "action", "target", "outlets", "headline"],
+        [
+            [e["platform"], e["action"], e["target"], e["outlet_count"], e["headline"]]
+            for e in result.events
+        ],
+    )
+    if keep:
+        click.echo(f"kept: {result.folder}")
+
+
+def _table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console().print(table)
+    if not rows:
+        click.echo("(none)")
+
+
+def _safe_url(url: str) -> str:
+    from monitor.db import masked_url
+
+    return masked_url(url)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"banwatch: error: {message}", err=True)
+    sys.exit(code)
+
+
+# --- crawl verbs ---
+
+# --- classifier verbs ---
+
+# --- alert verbs ---
+
+
+if __name__ == "__main__":
+    main()
