@@ -103,7 +103,9 @@ def parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: expected a date, a timestamp or a duration like 7d")
+        raise click.BadParameter(
+            f"{value!r}: expected a date, a timestamp or a duration like 7d"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -167,7 +169,9 @@ def db_upgrade(app: App, revision: str) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit.")
+@click.option(
+    "--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit."
+)
 @pass_app
 def run(app: App, once: bool) -> None:
     """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
@@ -267,7 +271,14 @@ def hits(app: App, since: str | None, limit: int | None, as_json: bool) -> None:
         "hits",
         ["published", "platform", "action", "target", "score", "title"],
         [
-            [(r["published"] or "")[:10], r["platform"], r["action"], r["target"], r["score"], r["title"]]
+            [
+                (r["published"] or "")[:10],
+                r["platform"],
+                r["action"],
+                r["target"],
+                r["score"],
+                r["title"],
+            ]
             for r in rows
         ],
     )

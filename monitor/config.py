@@ -14,11 +14,11 @@ what was expected, e.g.::
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -184,7 +184,7 @@ class SubscriptionSettings(_Section):
 
 
 class DigestSettings(_Section):
-    time: time = time(8, 0)
+    time: dt.time = dt.time(8, 0)
     timezone: str = "UTC"
     send_empty: bool = True
     enabled: bool = True
@@ -195,7 +195,9 @@ class DigestSettings(_Section):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("expected an IANA time zone such as 'UTC' or 'Europe/Berlin'") from None
+            raise ValueError(
+                "expected an IANA time zone such as 'UTC' or 'Europe/Berlin'"
+            ) from None
         return v
 
     @property
@@ -306,14 +308,19 @@ def settings_from_dict(
     return settings
 
 
-def _overlay_env(data: dict[str, Any], env: Mapping[str, str], source: Path | None) -> dict[str, Any]:
+def _overlay_env(
+    data: dict[str, Any], env: Mapping[str, str], source: Path | None
+) -> dict[str, Any]:
     label = str(source) if source else "settings"
     if env.get(ENV_PREFIX + "DATABASE_URL"):
         data["database"] = {**data.get("database", {}), "url": env[ENV_PREFIX + "DATABASE_URL"]}
     if env.get(ENV_PREFIX + "REDIS_URL"):
         data["crawler"] = {**data.get("crawler", {}), "redis_url": env[ENV_PREFIX + "REDIS_URL"]}
     if env.get(ENV_PREFIX + "LOG_LEVEL"):
-        data["logging"] = {**data.get("logging", {}), "level": env[ENV_PREFIX + "LOG_LEVEL"].upper()}
+        data["logging"] = {
+            **data.get("logging", {}),
+            "level": env[ENV_PREFIX + "LOG_LEVEL"].upper(),
+        }
     smtp = data.get("smtp")
     if isinstance(smtp, dict) and smtp.get("password_env"):
         smtp = dict(smtp)

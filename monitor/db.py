@@ -52,8 +52,9 @@ def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Engi
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run Alembic migrations on ``engine`` up to ``revision``."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     if not (ALEMBIC_DIR / "env.py").exists():
         raise StorageError(f"migrations not found at {ALEMBIC_DIR} (install banwatch with pip -e)")
@@ -64,7 +65,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StorageError(f"database {masked_url(str(engine.url))}: migration failed: {exc}") from None
+        raise StorageError(
+            f"database {masked_url(str(engine.url))}: migration failed: {exc}"
+        ) from None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -87,8 +90,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
-        raise StorageError(f"database {masked_url(str(engine.url))}: {exc.__class__.__name__}: "
-                           f"{str(exc).splitlines()[0]}") from exc
+        raise StorageError(
+            f"database {masked_url(str(engine.url))}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
     except BaseException:
         session.rollback()
         raise

@@ -89,8 +89,14 @@ def simhash(text: str, shingle: int = 3) -> int:
         grams = [" ".join(words)]
     else:
         grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
-    hashes = np.fromiter((xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams), dtype=np.uint64, count=len(grams))
-    bits = ((hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)).astype(np.int32)
+    hashes = np.fromiter(
+        (xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams),
+        dtype=np.uint64,
+        count=len(grams),
+    )
+    bits = ((hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)).astype(
+        np.int32
+    )
     votes = bits.sum(axis=0) * 2 - len(grams)
     value = int(_BIT_WEIGHTS[votes > 0].sum(dtype=np.uint64))
     return value - (1 << 64) if value >= 1 << 63 else value
@@ -167,7 +173,9 @@ def match_event(
     query = sa.select(Event).where(Event.platform == platform, Event.target_key == target_key)
     if action == "reinstatement":
         # A ban can be lifted years later: no window, newest ban first.
-        query = query.where(Event.action != "reinstatement", Event.first_seen_at <= seen_at + window)
+        query = query.where(
+            Event.action != "reinstatement", Event.first_seen_at <= seen_at + window
+        )
     else:
         query = query.where(
             Event.action == action,

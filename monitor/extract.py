@@ -17,11 +17,11 @@ from monitor.errors import ParseError
 
 MIN_TEXT_CHARS = 200
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
-_CANONICAL = re.compile(
-    r"""<link\b[^>]*\brel=["']?canonical["']?[^>]*>""", re.IGNORECASE
-)
+_CANONICAL = re.compile(r"""<link\b[^>]*\brel=["']?canonical["']?[^>]*>""", re.IGNORECASE)
 _HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.IGNORECASE)
-_HTML_LANG = re.compile(r"""<html\b[^>]*?\blang=["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.IGNORECASE)
+_HTML_LANG = re.compile(
+    r"""<html\b[^>]*?\blang=["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)

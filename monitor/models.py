@@ -1,14 +1,14 @@
 """SQLAlchemy 2.0 models. Alembic owns the schema (alembic/versions); these mirror it.
 
-    source ──< article ──< verdict
-                  │           │
-                  └──< event_article >── event ──< delivery >── subscription
+source ──< article ──< verdict
+              │           │
+              └──< event_article >── event ──< delivery >── subscription
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -48,7 +48,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
 
 
 class Source(Base):
@@ -188,9 +188,7 @@ class EventArticle(Base):
     article_id: Mapped[int] = mapped_column(
         sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    verdict_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("verdict.id", ondelete="SET NULL")
-    )
+    verdict_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verdict.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="links")

@@ -146,7 +146,9 @@ def record_failure(
     src.last_error_at = now
     if src.failing_since is None:
         src.failing_since = now
-    src.next_poll_at = now + timedelta(seconds=backoff_delay(src.failures, crawler, retry_after, rng))
+    src.next_poll_at = now + timedelta(
+        seconds=backoff_delay(src.failures, crawler, retry_after, rng)
+    )
     return src
 
 
