@@ -226,20 +226,36 @@ def run_daemon(settings: Settings, engine: Engine, *, config_path: str | None = 
         scheduler.start()
     finally:
         if lock_conn is not None:
-            lock_conn.close()
+            release_leadership(lock_conn)
+
+
+def try_leadership(engine: Engine) -> Connection | None:
+    """Take PostgreSQL's scheduler lock if free: the connection holding it, else None."""
+    conn = engine.connect()
+    if conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}):
+        conn.commit()
+        return conn
+    conn.close()
+    return None
+
+
+def release_leadership(conn: Connection) -> None:
+    """Give the scheduler lock up (session locks outlive a pooled connection's close)."""
+    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    conn.commit()
+    conn.close()
 
 
 def _acquire_leadership(engine: Engine, poll: float = 30.0) -> Connection | None:
     """Hold PostgreSQL's advisory lock for as long as this daemon runs (None on SQLite)."""
     if engine.dialect.name != "postgresql":
         return None
-    conn = engine.connect()
     announced = False
-    while not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}):
+    while (conn := try_leadership(engine)) is None:
         if not announced:
             log.warning("another scheduler is active; standing by", extra={"poll": poll})
             announced = True
-        conn.rollback()
         time.sleep(poll)
-    conn.commit()
+    if announced:
+        log.warning("scheduler lock acquired; now active")
     return conn
