@@ -357,6 +357,22 @@ def demo(app: App, keep: bool, as_json: bool) -> None:
         click.echo(f"kept: {result.folder}")
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: [web] host).")
+@click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
+@pass_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the event pages, the JSON API, the Atom feed and unsubscribe links.
+
+    Example:
+        banwatch serve --port 8080
+        curl http://127.0.0.1:8080/api/events
+    """
+    from monitor.web.app import serve as run_server
+
+    run_server(app.settings, app.engine, host=host, port=port)
+
+
 def _table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
     from rich.table import Table
 

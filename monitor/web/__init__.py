@@ -1,0 +1,1 @@
+"""Read-only web pages, JSON API, Atom feed and unsubscribe links (see ``app``)."""
