@@ -183,6 +183,13 @@ class SubscriptionSettings(_Section):
     updates: bool = False
 
 
+class AlertSettings(_Section):
+    """The outbox dispatcher: per-send timeout (webhook, Apprise) and rows per pass."""
+
+    timeout: Duration = 15.0
+    batch: int = Field(default=200, ge=1, le=10_000)
+
+
 class DigestSettings(_Section):
     time: dt.time = dt.time(8, 0)
     timezone: str = "UTC"
@@ -235,6 +242,7 @@ class Settings(_Section):
     events: EventSettings = EventSettings()
     smtp: SmtpSettings = SmtpSettings()
     subscriptions: list[SubscriptionSettings] = Field(default_factory=list)
+    alerts: AlertSettings = AlertSettings()
     digest: DigestSettings = DigestSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
@@ -290,6 +298,15 @@ def load_settings(
     elif not missing_ok or path is not None:
         raise ConfigError(f"{file}: no such settings file")
     return settings_from_dict(data, env, source=file if file.exists() else None)
+
+
+def secret_from_env(var: str, env: Mapping[str, str] | None = None) -> str:
+    """The secret held by environment variable ``var`` (``banwatch subscribe --secret-env``)."""
+    env = os.environ if env is None else env
+    if not env.get(var):
+        raise ConfigError(f"--secret-env {var}: expected the environment variable {var} "
+                          "to hold the signing secret")
+    return env[var]
 
 
 def settings_from_dict(

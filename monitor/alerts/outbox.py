@@ -5,24 +5,40 @@ event, so an alert exists exactly when its event change does. Each row carries a
 idempotency key (sent as the ``webhook-id`` and the mail's Message-ID): a retry, or a
 second enqueue of the same change, never makes a second alert.
 
-``dispatch_due`` (see ``monitor.alerts.dispatch``) sends the rows that are due.
+``dispatch_due`` sends the rows that are due. Each row is first claimed (its next attempt
+pushed past the send's timeout in a committed conditional update), so two dispatchers never
+send it twice at once, and a dispatcher that dies mid-send leaves it to be retried. A failed
+attempt is retried on a schedule like Standard Webhooks' — at once, then after 5 s, 5 min,
+30 min, 2 h, 5 h, then every 10 h, each delay with +-20 % jitter — about three days in all,
+after which the row is ``dead`` (``banwatch status`` counts it; ``banwatch deliveries retry
+ID`` queues it again). A receiver that answers 410 Gone disables its subscription.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import random
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from monitor.alerts.channel import Message, SendResult, channel_for
 from monitor.alerts.filters import Aliases, Filters, aliases_for
+from monitor.db import session_scope
+from monitor.errors import DeliveryError
 from monitor.models import Delivery, Event, Subscription
+from monitor.queries import iso
 
 if TYPE_CHECKING:
     from monitor.config import Settings
+
+log = logging.getLogger(__name__)
 
 EVENT_KINDS = ("event.opened", "event.updated", "event.reversed")
 INSTANT_MODES = ("instant", "both")
@@ -141,3 +157,247 @@ def delivery_counts(session: Session) -> dict[str, int]:
     ):
         counts[state] = count
     return counts
+
+
+# --- the dispatcher --------------------------------------------------------------------
+
+#: Seconds to wait after the n-th failed attempt (Standard Webhooks' schedule, then 10 h
+#: steps): twelve attempts over about 68 hours.
+RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, *(36000,) * 6)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+JITTER = 0.2
+LEASE_MARGIN = 60.0
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> float | None:
+    """Seconds before the next attempt after ``attempts`` failures; ``None``: give up."""
+    if attempts < 1 or attempts > len(RETRY_SCHEDULE):
+        return None
+    base = RETRY_SCHEDULE[attempts - 1]
+    return base * (1 + (rng or random).uniform(-JITTER, JITTER))
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    """What one dispatcher pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    disabled: int = 0
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        text = f"sent {self.sent}, retrying {self.retrying}, dead {self.dead}"
+        if self.disabled:
+            text += f", subscriptions disabled {self.disabled}"
+        return text
+
+
+def dispatch_due(
+    engine: Engine,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    limit: int | None = None,
+    rng: random.Random | None = None,
+) -> DispatchStats:
+    """Send every pending delivery whose time has come (at most ``[alerts] batch``).
+
+    ``now`` stands for the clock (tests drive retries with it rather than sleeping).
+    """
+    now = now or datetime.now(UTC)
+    stats = DispatchStats()
+    with session_scope(engine) as session:
+        due = list(
+            session.scalars(
+                sa.select(Delivery.id)
+                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(limit or settings.alerts.batch)
+            )
+        )
+    for delivery_id in due:
+        _dispatch_one(engine, settings, delivery_id, now, rng, stats)
+    if due:
+        log.info("dispatch pass", extra={"due": len(due), "result": str(stats)})
+    return stats
+
+
+def _lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=max(settings.alerts.timeout, settings.smtp.timeout) + LEASE_MARGIN)
+
+
+def _claim(engine: Engine, delivery_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take the row for this attempt; False when another dispatcher has it or it is done."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            sa.update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+
+def _dispatch_one(
+    engine: Engine,
+    settings: Settings,
+    delivery_id: int,
+    now: datetime,
+    rng: random.Random | None,
+    stats: DispatchStats,
+) -> None:
+    if not _claim(engine, delivery_id, now, _lease(settings)):
+        stats.skipped += 1
+        return
+    with session_scope(engine) as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None:  # its event or subscription was deleted meanwhile
+            stats.skipped += 1
+            return
+        subscription = delivery.subscription
+        if not subscription.active:
+            why = subscription.disabled_reason or "unsubscribed"
+            delivery.status, delivery.last_error = "dead", f"subscription inactive: {why}"
+            stats.dead += 1
+            return
+        try:
+            message = build_message(session, delivery, settings)
+            channel = channel_for(subscription, settings)
+        except Exception as exc:  # a bug or a broken row must not stop the pass
+            log.exception("cannot render delivery", extra={"delivery": delivery_id})
+            message, failure = None, SendResult.failed(f"render: {type(exc).__name__}: {exc}")
+    # The send happens outside any transaction: the database is not held during network I/O.
+    if message is not None:
+        try:
+            result = channel.send(message)
+        except Exception as exc:  # channels map their errors; this is the safety net
+            log.exception("channel crashed", extra={"delivery": delivery_id})
+            result = SendResult.failed(f"{type(exc).__name__}: {exc}")
+    else:
+        result = failure
+    with session_scope(engine) as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is not None:
+            record_result(session, delivery, result, now, rng, stats)
+
+
+def build_message(session: Session, delivery: Delivery, settings: Settings) -> Message:
+    """The rendered message of a delivery: an event alert or a daily digest."""
+    if delivery.kind == "digest":
+        from monitor.digest import digest_message
+
+        return digest_message(session, delivery, settings)
+    from monitor.alerts.render import event_message
+
+    return event_message(session, delivery, settings)
+
+
+def record_result(
+    session: Session,
+    delivery: Delivery,
+    result: SendResult,
+    now: datetime,
+    rng: random.Random | None = None,
+    stats: DispatchStats | None = None,
+) -> None:
+    """Write one attempt's outcome onto the delivery (and its subscription, for a 410)."""
+    stats = stats if stats is not None else DispatchStats()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.last_result = result.detail[:2000]
+    if result.ok:
+        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        stats.sent += 1
+        return
+    delivery.last_error = result.detail[:2000]
+    if result.disable:
+        disable_subscription(session, delivery.subscription, f"{result.detail} at {iso(now)}")
+        delivery.status = "dead"
+        stats.dead += 1
+        stats.disabled += 1
+        return
+    delay = retry_delay(delivery.attempts, rng) if result.retry else None
+    if delay is None:
+        delivery.status = "dead"
+        stats.dead += 1
+        log.warning(
+            "delivery dead",
+            extra={"delivery": delivery.id, "attempts": delivery.attempts, "error": result.detail},
+        )
+        return
+    delivery.next_attempt_at = now + timedelta(seconds=delay)
+    stats.retrying += 1
+
+
+def disable_subscription(session: Session, subscription: Subscription, reason: str) -> None:
+    """Switch a subscription off and bury its pending deliveries with the reason."""
+    subscription.active = False
+    subscription.disabled_reason = reason
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
+        .values(status="dead", last_error=f"subscription disabled: {reason}")
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- listing and re-queueing -----------------------------------------------------------
+
+
+def list_deliveries(
+    session: Session, *, status: str | None = None, limit: int | None = 100
+) -> list[dict[str, Any]]:
+    """Deliveries, newest first, as ``banwatch deliveries --json`` prints them."""
+    query = sa.select(Delivery, Subscription.name).join(
+        Subscription, Subscription.id == Delivery.subscription_id
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    query = query.order_by(Delivery.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [
+        {
+            "id": d.id,
+            "subscription": name,
+            "kind": d.kind,
+            "event_id": d.event_id,
+            "digest_date": d.digest_date.isoformat() if d.digest_date else None,
+            "idempotency_key": d.idempotency_key,
+            "status": d.status,
+            "attempts": d.attempts,
+            "next_attempt": iso(d.next_attempt_at) if d.status == "pending" else None,
+            "last_attempt": iso(d.last_attempt_at),
+            "last_result": d.last_result,
+            "last_error": d.last_error,
+            "sent_at": iso(d.sent_at),
+            "created_at": iso(d.created_at),
+        }
+        for d, name in session.execute(query)
+    ]
+
+
+def retry_delivery(session: Session, delivery_id: int, now: datetime | None = None) -> Delivery:
+    """Queue a dead (or waiting) delivery for the next dispatcher pass, with a fresh
+    retry schedule. Its idempotency key stays the same."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise DeliveryError(f"delivery {delivery_id}: no such delivery")
+    if delivery.status == "sent":
+        raise DeliveryError(f"delivery {delivery_id}: already sent at {iso(delivery.sent_at)}")
+    subscription = delivery.subscription
+    if not subscription.active:
+        raise DeliveryError(
+            f"delivery {delivery_id}: subscription {subscription.name!r} is disabled "
+            f"({subscription.disabled_reason or 'unsubscribed'})"
+        )
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = now or datetime.now(UTC)
+    return delivery

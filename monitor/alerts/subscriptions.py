@@ -1,0 +1,244 @@
+"""Subscriptions: who is told what, and how.
+
+Made with ``banwatch subscribe`` (``create_subscription``) or declared in settings.toml as
+``[[subscriptions]]`` and mirrored into the table by ``sync_config_subscriptions`` (rows
+marked ``from_config``). Each row gets an unguessable ``token`` for its unsubscribe link;
+a webhook without a secret gets a generated ``whsec_`` one, shown once when it is made.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from monitor.alerts.channel import CHANNELS, mask
+from monitor.alerts.filters import Filters
+from monitor.errors import ConfigError
+from monitor.models import Delivery, Subscription
+
+if TYPE_CHECKING:
+    from monitor.config import Settings, SubscriptionSettings
+
+MODES = ("instant", "digest", "both")
+REMOVED = "removed from settings.toml"
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def check_address(channel: str, address: str, label: str) -> None:
+    """Raise ``ConfigError`` unless ``address`` suits ``channel``."""
+    if channel not in CHANNELS:
+        raise ConfigError(f"{label}.channel = {channel!r}: expected one of {', '.join(CHANNELS)}")
+    if channel == "email" and not _EMAIL.match(address):
+        raise ConfigError(f"{label}.address = {address!r}: expected a mail address")
+    if channel == "webhook" and not re.match(r"(?i)^https?://[^\s/]+", address):
+        raise ConfigError(f"{label}.address = {address!r}: expected an http(s) URL")
+    if channel == "apprise":
+        from monitor.alerts.apprise_channel import is_valid, masked
+
+        if not is_valid(address):
+            raise ConfigError(
+                f"{label}.address = {masked(address)!r}: expected an Apprise URL "
+                "(e.g. slack://..., discord://..., tgram://..., ntfy://...)"
+            )
+
+
+def check_mode(mode: str, label: str) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"{label}.mode = {mode!r}: expected one of {', '.join(MODES)}")
+
+
+def create_subscription(
+    session: Session,
+    *,
+    name: str,
+    channel: str,
+    address: str,
+    filters: Filters | None = None,
+    mode: str = "instant",
+    secret: str | None = None,
+) -> Subscription:
+    """Add a subscription; a webhook without ``secret`` gets a generated one."""
+    label = f"subscription {name!r}"
+    if not name.strip():
+        raise ConfigError("subscription name: expected a non-empty name")
+    check_address(channel, address, label)
+    check_mode(mode, label)
+    if session.scalar(sa.select(Subscription.id).where(Subscription.name == name)) is not None:
+        raise ConfigError(f"{label}: a subscription with this name exists (unsubscribe it first)")
+    row = Subscription(
+        name=name,
+        channel=channel,
+        address=address,
+        filters=(filters or Filters()).to_json(),
+        mode=mode,
+        secret=secret or (new_secret() if channel == "webhook" else None),
+        active=True,
+        token=new_token(),
+        from_config=False,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_subscription(session: Session, name: str) -> Subscription:
+    """Delete a subscription made with ``subscribe`` (its deliveries go with it); one
+    declared in settings.toml is switched off instead, until removed from the file."""
+    row = session.scalar(sa.select(Subscription).where(Subscription.name == name))
+    if row is None:
+        raise ConfigError(f"subscription {name!r}: no such subscription")
+    if row.from_config:
+        _switch_off(session, row, "unsubscribed (declared in settings.toml)")
+    else:
+        session.delete(row)
+    session.flush()
+    return row
+
+
+def unsubscribe_by_token(session: Session, token: str) -> Subscription | None:
+    """The one-click unsubscribe behind the List-Unsubscribe link: switch it off."""
+    if not token:
+        return None
+    row = session.scalar(sa.select(Subscription).where(Subscription.token == token))
+    if row is not None and row.active:
+        _switch_off(session, row, "unsubscribed by link")
+    return row
+
+
+def _switch_off(session: Session, row: Subscription, reason: str) -> None:
+    from monitor.alerts.outbox import disable_subscription
+
+    disable_subscription(session, row, reason)
+
+
+def subscription_dict(row: Subscription, *, show_secret: bool = False) -> dict[str, Any]:
+    """One subscription as ``banwatch subscriptions --json`` prints it (secret masked)."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "channel": row.channel,
+        "address": _shown_address(row),
+        "mode": row.mode,
+        "filters": Filters.from_json(row.filters).to_json(),
+        "active": row.active,
+        "disabled_reason": row.disabled_reason,
+        "from_config": row.from_config,
+        "secret": row.secret if show_secret else mask(row.secret) or None,
+    }
+
+
+def _shown_address(row: Subscription) -> str:
+    if row.channel == "apprise":
+        from monitor.alerts.apprise_channel import masked
+
+        return masked(row.address)
+    return row.address
+
+
+def list_subscriptions(session: Session, *, show_secrets: bool = False) -> list[dict[str, Any]]:
+    """Every subscription with its delivery counts, by name."""
+    counts: dict[int, dict[str, int]] = {}
+    for sub_id, state, n in session.execute(
+        sa.select(Delivery.subscription_id, Delivery.status, sa.func.count()).group_by(
+            Delivery.subscription_id, Delivery.status
+        )
+    ):
+        counts.setdefault(sub_id, {})[state] = n
+    out = []
+    for row in session.scalars(sa.select(Subscription).order_by(Subscription.name)):
+        item = subscription_dict(row, show_secret=show_secrets)
+        mine = counts.get(row.id, {})
+        item["deliveries"] = {s: mine.get(s, 0) for s in ("pending", "sent", "dead")}
+        out.append(item)
+    return out
+
+
+@dataclass(slots=True)
+class SyncStats:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    def __str__(self) -> str:
+        return f"subscriptions: {self.added} added, {self.updated} updated, {self.removed} off"
+
+
+def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats:
+    """Mirror settings.toml's ``[[subscriptions]]`` into the table.
+
+    New entries are added; changed ones updated (a changed address switches a disabled one
+    back on); entries gone from the file are switched off (their history is kept). A name
+    already used by a ``subscribe``-made subscription is an error.
+    """
+    stats = SyncStats()
+    declared = {s.name: s for s in settings.subscriptions}
+    rows = {r.name: r for r in session.scalars(sa.select(Subscription))}
+    for i, spec in enumerate(settings.subscriptions):
+        label = f"subscriptions[{i}]"
+        check_address(spec.channel, spec.address, label)
+        row = rows.get(spec.name)
+        wanted = _config_values(spec)
+        if row is None:
+            session.add(
+                Subscription(
+                    **wanted,
+                    secret=spec.secret or (new_secret() if spec.channel == "webhook" else None),
+                    active=True,
+                    token=new_token(),
+                    from_config=True,
+                )
+            )
+            stats.added += 1
+            continue
+        if not row.from_config:
+            raise ConfigError(
+                f"{label}.name = {spec.name!r}: expected a name not already used by "
+                "`banwatch subscribe` (unsubscribe that one or rename this one)"
+            )
+        changed = {k: v for k, v in wanted.items() if getattr(row, k) != v}
+        if spec.secret and row.secret != spec.secret:
+            changed["secret"] = spec.secret
+        if not row.active and ("address" in changed or row.disabled_reason == REMOVED):
+            changed.update(active=True, disabled_reason=None)
+        for key, value in changed.items():
+            setattr(row, key, value)
+        stats.updated += bool(changed)
+    for name, row in rows.items():
+        if row.from_config and name not in declared and row.active:
+            _switch_off(session, row, REMOVED)
+            stats.removed += 1
+    session.flush()
+    return stats
+
+
+def _config_values(spec: SubscriptionSettings) -> dict[str, Any]:
+    filters = Filters(
+        platforms=tuple(spec.platforms),
+        actions=tuple(spec.actions),
+        targets=tuple(spec.targets),
+        keywords=tuple(spec.keywords),
+        min_score=spec.min_score,
+        updates=spec.updates,
+    )
+    return {
+        "name": spec.name,
+        "channel": spec.channel,
+        "address": spec.address,
+        "filters": filters.to_json(),
+        "mode": spec.mode,
+    }
