@@ -27,6 +27,9 @@ POSTGRES_URL = os.environ.get("BANWATCH_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("BANWATCH_TEST_REDIS_URL")
 REQUIRE_SERVICES = os.environ.get("BANWATCH_TEST_REQUIRE_SERVICES") == "1"
 
+# SMTP server and webhook receiver fixtures for the alert and digest tests.
+pytest_plugins = ["tests.alert_servers"]
+
 
 def service_skip(reason: str) -> None:
     """Skip on a developer's machine; fail in CI where the service must be there."""
