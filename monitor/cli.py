@@ -404,5 +404,205 @@ def fail(message: str, code: int = 1) -> NoReturn:
 # --- alert verbs ---
 
 
+@main.command()
+@click.argument("name")
+@click.option("--channel", type=click.Choice(["email", "webhook", "apprise"]), required=True,
+              help="How alerts are delivered.")
+@click.option("--address", required=True, help="Mail address, webhook URL or Apprise URL.")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option("--action", "actions", multiple=True, help="Only this action, e.g. ad_ban (repeatable).")
+@click.option("--target", "targets", multiple=True, help="Only this target or alias (repeatable).")
+@click.option("--keyword", "keywords", multiple=True, help="Only events mentioning it (repeatable).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Minimum score.")
+@click.option("--mode", type=click.Choice(["instant", "digest", "both"]), default="instant",
+              show_default=True, help="One alert per event, the daily digest, or both.")
+@click.option("--updates", is_flag=True, help="Also alert when more outlets report an event.")
+@click.option("--secret-env", metavar="VAR", help="Variable holding the webhook signing secret.")
+@pass_app
+def subscribe(
+    app: App,
+    name: str,
+    channel: str,
+    address: str,
+    platforms: tuple[str, ...],
+    actions: tuple[str, ...],
+    targets: tuple[str, ...],
+    keywords: tuple[str, ...],
+    min_score: float,
+    mode: str,
+    updates: bool,
+    secret_env: str | None,
+) -> None:
+    """Subscribe NAME to alerts (email, signed webhook or any Apprise URL).
+
+    A webhook without --secret-env gets a generated whsec_ secret, printed once.
+
+    Example:
+        banwatch subscribe analyst --channel email --address me@example.org --platform Twitter
+        banwatch subscribe ops --channel webhook --address https://hooks.example.org/bw \\
+            --target RT --target Sputnik --secret-env BANWATCH_HOOK_SECRET
+        banwatch subscribe chat --channel apprise --address ntfy://ntfy.sh/my-topic --mode both
+    """
+    from monitor.alerts.filters import Filters
+    from monitor.alerts.subscriptions import create_subscription
+    from monitor.config import secret_from_env
+
+    secret = secret_from_env(secret_env) if secret_env else None
+    filters = Filters(platforms=platforms, actions=actions, targets=targets, keywords=keywords,
+                      min_score=min_score, updates=updates)
+    with app.session() as session:
+        row = create_subscription(session, name=name, channel=channel, address=address,
+                                  filters=filters, mode=mode, secret=secret)
+        generated = row.secret if channel == "webhook" and not secret else None
+    click.echo(f"subscribed {name}: {channel} {mode}, {filters.describe()}")
+    if generated:
+        click.echo(f"webhook signing secret (shown once): {generated}")
+
+
+@main.command()
+@click.argument("name")
+@pass_app
+def unsubscribe(app: App, name: str) -> None:
+    """Remove subscription NAME (one declared in settings.toml is switched off instead).
+
+    Example:
+        banwatch unsubscribe analyst
+    """
+    from monitor.alerts.subscriptions import remove_subscription
+
+    with app.session() as session:
+        row = remove_subscription(session, name)
+        kept = row.from_config
+    click.echo(f"{'switched off' if kept else 'removed'} {name}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--show-secrets", is_flag=True, help="Print webhook secrets in full.")
+@pass_app
+def subscriptions(app: App, as_json: bool, show_secrets: bool) -> None:
+    """List subscriptions with their filters and delivery counts.
+
+    Example:
+        banwatch subscriptions
+        banwatch subscriptions --json
+    """
+    from monitor.alerts.subscriptions import list_subscriptions, sync_config_subscriptions
+
+    with app.session() as session:
+        sync_config_subscriptions(session, app.settings)
+        rows = list_subscriptions(session, show_secrets=show_secrets)
+    if as_json:
+        emit_json(rows)
+        return
+    from monitor.alerts.filters import Filters
+
+    _table(
+        "subscriptions",
+        ["name", "channel", "address", "mode", "filters", "active", "sent/pending/dead"],
+        [
+            [
+                r["name"] + (" (settings)" if r["from_config"] else ""),
+                r["channel"],
+                r["address"] + (f"  secret {r['secret']}" if r["secret"] else ""),
+                r["mode"],
+                Filters.from_json(r["filters"]).describe(),
+                "yes" if r["active"] else f"no: {r['disabled_reason']}",
+                "{sent}/{pending}/{dead}".format(**r["deliveries"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only this status.")
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def deliveries(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
+    """List alert deliveries (the outbox), newest first; `retry ID` re-queues a dead one.
+
+    Example:
+        banwatch deliveries --status dead
+        banwatch deliveries --json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.alerts.outbox import list_deliveries
+
+    app = ctx.find_object(App)
+    with app.session() as session:
+        rows = list_deliveries(session, status=status, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    _table(
+        "deliveries",
+        ["id", "subscription", "kind", "about", "status", "attempts", "next / sent", "last"],
+        [
+            [
+                r["id"],
+                r["subscription"],
+                r["kind"],
+                f"event {r['event_id']}" if r["event_id"] else r["digest_date"],
+                r["status"],
+                r["attempts"],
+                ((r["next_attempt"] if r["status"] == "pending" else r["sent_at"]) or "")[:19],
+                (r["last_error"] or r["last_result"] or "")[:80],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@deliveries.command("retry")
+@click.argument("delivery_id", metavar="ID", type=int)
+@pass_app
+def deliveries_retry(app: App, delivery_id: int) -> None:
+    """Queue delivery ID (a dead one) for the next dispatcher pass, with a fresh schedule.
+
+    Example:
+        banwatch deliveries retry 42
+    """
+    from monitor.alerts.outbox import retry_delivery
+
+    with app.session() as session:
+        row = retry_delivery(session, delivery_id)
+        key = row.idempotency_key
+    click.echo(f"delivery {delivery_id} queued again ({key})")
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The digest's day (default: today in [digest] timezone).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--send", is_flag=True, help="Send it to the digest subscribers now.")
+@pass_app
+def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:
+    """Show (or --send) the daily digest: the last day's events grouped by platform and
+    target, reversals, newly reported events and failing sources.
+
+    Example:
+        banwatch digest
+        banwatch digest --date 2024-09-02 --format html > digest.html
+        banwatch digest --send
+    """
+    from monitor import digest as digests
+
+    when = day.date() if day else digests.local_today(app.settings)
+    if send:
+        from monitor.alerts.subscriptions import sync_config_subscriptions
+
+        with app.session() as session:
+            sync_config_subscriptions(session, app.settings)
+        click.echo(str(digests.send_digest(app.engine, app.settings, when)))
+        return
+    with app.session() as session:
+        built = digests.build_digest(session, app.settings, when)
+    click.echo(digests.render(built, fmt), nl=fmt != "html")
+
+
 if __name__ == "__main__":
     main()

@@ -258,3 +258,33 @@ def test_sign_and_verify_table(secret: str, verifier: str, ok: bool) -> None:
                "webhook-signature": sign(secret, "msg_1", stamp, body)}
     assert verify(verifier, headers, body) is ok
     assert verify(verifier, {**headers, "webhook-timestamp": str(stamp - 3600)}, body) is False
+
+
+def test_the_readme_receiver_accepts_our_signatures_and_rejects_others() -> None:
+    """The ten-line receiver in README.md, run as written (on a free port)."""
+    import re
+    import threading
+    from http.server import HTTPServer
+
+    from monitor.alerts.channel import Message
+    from monitor.alerts.webhook import WebhookChannel
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(import base64.*?)```", readme, flags=re.DOTALL)
+    lines = code.strip().splitlines()
+    assert len(lines) <= 13 and lines[-1].startswith("HTTPServer(")
+    namespace: dict[str, object] = {}
+    exec("\n".join(lines[:-1]), namespace)  # everything but serve_forever()
+    secret = re.search(r'"(whsec_[^"]+)"', code).group(1)  # type: ignore[union-attr]
+    server = HTTPServer(("127.0.0.1", 0), namespace["Hook"])  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        message = Message(id="msg_readme", kind="event.opened", subject="s", text="t", html="h",
+                          payload={"type": "event.opened", "event": {"id": 1}})
+        assert WebhookChannel(url, secret).send(message).detail == "http 204"
+        wrong = "whsec_" + base64.b64encode(b"not the key").decode()
+        assert WebhookChannel(url, wrong).send(message).detail.startswith("http 401")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -40,26 +40,27 @@ def new_token() -> str:
 
 
 def check_address(channel: str, address: str, label: str) -> None:
-    """Raise ``ConfigError`` unless ``address`` suits ``channel``."""
+    """Raise ``ConfigError`` unless ``address`` suits ``channel``; ``label`` prefixes the
+    key in the message (``"subscriptions[0]."`` or ``"subscription 'x': "``)."""
     if channel not in CHANNELS:
-        raise ConfigError(f"{label}.channel = {channel!r}: expected one of {', '.join(CHANNELS)}")
+        raise ConfigError(f"{label}channel = {channel!r}: expected one of {', '.join(CHANNELS)}")
     if channel == "email" and not _EMAIL.match(address):
-        raise ConfigError(f"{label}.address = {address!r}: expected a mail address")
+        raise ConfigError(f"{label}address = {address!r}: expected a mail address")
     if channel == "webhook" and not re.match(r"(?i)^https?://[^\s/]+", address):
-        raise ConfigError(f"{label}.address = {address!r}: expected an http(s) URL")
+        raise ConfigError(f"{label}address = {address!r}: expected an http(s) URL")
     if channel == "apprise":
         from monitor.alerts.apprise_channel import is_valid, masked
 
         if not is_valid(address):
             raise ConfigError(
-                f"{label}.address = {masked(address)!r}: expected an Apprise URL "
+                f"{label}address = {masked(address)!r}: expected an Apprise URL "
                 "(e.g. slack://..., discord://..., tgram://..., ntfy://...)"
             )
 
 
 def check_mode(mode: str, label: str) -> None:
     if mode not in MODES:
-        raise ConfigError(f"{label}.mode = {mode!r}: expected one of {', '.join(MODES)}")
+        raise ConfigError(f"{label}mode = {mode!r}: expected one of {', '.join(MODES)}")
 
 
 def create_subscription(
@@ -73,13 +74,13 @@ def create_subscription(
     secret: str | None = None,
 ) -> Subscription:
     """Add a subscription; a webhook without ``secret`` gets a generated one."""
-    label = f"subscription {name!r}"
+    label = f"subscription {name!r}: "
     if not name.strip():
         raise ConfigError("subscription name: expected a non-empty name")
     check_address(channel, address, label)
     check_mode(mode, label)
     if session.scalar(sa.select(Subscription.id).where(Subscription.name == name)) is not None:
-        raise ConfigError(f"{label}: a subscription with this name exists (unsubscribe it first)")
+        raise ConfigError(f"{label}a subscription with this name exists (unsubscribe it first)")
     row = Subscription(
         name=name,
         channel=channel,
@@ -189,7 +190,7 @@ def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats
     declared = {s.name: s for s in settings.subscriptions}
     rows = {r.name: r for r in session.scalars(sa.select(Subscription))}
     for i, spec in enumerate(settings.subscriptions):
-        label = f"subscriptions[{i}]"
+        label = f"{settings.path or 'settings'}: subscriptions[{i}]."
         check_address(spec.channel, spec.address, label)
         row = rows.get(spec.name)
         wanted = _config_values(spec)
@@ -207,7 +208,7 @@ def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats
             continue
         if not row.from_config:
             raise ConfigError(
-                f"{label}.name = {spec.name!r}: expected a name not already used by "
+                f"{label}name = {spec.name!r}: expected a name not already used by "
                 "`banwatch subscribe` (unsubscribe that one or rename this one)"
             )
         changed = {k: v for k, v in wanted.items() if getattr(row, k) != v}
