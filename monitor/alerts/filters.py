@@ -70,13 +70,15 @@ def aliases_for(settings: Settings) -> Aliases:
 
 
 def _lexicon_tables(settings: Settings) -> list[Mapping[str, Iterable[str]]]:
-    """The built-in lexicon's alias tables, when the classifier exposes them."""
+    """The built-in lexicon's alias tables, when the classifier exposes them: any of its
+    ``platforms``, ``targets`` or ``aliases`` attributes that maps a canonical name to its
+    aliases."""
     try:
         from monitor.classify import load_lexicon  # type: ignore[attr-defined]
     except ImportError:
         return []
     try:
-        lexicon = load_lexicon(settings)
+        lexicon = load_lexicon(settings.classifier)
     except Exception:  # a broken lexicon is the classifier's error to report, not ours
         return []
     tables: list[Mapping[str, Iterable[str]]] = []
