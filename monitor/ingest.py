@@ -14,19 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor import dedupe, sources
+from monitor import dedupe, events, sources
 from monitor.classify import CLASSIFIER_VERSION, Lexicon, classify, load_lexicon
 from monitor.classify.types import Verdict
 from monitor.config import Settings
 from monitor.db import open_database, session_scope
 from monitor.extract import Document, extract_document
-from monitor.models import Article, ArticleUrl, Event, EventArticle, Source
+from monitor.models import Article, ArticleUrl, Source
 from monitor.models import Verdict as VerdictRow
 
 __all__ = [
@@ -63,35 +63,29 @@ def ingest_document(
     source_id: int | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    """Store, classify and cluster one article in the caller's transaction."""
+    """Store, classify and cluster one article in the caller's transaction.
+
+    A duplicate (same URL, same text or near-identical text, see ``monitor.dedupe``) is not
+    stored again: its URLs are recorded on the stored copy, whose events count the new
+    outlet. A new article is stored with its dedupe keys, classified, and each verdict is
+    attached to its event (``monitor.events``), which enqueues the alerts.
+    """
     now = now or datetime.now(UTC)
     urls = _candidate_urls(doc)
-    chash = dedupe.content_hash(doc.text)
-    fingerprint = dedupe.simhash(doc.text)
-    duplicate = dedupe.find_duplicate(
-        session, urls=urls, content_hash_=chash, fingerprint=fingerprint
-    )
+    fingerprint = dedupe.Fingerprint.of(doc.text)
+    duplicate = dedupe.find_duplicate(session, urls=urls, fingerprint=fingerprint)
     if duplicate is not None:
-        _record_urls(session, duplicate.id, urls, now)
-        session.flush()
-        result = IngestResult("duplicate", duplicate.id)
-        for link in session.scalars(
-            sa.select(EventArticle).where(EventArticle.article_id == duplicate.id)
-        ):
-            _refresh_counts(session, link.event)
-        return result
+        _record_urls(session, duplicate.article_id, urls, now)
+        for event in events.events_of_article(session, duplicate.article_id):
+            events.refresh_counts(session, event)
+        return IngestResult("duplicate", duplicate.article_id)
 
-    band0, band1, band2, band3 = dedupe.bands(fingerprint)
     article = Article(
         url=doc.url,
         canonical_url=urls[0],
         outlet=dedupe.outlet_of(urls[0]),
-        content_hash=chash,
-        fingerprint=fingerprint,
-        fp_band0=band0,
-        fp_band1=band1,
-        fp_band2=band2,
-        fp_band3=band3,
+        content_hash=fingerprint.content_hash,
+        minhash=dedupe.signature_bytes(fingerprint.signature),
         title=doc.title,
         text=doc.text,
         author=doc.author,
@@ -103,121 +97,44 @@ def ingest_document(
     )
     session.add(article)
     session.flush()
+    dedupe.store_bands(session, article.id, fingerprint)
     _record_urls(session, article.id, urls, now)
 
     result = IngestResult("new", article.id)
-    seen_at = min(doc.published_at or now, now)
-    window = timedelta(seconds=settings.events.window)
+    rows = []
     for verdict in classify(doc.title, doc.text, lexicon):
         result.verdicts.append(verdict)
-        row = VerdictRow(
-            article_id=article.id,
-            score=verdict.score,
-            platform=verdict.platform,
-            action=verdict.action,
-            target=verdict.target,
-            target_key=verdict.target_key,
-            scale=verdict.scale,
-            evidence=verdict.evidence,
-            rules={"rules": list(verdict.rules), "spans": [list(s) for s in verdict.spans]},
-            classifier_version=CLASSIFIER_VERSION,
+        rows.append(
+            VerdictRow(
+                article_id=article.id,
+                score=verdict.score,
+                platform=verdict.platform,
+                action=verdict.action,
+                target=verdict.target,
+                target_key=verdict.target_key,
+                scale=verdict.scale,
+                evidence=verdict.evidence,
+                rules={"rules": list(verdict.rules), "spans": [list(s) for s in verdict.spans]},
+                classifier_version=CLASSIFIER_VERSION,
+            )
         )
-        session.add(row)
+    if rows:
+        session.add_all(rows)
         session.flush()
-        _attach(session, settings, article, row, seen_at, window, result)
+        seen_at = min(doc.published_at or now, now)
+        changes = events.attach_verdicts(session, settings, article, rows, seen_at)
+        result.opened, result.updated, result.reversed = (
+            changes.opened,
+            changes.updated,
+            changes.reversed,
+        )
     return result
-
-
-def _attach(
-    session: Session,
-    settings: Settings,
-    article: Article,
-    verdict: VerdictRow,
-    seen_at: datetime,
-    window: timedelta,
-    result: IngestResult,
-) -> None:
-    from monitor.alerts.outbox import enqueue_event_alerts
-
-    event = dedupe.match_event(
-        session,
-        platform=verdict.platform,
-        action=verdict.action,
-        target_key=verdict.target_key,
-        seen_at=seen_at,
-        window=window,
-    )
-    if event is None:
-        reversal = verdict.action == "reinstatement"
-        event = Event(
-            platform=verdict.platform,
-            action=verdict.action,
-            target=verdict.target,
-            target_key=verdict.target_key,
-            scale=verdict.scale,
-            status="reversed" if reversal else "active",
-            reversed_at=seen_at if reversal else None,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-            headline=article.title or verdict.evidence[:200],
-            score=verdict.score,
-            evidence=verdict.evidence,
-        )
-        session.add(event)
-        session.flush()
-        _link(session, event, article, verdict)
-        kind = "event.reversed" if reversal else "event.opened"
-        (result.reversed if reversal else result.opened).append(event.id)
-        enqueue_event_alerts(session, event, kind, settings)
-        return
-
-    already = session.get(EventArticle, (event.id, article.id))
-    if already is not None:
-        return
-    _link(session, event, article, verdict)
-    event.first_seen_at = min(event.first_seen_at, seen_at)
-    event.last_seen_at = max(event.last_seen_at, seen_at)
-    if verdict.action == "reinstatement":
-        if event.status != "reversed":
-            event.status = "reversed"
-            event.reversed_at = seen_at
-            result.reversed.append(event.id)
-            enqueue_event_alerts(session, event, "event.reversed", settings)
-        return
-    if verdict.score > event.score:
-        event.score = verdict.score
-        event.headline = article.title or event.headline
-        event.evidence = verdict.evidence
-    if verdict.scale and not event.scale:
-        event.scale = verdict.scale
-    result.updated.append(event.id)
-    enqueue_event_alerts(session, event, "event.updated", settings)
-
-
-def _link(session: Session, event: Event, article: Article, verdict: VerdictRow) -> None:
-    session.add(EventArticle(event_id=event.id, article_id=article.id, verdict_id=verdict.id))
-    session.flush()
-    _refresh_counts(session, event)
-
-
-def _refresh_counts(session: Session, event: Event) -> None:
-    """Article and outlet counts of an event, from its links (duplicates' URLs count as
-    outlets too: a wire story syndicated by two sites was reported by two outlets)."""
-    event.article_count = session.scalar(
-        sa.select(sa.func.count()).select_from(EventArticle).where(EventArticle.event_id == event.id)
-    ) or 0
-    event.outlet_count = session.scalar(
-        sa.select(sa.func.count(sa.distinct(ArticleUrl.outlet)))
-        .join(EventArticle, EventArticle.article_id == ArticleUrl.article_id)
-        .where(EventArticle.event_id == event.id, ArticleUrl.outlet.is_not(None))
-    ) or 0
-    event.updated_at = datetime.now(UTC)
 
 
 def _candidate_urls(doc: Document) -> list[str]:
     """Canonical keys of every URL the document is known by; the first is its own key
     (the page's rel=canonical when it names one)."""
-    raw = [doc.canonical_url, doc.url, *doc.extra_urls]
+    raw = [dedupe.usable_rel_canonical(doc.url, doc.canonical_url), doc.url, *doc.extra_urls]
     seen: dict[str, None] = {}
     for url in raw:
         if url and url.startswith(("http://", "https://")):

@@ -1,8 +1,10 @@
 """SQLAlchemy 2.0 models. Alembic owns the schema (alembic/versions); these mirror it.
 
 source ──< article ──< verdict
+              │  ├──< article_url, article_band (dedupe keys)
               │           │
               └──< event_article >── event ──< delivery >── subscription
+                                       └──< event_target
 """
 
 from __future__ import annotations
@@ -89,13 +91,8 @@ class Article(Base):
     canonical_url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
     outlet: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    fingerprint: Mapped[int | None] = mapped_column(sa.BigInteger)
-    # SimHash split into four 16-bit bands: any fingerprint within Hamming distance 3
-    # shares at least one band exactly, so near-duplicate lookup is four index probes.
-    fp_band0: Mapped[int | None] = mapped_column(index=True)
-    fp_band1: Mapped[int | None] = mapped_column(index=True)
-    fp_band2: Mapped[int | None] = mapped_column(index=True)
-    fp_band3: Mapped[int | None] = mapped_column(index=True)
+    # MinHash signature of the text (monitor.dedupe); its LSH bands are in article_band.
+    minhash: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     title: Mapped[str] = mapped_column(sa.Text, default="")
     text: Mapped[str] = mapped_column(sa.Text, default="")
     author: Mapped[str | None] = mapped_column(sa.Text)
@@ -128,6 +125,18 @@ class ArticleUrl(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's MinHash: near-duplicates share at least one."""
+
+    __tablename__ = "article_band"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    band: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Verdict(Base):
@@ -180,6 +189,29 @@ class Event(Base):
     links: Mapped[list[EventArticle]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
     )
+    targets: Mapped[list[EventTarget]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventTarget.position"
+    )
+
+
+class EventTarget(Base):
+    """Every target one ban hit: "Twitter bans ads from RT and Sputnik" is one event with
+    two targets. ``Event.target`` is the first; a report naming any of them joins the event.
+    Platform and action are copied from the event so one index finds the candidates."""
+
+    __tablename__ = "event_target"
+    __table_args__ = (sa.Index(None, "platform", "action", "target_key"),)
+
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    target: Mapped[str] = mapped_column(sa.Text)
+    platform: Mapped[str] = mapped_column(sa.String(100))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="targets")
 
 
 class EventArticle(Base):

@@ -1,0 +1,326 @@
+"""One ban is one event: attach an article's verdicts to the events they report.
+
+An event is one enforcement action: a platform, an action and the targets it hit, within a
+time window (``[events] window``, 14 days by default). Rules, applied per article:
+
+* The article's verdicts are grouped by (platform, action): one article naming one action
+  of one platform against several targets ("Twitter bans ads from RT and Sputnik") reports
+  one ban, so the group opens at most one event, with every target listed.
+* A verdict joins the event of the same platform and action that lists its target key
+  (aliases are resolved by the classifier: "Russia Today" and "RT" share a key) and whose
+  reports lie within the window of this one. The group's other targets join that event too.
+* A reinstatement ("ban lifted", "account restored") reverses the newest ban of that
+  target on that platform, however old; it opens an event of its own only when no such ban
+  is known.
+* A near-identical story needs no rule here: dedupe stores it as the same article, whose
+  events it then counts towards (``refresh_counts``).
+
+Opening an event enqueues its alerts ("event.opened"); a later report updates the event
+and calls the outbox with "event.updated", which only subscriptions asking for updates
+receive; a reversal calls it with "event.reversed". Everything runs in the caller's
+transaction, so an alert exists exactly when its event change does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from monitor.models import Article, ArticleUrl, Event, EventArticle, EventTarget
+from monitor.models import Verdict as VerdictRow
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
+REINSTATEMENT = "reinstatement"
+HEADLINE_CHARS = 300
+
+
+@dataclass(slots=True)
+class Changes:
+    """Event ids one article opened, updated and reversed."""
+
+    opened: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    reversed: list[int] = field(default_factory=list)
+
+
+def attach_verdicts(
+    session: Session,
+    settings: Settings,
+    article: Article,
+    verdicts: Iterable[VerdictRow],
+    seen_at: datetime,
+) -> Changes:
+    """Attach a newly stored article's verdicts to events, opening or reversing as needed."""
+    window = timedelta(seconds=settings.events.window)
+    changes = Changes()
+    touched: dict[int, tuple[Event, str]] = {}
+    for group in _groups(verdicts):
+        if group[0].action == REINSTATEMENT:
+            _reinstate(session, article, group, seen_at, window, touched)
+        else:
+            _report(session, article, group, seen_at, window, touched)
+    for event, kind in touched.values():
+        refresh_counts(session, event)
+        {"event.opened": changes.opened, "event.updated": changes.updated}.get(
+            kind, changes.reversed
+        ).append(event.id)
+    _enqueue(session, settings, touched.values())
+    return changes
+
+
+def match_event(
+    session: Session,
+    *,
+    platform: str,
+    action: str,
+    target_key: str,
+    seen_at: datetime,
+    window: timedelta,
+) -> Event | None:
+    """The event a report of (platform, action, target) seen at ``seen_at`` belongs to.
+
+    Events whose reports lie within ``window`` of ``seen_at`` match (reports may arrive out
+    of order); of several, the one seen last wins.
+    """
+    return session.scalar(
+        sa.select(Event)
+        .join(EventTarget, EventTarget.event_id == Event.id)
+        .where(
+            EventTarget.platform == platform,
+            EventTarget.action == action,
+            EventTarget.target_key == target_key,
+            Event.last_seen_at >= seen_at - window,
+            Event.first_seen_at <= seen_at + window,
+        )
+        .order_by(Event.last_seen_at.desc(), Event.id.desc())
+        .limit(1)
+    )
+
+
+def match_reversed_ban(
+    session: Session, *, platform: str, target_key: str, seen_at: datetime, window: timedelta
+) -> Event | None:
+    """The newest ban of ``target_key`` on ``platform`` that a reinstatement seen at
+    ``seen_at`` can lift: any action but a reinstatement, opened before it (a ban can be
+    lifted years later, so there is no lower bound)."""
+    return session.scalar(
+        sa.select(Event)
+        .join(EventTarget, EventTarget.event_id == Event.id)
+        .where(
+            EventTarget.platform == platform,
+            EventTarget.target_key == target_key,
+            EventTarget.action != REINSTATEMENT,
+            Event.first_seen_at <= seen_at + window,
+        )
+        .order_by(Event.last_seen_at.desc(), Event.id.desc())
+        .limit(1)
+    )
+
+
+def refresh_counts(session: Session, event: Event) -> None:
+    """Article and outlet counts of an event, from its links. Every outlet whose copy of a
+    story was stored (duplicates included) counts: a wire story run by two sites was
+    reported by two outlets."""
+    session.flush()
+    event.article_count = (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EventArticle)
+            .where(EventArticle.event_id == event.id)
+        )
+        or 0
+    )
+    event.outlet_count = (
+        session.scalar(
+            sa.select(sa.func.count(sa.distinct(ArticleUrl.outlet)))
+            .join(EventArticle, EventArticle.article_id == ArticleUrl.article_id)
+            .where(EventArticle.event_id == event.id, ArticleUrl.outlet.is_not(None))
+        )
+        or 0
+    )
+    event.updated_at = datetime.now(UTC)
+
+
+def events_of_article(session: Session, article_id: int) -> list[Event]:
+    """The events an article is linked to."""
+    return list(
+        session.scalars(
+            sa.select(Event)
+            .join(EventArticle, EventArticle.event_id == Event.id)
+            .where(EventArticle.article_id == article_id)
+        )
+    )
+
+
+# --- steps ---------------------------------------------------------------------------
+
+
+def _groups(verdicts: Iterable[VerdictRow]) -> list[list[VerdictRow]]:
+    """Verdicts grouped by (platform, action), in the classifier's order, one per target."""
+    groups: dict[tuple[str, str], dict[str, VerdictRow]] = {}
+    for verdict in verdicts:
+        by_target = groups.setdefault((verdict.platform, verdict.action), {})
+        best = by_target.get(verdict.target_key)
+        if best is None or verdict.score > best.score:
+            by_target[verdict.target_key] = verdict
+    return [list(by_target.values()) for by_target in groups.values()]
+
+
+def _report(
+    session: Session,
+    article: Article,
+    group: list[VerdictRow],
+    seen_at: datetime,
+    window: timedelta,
+    touched: dict[int, tuple[Event, str]],
+) -> None:
+    """One (platform, action) group of ban verdicts: join the event(s) that list their
+    targets; targets no event lists join the best-matching one, or open a new one."""
+    matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
+    unmatched: list[VerdictRow] = []
+    for verdict in group:
+        event = match_event(
+            session,
+            platform=verdict.platform,
+            action=verdict.action,
+            target_key=verdict.target_key,
+            seen_at=seen_at,
+            window=window,
+        )
+        if event is None:
+            unmatched.append(verdict)
+        else:
+            matched.setdefault(event.id, (event, []))[1].append(verdict)
+    if not matched:
+        event = _open(session, group[0], article, seen_at)
+        opening = "event.reversed" if event.status == "reversed" else "event.opened"
+        touched[event.id] = (event, opening)
+        for verdict in group[1:]:
+            _add_target(session, event, verdict)
+        _link(session, event, article, group[0])
+        return
+    primary, _ = max(
+        matched.values(), key=lambda item: (len(item[1]), item[0].last_seen_at, item[0].id)
+    )
+    for verdict in unmatched:
+        matched[primary.id][1].append(verdict)
+        _add_target(session, primary, verdict)
+    for event, verdicts in matched.values():
+        best = max(verdicts, key=lambda v: v.score)
+        if _link(session, event, article, best):
+            _update(event, article, best, seen_at)
+            touched.setdefault(event.id, (event, "event.updated"))
+
+
+def _reinstate(
+    session: Session,
+    article: Article,
+    group: list[VerdictRow],
+    seen_at: datetime,
+    window: timedelta,
+    touched: dict[int, tuple[Event, str]],
+) -> None:
+    """Reinstatement verdicts: reverse the bans they lift; a lifting of a ban never seen
+    is an event of its own (joined by later reports of the same reinstatement)."""
+    unmatched: list[VerdictRow] = []
+    for verdict in group:
+        ban = match_reversed_ban(
+            session,
+            platform=verdict.platform,
+            target_key=verdict.target_key,
+            seen_at=seen_at,
+            window=window,
+        )
+        if ban is None:
+            unmatched.append(verdict)
+            continue
+        if not _link(session, ban, article, verdict):
+            continue
+        ban.first_seen_at = min(ban.first_seen_at, seen_at)
+        ban.last_seen_at = max(ban.last_seen_at, seen_at)
+        if ban.status != "reversed":
+            ban.status = "reversed"
+            ban.reversed_at = seen_at
+            touched[ban.id] = (ban, "event.reversed")
+        else:
+            touched.setdefault(ban.id, (ban, "event.updated"))
+    if unmatched:
+        _report(session, article, unmatched, seen_at, window, touched)
+
+
+def _open(session: Session, verdict: VerdictRow, article: Article, seen_at: datetime) -> Event:
+    reversal = verdict.action == REINSTATEMENT
+    event = Event(
+        platform=verdict.platform,
+        action=verdict.action,
+        target=verdict.target,
+        target_key=verdict.target_key,
+        scale=verdict.scale,
+        status="reversed" if reversal else "active",
+        reversed_at=seen_at if reversal else None,
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+        headline=_headline(article, verdict),
+        score=verdict.score,
+        evidence=verdict.evidence,
+    )
+    session.add(event)
+    session.flush()
+    _add_target(session, event, verdict)
+    return event
+
+
+def _add_target(session: Session, event: Event, verdict: VerdictRow) -> None:
+    exists = session.get(EventTarget, (event.id, verdict.target_key))
+    if exists is not None:
+        return
+    position = len(event.targets)
+    event.targets.append(
+        EventTarget(
+            target_key=verdict.target_key,
+            target=verdict.target,
+            platform=event.platform,
+            action=event.action,
+            position=position,
+        )
+    )
+    session.flush()
+
+
+def _link(session: Session, event: Event, article: Article, verdict: VerdictRow) -> bool:
+    """Link the article to the event; False when it already was."""
+    if session.get(EventArticle, (event.id, article.id)) is not None:
+        return False
+    session.add(EventArticle(event_id=event.id, article_id=article.id, verdict_id=verdict.id))
+    session.flush()
+    return True
+
+
+def _update(event: Event, article: Article, verdict: VerdictRow, seen_at: datetime) -> None:
+    """A further report: widen the seen span; the surest report names the headline."""
+    event.first_seen_at = min(event.first_seen_at, seen_at)
+    event.last_seen_at = max(event.last_seen_at, seen_at)
+    if verdict.score > event.score:
+        event.score = verdict.score
+        event.headline = _headline(article, verdict)
+        event.evidence = verdict.evidence
+    if verdict.scale and not event.scale:
+        event.scale = verdict.scale
+
+
+def _headline(article: Article, verdict: VerdictRow) -> str:
+    return (article.title or verdict.evidence)[:HEADLINE_CHARS]
+
+
+def _enqueue(session: Session, settings: Settings, changes: Iterable[tuple[Event, str]]) -> None:
+    from monitor.alerts.outbox import enqueue_event_alerts
+
+    for event, kind in changes:
+        enqueue_event_alerts(session, event, kind, settings)
