@@ -163,3 +163,27 @@ def test_a_row_is_claimed_by_one_dispatcher_only(engine, tmp_path: Path) -> None
     assert _claim(engine, delivery_id, now, lease) is False  # the other dispatcher
     # A dispatcher that died mid-send leaves it due again once the lease ends.
     assert _claim(engine, delivery_id, now + lease, lease) is True
+
+
+def test_a_delivery_that_cannot_be_prepared_is_recorded_not_fatal(
+    engine, tmp_path: Path
+) -> None:
+    from monitor.alerts.outbox import dispatch_due
+
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as session:
+        broken = create_subscription(session, name="broken", channel="email",
+                                     address="b@example.org")
+        create_subscription(session, name="fine", channel="email", address="f@example.org")
+        enqueue_event_alerts(session, make_event(session), "event.opened", settings)
+        broken.channel = "pager"  # not a channel banwatch knows
+
+    stats = dispatch_due(engine, settings)
+
+    assert (stats.sent, stats.retrying) == (1, 1)  # the other one still went out (to Maildir)
+    with session_scope(engine) as session:
+        row = session.scalars(
+            sa.select(Delivery).where(Delivery.status == "pending")
+        ).one()
+        assert row.subscription.name == "broken"
+        assert row.last_error.startswith("prepare: ConfigError: subscription 'broken'")

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor.alerts.channel import Message, SendResult, channel_for
+from monitor.alerts.channel import Channel, Message, SendResult, channel_for
 from monitor.alerts.filters import Aliases, Filters, aliases_for
 from monitor.db import session_scope
 from monitor.errors import DeliveryError
@@ -266,25 +266,34 @@ def _dispatch_one(
             delivery.status, delivery.last_error = "dead", f"subscription inactive: {why}"
             stats.dead += 1
             return
-        try:
-            message = build_message(session, delivery, settings)
-            channel = channel_for(subscription, settings)
-        except Exception as exc:  # a bug or a broken row must not stop the pass
-            log.exception("cannot render delivery", extra={"delivery": delivery_id})
-            message, failure = None, SendResult.failed(f"render: {type(exc).__name__}: {exc}")
+        prepared = _prepare(session, delivery, settings)
     # The send happens outside any transaction: the database is not held during network I/O.
-    if message is not None:
-        try:
-            result = channel.send(message)
-        except Exception as exc:  # channels map their errors; this is the safety net
-            log.exception("channel crashed", extra={"delivery": delivery_id})
-            result = SendResult.failed(f"{type(exc).__name__}: {exc}")
-    else:
-        result = failure
+    result = _send(*prepared) if isinstance(prepared, tuple) else prepared
     with session_scope(engine) as session:
         delivery = session.get(Delivery, delivery_id)
         if delivery is not None:
             record_result(session, delivery, result, now, rng, stats)
+
+
+def _prepare(
+    session: Session, delivery: Delivery, settings: Settings
+) -> tuple[Channel, Message] | SendResult:
+    """The channel and the rendered message, or the failure to record instead."""
+    try:
+        return channel_for(delivery.subscription, settings), build_message(
+            session, delivery, settings
+        )
+    except Exception as exc:  # a bug or a broken row must not stop the pass
+        log.exception("cannot prepare delivery", extra={"delivery": delivery.id})
+        return SendResult.failed(f"prepare: {type(exc).__name__}: {exc}")
+
+
+def _send(channel: Channel, message: Message) -> SendResult:
+    try:
+        return channel.send(message)
+    except Exception as exc:  # channels map their own errors; this is the safety net
+        log.exception("channel crashed", extra={"channel": channel.describe()})
+        return SendResult.failed(f"{type(exc).__name__}: {exc}")
 
 
 def build_message(session: Session, delivery: Delivery, settings: Settings) -> Message:
