@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts.channel import Message
 from monitor.alerts.filters import Aliases, Filters, aliases_for
 from monitor.alerts.outbox import DIGEST_MODES, DispatchStats, dispatch_due, enqueue_digest
-from monitor.alerts.render import action_label, link_html, unsubscribe_url
+from monitor.alerts.render import action_label, link_html, target_label, unsubscribe_url
 from monitor.db import session_scope
 from monitor.models import Article, Delivery, Event, EventArticle, Source, Subscription, Verdict
 from monitor.queries import iso
@@ -214,7 +214,7 @@ def build_digest(
             id=event.id,
             platform=event.platform,
             action=event.action,
-            target=event.target,
+            target=target_label(event),
             scale=event.scale,
             status=event.status,
             outlet_count=event.outlet_count,

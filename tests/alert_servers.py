@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings, settings_from_dict
-from monitor.models import Article, ArticleUrl, Event, EventArticle, Verdict
+from monitor.models import Article, ArticleUrl, Event, EventArticle, EventTarget, Verdict
 
 # --- SMTP ------------------------------------------------------------------------------
 
@@ -177,6 +177,7 @@ def make_event(
     action: str = "ad_ban",
     target: str = "RT",
     target_key: str | None = None,
+    also: list[str] | None = None,
     reports: list[tuple[str, str]] | None = None,
     evidence: str | None = None,
     spans: list[list[int]] | None = None,
@@ -187,7 +188,8 @@ def make_event(
     added_at: datetime | None = None,
     first_seen_at: datetime | None = None,
 ) -> Event:
-    """An event with one article (and verdict) per ``(outlet, title)`` report."""
+    """An event with one article (and verdict) per ``(outlet, title)`` report; ``also``
+    names further targets of the same ban (as ``event_target`` rows, like ingest makes)."""
     now = created_at or datetime.now(UTC)
     reports = reports or [("example.org", f"{platform} bans {target}")]
     evidence = evidence or f"{platform} has banned ads from {target}."
@@ -209,6 +211,11 @@ def make_event(
         updated_at=now,
     )
     session.add(event)
+    session.flush()
+    for position, name in enumerate([target, *(also or [])]):
+        key = event.target_key if position == 0 else name.casefold()
+        session.add(EventTarget(event_id=event.id, target=name, target_key=key,
+                                platform=platform, action=action, position=position))
     session.flush()
     for outlet, title in reports:
         add_report(session, event, outlet, title, evidence=evidence, spans=spans,

@@ -43,7 +43,7 @@ def test_one_multipart_mail_per_new_event_for_a_matching_subscription_only(
                             filters=Filters(platforms=("twitter",), targets=("rt", "sputnik")))
         create_subscription(session, name="tiktok-only", channel="email",
                             address="other@example.org", filters=Filters(platforms=("TikTok",)))
-    _open(engine, settings, platform="Twitter", action="ad_ban", target="RT")
+    _open(engine, settings, platform="Twitter", action="ad_ban", target="RT", also=["Sputnik"])
     _open(engine, settings, platform="Twitter", action="ad_ban", target="Sputnik")
     _open(engine, settings, platform="Facebook", action="network_takedown",
           target="Internet Research Agency")
@@ -54,7 +54,7 @@ def test_one_multipart_mail_per_new_event_for_a_matching_subscription_only(
     assert [m["To"] for m in smtp_server.messages] == ["analyst@example.org"] * 2
     subjects = sorted(m["Subject"] for m in smtp_server.messages)
     assert subjects == [
-        "[banwatch] Twitter — ad ban — RT",
+        "[banwatch] Twitter — ad ban — RT, Sputnik",  # one ban, two targets
         "[banwatch] Twitter — ad ban — Sputnik",
     ]
     for mail in smtp_server.messages:

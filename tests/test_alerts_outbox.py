@@ -21,7 +21,7 @@ from monitor.alerts.outbox import (
 )
 from monitor.alerts.subscriptions import create_subscription
 from monitor.db import open_database, session_scope
-from monitor.models import Delivery, Event
+from monitor.models import Delivery, Event, EventTarget
 from tests.alert_servers import make_event, make_settings
 
 
@@ -38,6 +38,11 @@ def _event(**kw) -> Event:  # type: ignore[no-untyped-def]
                 first_seen_at=now, last_seen_at=now, headline="Twitter bans ads from RT",
                 evidence="Twitter has banned ads from all accounts owned by RT.", score=0.8)
     return Event(**{**base, **kw})
+
+
+def _t(name: str, position: int) -> EventTarget:
+    return EventTarget(target=name, target_key=name.casefold(), platform="Twitter",
+                       action="ad_ban", position=position)
 
 
 ALIASES = Aliases.build(
@@ -61,6 +66,8 @@ ALIASES = Aliases.build(
         (Filters(targets=("tv-novosti",)), {"target": "Russia Today", "target_key": "rt"}, True),
         (Filters(targets=("rt",)), {"target": "RT (Russia Today)", "target_key": "rt"}, True),
         (Filters(targets=("Sputnik",)), {}, False),
+        (Filters(targets=("rossiya segodnya",)), {"targets": [_t("RT", 0), _t("Sputnik", 1)]},
+         True),  # the ban's second target, through its alias
         (Filters(keywords=("ACCOUNTS owned",)), {}, True),  # in the evidence
         (Filters(keywords=("election",)), {}, False),
         (Filters(min_score=0.8), {}, True),

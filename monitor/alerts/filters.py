@@ -91,6 +91,14 @@ def _lexicon_tables(settings: Settings) -> list[Mapping[str, Iterable[str]]]:
     return tables
 
 
+def event_target_names(event: Event) -> list[str]:
+    """Every name and key of every target the event's ban hit (RT *and* Sputnik)."""
+    names = [event.target, event.target_key]
+    for target in getattr(event, "targets", None) or ():
+        names += [target.target, target.target_key]
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """A subscription's filters; an empty list means "any"."""
@@ -154,11 +162,11 @@ class Filters:
         if self.actions and action_key(event.action) not in {action_key(a) for a in self.actions}:
             return False
         if self.targets and not (
-            aliases.names(event.target, event.target_key) & aliases.names(*self.targets)
+            aliases.names(*event_target_names(event)) & aliases.names(*self.targets)
         ):
             return False
         if self.keywords:
-            haystack = fold(f"{event.headline}\n{event.evidence}\n{event.target}")
+            haystack = fold("\n".join([event.headline, event.evidence, *event_target_names(event)]))
             if not any(fold(k) in haystack for k in self.keywords):
                 return False
         return True

@@ -92,7 +92,7 @@ def load_event_context(session: Session, event: Event) -> EventContext:
         )
         rules = tuple(str(r) for r in best.rules.get("rules") or ())
     if not spans:
-        spans = find_spans(event.evidence, [event.platform, event.target])
+        spans = find_spans(event.evidence, [event.platform, *target_names(event)])
     return EventContext(event, articles, spans, rules)
 
 
@@ -160,12 +160,23 @@ def local_time(value: datetime | None, zone: tzinfo) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
+def target_names(event: Event) -> list[str]:
+    """The display names of every target the ban hit, first target first."""
+    names = [t.target for t in getattr(event, "targets", None) or ()]
+    return names or [event.target]
+
+
+def target_label(event: Event) -> str:
+    """``"RT, Sputnik"``."""
+    return ", ".join(target_names(event))
+
+
 def subject_for(event: Event, kind: str) -> str:
-    """``[banwatch] Twitter — ad ban — RT`` (with ``reversed`` / outlet count as fits)."""
+    """``[banwatch] Twitter — ad ban — RT, Sputnik`` (with ``reversed`` / outlet count)."""
     action = action_label(event.action)
     if kind == "event.reversed":
         action += " reversed"
-    subject = f"[banwatch] {event.platform} — {action} — {event.target}"
+    subject = f"[banwatch] {event.platform} — {action} — {target_label(event)}"
     if kind == "event.updated":
         subject += f" (reported by {event.outlet_count} outlets)"
     return " ".join(subject.split())
@@ -193,6 +204,7 @@ def event_payload(
             "platform": event.platform,
             "action": event.action,
             "target": event.target,
+            "targets": target_names(event),
             "scale": event.scale,
             "score": round(event.score, 3),
             "rules": list(ctx.rules),
@@ -205,12 +217,12 @@ def event_payload(
 def event_text(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None) -> str:
     event = ctx.event
     lines = [
-        f"{event.platform} — {action_label(event.action)} — {event.target}"
+        f"{event.platform} — {action_label(event.action)} — {target_label(event)}"
         + ("  [REVERSED]" if event.status == "reversed" else ""),
         "",
         f"Platform:   {event.platform}",
         f"Action:     {action_label(event.action)}",
-        f"Target:     {event.target}",
+        f"Target:     {target_label(event)}",
     ]
     if event.scale:
         lines.append(f"Scale:      {event.scale}")
@@ -239,7 +251,7 @@ def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
     rows = [
         ("Platform", esc(event.platform)),
         ("Action", esc(action_label(event.action))),
-        ("Target", esc(event.target)),
+        ("Target", esc(target_label(event))),
     ]
     if event.scale:
         rows.append(("Scale", esc(event.scale)))
@@ -264,7 +276,7 @@ def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
     return (
         "<!doctype html><html><body style=\"font-family:sans-serif\">"
         f"<h2>{esc(event.platform)} — {esc(action_label(event.action))} — "
-        f"{esc(event.target)}{status}</h2>"
+        f"{esc(target_label(event))}{status}</h2>"
         f"<table>{table}</table>"
         f"<blockquote>{evidence_html(event.evidence, ctx.spans)}</blockquote>"
         f"<h3>Reports</h3><ul>{reports}</ul>"
