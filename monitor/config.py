@@ -42,7 +42,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECA
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
     """Seconds from a number or a string such as ``"90"``, ``"15m"``, ``"2h"``, ``"1d"``."""
     if isinstance(value, bool):
         raise ValueError("expected seconds or a duration like '15m'")
@@ -52,12 +52,18 @@ def parse_duration(value: Any) -> float:
         seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
     else:
         raise ValueError("expected seconds or a duration like '15m'")
-    if seconds <= 0:
-        raise ValueError("expected a positive duration")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError("expected a positive duration" + (" or 0" if allow_zero else ""))
     return seconds
 
 
+def _parse_pause(value: Any) -> float:
+    return parse_duration(value, allow_zero=True)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# A pause that may be switched off with 0 (e.g. the delay between requests).
+Pause = Annotated[float, BeforeValidator(_parse_pause)]
 
 
 class _Section(BaseModel):
@@ -130,7 +136,7 @@ class CrawlerSettings(_Section):
     max_size: int = Field(default=5 * 1024 * 1024, gt=0)
     concurrency_per_domain: int = Field(default=2, ge=1, le=64)
     concurrency: int = Field(default=16, ge=1, le=512)
-    download_delay: Duration = 0.5
+    download_delay: Pause = 0.5
     autothrottle: bool = True
     retries: int = Field(default=2, ge=0, le=10)
     min_interval: Duration = 300.0
