@@ -135,15 +135,17 @@ def main(ctx: click.Context, config: str | None, verbose: int) -> None:
 @main.command()
 @pass_app
 def init(app: App) -> None:
-    """Create or upgrade the database and register the configured sources.
+    """Create or upgrade the database; register the configured sources and subscriptions.
 
     Example:
         banwatch init
     """
+    from monitor.alerts.subscriptions import sync_config_subscriptions
     from monitor.sources import sync_sources
 
     with app.session() as session:
         sync_sources(session, app.settings)
+        sync_config_subscriptions(session, app.settings)
     click.echo(f"database ready: {_safe_url(app.settings.database.url)}")
 
 

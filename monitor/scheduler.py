@@ -97,12 +97,9 @@ def dispatch_job(settings: Settings, engine: Engine) -> str:
 
 def digest_job(settings: Settings, engine: Engine) -> str:
     """Queue (once per day, by idempotency key) and send the daily digest."""
-    from monitor.alerts.outbox import dispatch_due
     from monitor.digest import send_digest
 
-    result = send_digest(engine, settings, None)
-    dispatch_due(engine, settings)
-    return str(result)
+    return str(send_digest(engine, settings, None))
 
 
 def digest_due(settings: Settings, now: datetime | None = None) -> bool:
@@ -115,14 +112,11 @@ def housekeeping_job(settings: Settings, engine: Engine) -> str:
     """Mirror settings.toml's sources and subscriptions into the database."""
     from monitor.sources import sync_sources
 
+    from monitor.alerts.subscriptions import sync_config_subscriptions
+
     with session_scope(engine) as session:
         sync_sources(session, settings)
-        try:
-            from monitor.alerts.subscriptions import sync_config_subscriptions
-        except ImportError:  # pragma: no cover - alerts package always ships it
-            pass
-        else:
-            sync_config_subscriptions(session, settings)
+        sync_config_subscriptions(session, settings)
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
