@@ -110,9 +110,8 @@ def digest_due(settings: Settings, now: datetime | None = None) -> bool:
 
 def housekeeping_job(settings: Settings, engine: Engine) -> str:
     """Mirror settings.toml's sources and subscriptions into the database."""
-    from monitor.sources import sync_sources
-
     from monitor.alerts.subscriptions import sync_config_subscriptions
+    from monitor.sources import sync_sources
 
     with session_scope(engine) as session:
         sync_sources(session, settings)
