@@ -94,6 +94,8 @@ _ADD = np.array(
     dtype=np.uint64,
 )
 _SHIFT = np.uint64(32)
+_SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)
+_FINAL_MUL = np.uint64(0xBF58476D1CE4E5B9)
 
 
 # --- URLs ----------------------------------------------------------------------------
@@ -193,23 +195,33 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
-def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> np.ndarray:
-    """xxh64 of each distinct word ``size``-shingle (a text shorter than that is one)."""
-    tokens = words(text)
+def shingle_hashes(text: str | list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
+    """A 64-bit hash of each distinct word ``size``-shingle (a shorter text is one shingle).
+
+    Each word is hashed once (xxh64); a shingle's hash mixes its words' hashes with odd
+    multipliers and a final xorshift-multiply, so no shingle string is ever built.
+    ``text`` may be given as its ``words``.
+    """
+    tokens = words(text) if isinstance(text, str) else text
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    if len(tokens) < size:
-        grams = {" ".join(tokens)}
-    else:
-        grams = {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-    return np.fromiter(
-        (xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams),
+    word_hashes = np.fromiter(
+        (xxhash.xxh64_intdigest(t.encode("utf-8")) for t in tokens),
         dtype=np.uint64,
-        count=len(grams),
+        count=len(tokens),
     )
+    width = min(size, len(tokens))
+    count = len(tokens) - width + 1
+    mixed = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        mixed = mixed * _SHINGLE_MUL + word_hashes[offset : offset + count]
+    mixed ^= mixed >> np.uint64(31)
+    mixed *= _FINAL_MUL
+    mixed ^= mixed >> np.uint64(29)
+    return np.unique(mixed)
 
 
-def minhash(text: str) -> np.ndarray:
+def minhash(text: str | list[str]) -> np.ndarray:
     """The text's MinHash signature: ``SIGNATURE_SIZE`` uint32 values (all-ones if empty)."""
     hashes = shingle_hashes(text)
     if hashes.size == 0:
@@ -252,8 +264,10 @@ class Fingerprint:
 
     @classmethod
     def of(cls, text: str) -> Fingerprint:
-        signature = minhash(text)
-        return cls(content_hash(text), signature, tuple(band_keys(signature)))
+        tokens = words(text)
+        signature = minhash(tokens)
+        digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()
+        return cls(digest, signature, tuple(band_keys(signature)))
 
 
 # --- lookup --------------------------------------------------------------------------
@@ -276,50 +290,70 @@ def find_duplicate(
     threshold: float = DUPLICATE_SIMILARITY,
 ) -> Duplicate | None:
     """The stored article this one duplicates: same URL, same text, or near-identical text."""
-    if urls:
-        found = session.scalar(
-            sa.select(ArticleUrl.article_id).where(ArticleUrl.url.in_(urls)).limit(1)
-        )
-        if found is None:
-            found = session.scalar(
-                sa.select(Article.id).where(Article.canonical_url.in_(urls)).limit(1)
-            )
-        if found is not None:
-            return Duplicate(found, "url")
-    found = session.scalar(
-        sa.select(Article.id).where(Article.content_hash == fingerprint.content_hash).limit(1)
-    )
-    if found is not None:
-        return Duplicate(found, "content")
+    exact = find_exact_duplicate(session, urls=urls, content_hash=fingerprint.content_hash)
+    if exact is not None:
+        return exact
     return find_near_duplicate(session, fingerprint, threshold=threshold)
+
+
+def find_exact_duplicate(
+    session: Session, *, urls: list[str], content_hash: str
+) -> Duplicate | None:
+    """A stored article known under one of ``urls`` or with the same text: one query."""
+    row = session.execute(_EXACT, {"content_hash": content_hash, "urls": urls or [""]}).first()
+    if row is None:
+        return None
+    return Duplicate(row.article_id, "url" if row.by_url else "content")
 
 
 def find_near_duplicate(
     session: Session, fingerprint: Fingerprint, *, threshold: float = DUPLICATE_SIMILARITY
 ) -> Duplicate | None:
     """The most similar stored article sharing an LSH band, if similar enough."""
-    shared = sa.func.count().label("shared")
-    candidates = (
-        sa.select(ArticleBand.article_id, shared)
-        .where(ArticleBand.band.in_(fingerprint.bands))
-        .group_by(ArticleBand.article_id)
-        .order_by(shared.desc())
-        .limit(MAX_CANDIDATES)
-        .subquery()
-    )
-    rows = session.execute(
-        sa.select(Article.id, Article.minhash).join(
-            candidates, candidates.c.article_id == Article.id
-        )
-    ).all()
     best: Duplicate | None = None
-    for article_id, stored in rows:
+    for article_id, stored in session.execute(_NEAR, {"bands": list(fingerprint.bands)}):
         if not stored:
             continue
         score = similarity(fingerprint.signature, signature_from_bytes(stored))
         if score >= threshold and (best is None or score > best.similarity):
             best = Duplicate(article_id, "near", score)
     return best
+
+
+def _exact_statement() -> sa.Select[tuple[int, int]]:
+    article, article_url = Article.__table__, ArticleUrl.__table__
+    urls = sa.bindparam("urls", expanding=True)
+    union = sa.union_all(
+        sa.select(article.c.id.label("article_id"), sa.literal_column("0").label("by_url")).where(
+            article.c.content_hash == sa.bindparam("content_hash")
+        ),
+        sa.select(article_url.c.article_id, sa.literal_column("1")).where(
+            article_url.c.url.in_(urls)
+        ),
+        sa.select(article.c.id, sa.literal_column("1")).where(article.c.canonical_url.in_(urls)),
+    ).subquery()
+    return sa.select(union.c.article_id, union.c.by_url).order_by(union.c.by_url.desc()).limit(1)
+
+
+def _near_statement() -> sa.Select[tuple[int, bytes | None]]:
+    article, band = Article.__table__, ArticleBand.__table__
+    shared = sa.func.count().label("shared")
+    candidates = (
+        sa.select(band.c.article_id, shared)
+        .where(band.c.band.in_(sa.bindparam("bands", expanding=True)))
+        .group_by(band.c.article_id)
+        .order_by(shared.desc())
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
+    return sa.select(article.c.id, article.c.minhash).join(
+        candidates, candidates.c.article_id == article.c.id
+    )
+
+
+# Built once: building and compiling a statement costs several times its execution.
+_EXACT = _exact_statement()
+_NEAR = _near_statement()
 
 
 def store_bands(session: Session, article_id: int, fingerprint: Fingerprint) -> None:
