@@ -216,6 +216,7 @@ def events(
         banwatch events --platform Twitter --since 30d
         banwatch events --json
     """
+    from monitor.alerts.filters import aliases_for
     from monitor.queries import list_events
 
     with app.session() as session:
@@ -227,6 +228,7 @@ def events(
             status=status,
             since=parse_since(since),
             limit=limit,
+            aliases=aliases_for(app.settings) if target else None,
         )
     if as_json:
         emit_json(rows)

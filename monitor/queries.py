@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from monitor.config import Settings
-from monitor.models import Article, ArticleUrl, Delivery, Event, EventArticle, Source, Verdict
+from monitor.models import (
+    Article,
+    ArticleUrl,
+    Delivery,
+    Event,
+    EventArticle,
+    EventTarget,
+    Source,
+    Verdict,
+)
 from monitor.sources import is_failing
+
+if TYPE_CHECKING:
+    from monitor.alerts.filters import Aliases
 
 
 def iso(value: datetime | None) -> str | None:
@@ -45,6 +57,7 @@ def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
         "platform": event.platform,
         "action": event.action,
         "target": event.target,
+        "targets": [t.target for t in event.targets] or [event.target],
         "status": event.status,
         "article_count": event.article_count,
         "outlet_count": event.outlet_count,
@@ -65,17 +78,26 @@ def list_events(
     status: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    aliases: Aliases | None = None,
 ) -> list[dict[str, Any]]:
-    """Events, newest first, filtered case-insensitively."""
+    """Events, newest first, filtered case-insensitively. ``target`` matches any target of
+    the ban under any of its names (``aliases``: "Russia Today" finds the RT event)."""
     query = sa.select(Event)
     if platform:
         query = query.where(sa.func.lower(Event.platform) == platform.lower())
     if action:
         query = query.where(Event.action == action)
     if target:
-        needle = target.lower()
+        names = aliases.names(target) if aliases else {" ".join(target.casefold().split())}
+        any_target = sa.select(EventTarget.event_id).where(
+            sa.or_(sa.func.lower(EventTarget.target).in_(names), EventTarget.target_key.in_(names))
+        )
         query = query.where(
-            sa.or_(sa.func.lower(Event.target) == needle, Event.target_key == needle)
+            sa.or_(
+                Event.id.in_(any_target),
+                sa.func.lower(Event.target).in_(names),
+                Event.target_key.in_(names),
+            )
         )
     if status:
         query = query.where(Event.status == status)
@@ -84,7 +106,7 @@ def list_events(
     query = query.order_by(Event.first_seen_at.desc(), Event.id.desc())
     if limit:
         query = query.limit(limit)
-    events = list(session.scalars(query))
+    events = list(session.scalars(query.options(selectinload(Event.targets))))
     urls = event_urls(session, [e.id for e in events])
     return [event_dict(e, urls.get(e.id, [])) for e in events]
 
