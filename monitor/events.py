@@ -3,6 +3,10 @@
 An event is one enforcement action: a platform, an action and the targets it hit, within a
 time window (``[events] window``, 14 days by default). Rules, applied per article:
 
+* Actions are compared by family: outlets word one takedown as "banned", "removed",
+  "suspended" or "shut down", so those (and network takedowns) are one family; ad bans,
+  demonetisation, app removals, restrictions (labels, geo-blocks) and reinstatements are
+  families of their own. Below, "action" means the family.
 * The article's verdicts are grouped by (platform, action): one article naming one action
   of one platform against several targets ("Twitter bans ads from RT and Sputnik") reports
   one ban, so the group opens at most one event, with every target listed.
@@ -38,6 +42,16 @@ if TYPE_CHECKING:
     from monitor.config import Settings
 
 REINSTATEMENT = "reinstatement"
+ACCOUNT_ACTIONS = ("ban", "suspension", "removal", "network_takedown")
+_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ACCOUNT_ACTIONS,
+    ("ad_ban",),
+    ("demonetisation",),
+    ("app_removal",),
+    ("restriction", "label", "geo_block"),
+    (REINSTATEMENT,),
+)
+FAMILY = {action: family for family in _FAMILIES for action in family}
 HEADLINE_CHARS = 300
 
 
@@ -86,12 +100,12 @@ def match_event(
 ) -> Event | None:
     """The event a report of (platform, action, target) seen at ``seen_at`` belongs to.
 
-    Events whose reports lie within ``window`` of ``seen_at`` match (reports may arrive out
-    of order); of several, the one seen last wins.
+    Events of the same action family whose reports lie within ``window`` of ``seen_at``
+    match (reports may arrive out of order); of several, the one seen last wins.
     """
     params = {
         "platform": platform,
-        "action": action,
+        "actions": list(FAMILY.get(action, (action,))),
         "target_key": target_key,
         "earliest": seen_at - window,
         "latest": seen_at + window,
@@ -127,7 +141,7 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
         query = query.where(target.c.action != REINSTATEMENT)
     else:
         query = query.where(
-            target.c.action == sa.bindparam("action"),
+            target.c.action.in_(sa.bindparam("actions", expanding=True)),
             event.c.last_seen_at >= sa.bindparam("earliest", type_=event.c.last_seen_at.type),
         )
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
@@ -180,7 +194,8 @@ def _groups(verdicts: Iterable[VerdictRow]) -> list[list[VerdictRow]]:
     """Verdicts grouped by (platform, action), in the classifier's order, one per target."""
     groups: dict[tuple[str, str], dict[str, VerdictRow]] = {}
     for verdict in verdicts:
-        by_target = groups.setdefault((verdict.platform, verdict.action), {})
+        family = FAMILY.get(verdict.action, (verdict.action,))
+        by_target = groups.setdefault((verdict.platform, family[0]), {})
         best = by_target.get(verdict.target_key)
         if best is None or verdict.score > best.score:
             by_target[verdict.target_key] = verdict

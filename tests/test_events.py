@@ -174,6 +174,21 @@ def test_different_bans_of_one_target_stay_apart(engine: Engine, settings: Setti
         ]
 
 
+def test_one_takedown_worded_differently_by_two_outlets_is_one_event(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        report(session, settings, ("Facebook", "network_takedown", "IRA"))
+        report(session, settings, ("Facebook", "removal", "IRA"), at=T0 + timedelta(days=1))
+        report(session, settings, ("Facebook", "ban", "IRA"), ("Facebook", "suspension", "Glavset"),
+               at=T0 + timedelta(days=2))  # fmt: skip
+        report(session, settings, ("Facebook", "ad_ban", "IRA"), at=T0 + timedelta(days=3))
+        assert [(e.action, targets(e), e.article_count) for e in all_events(session)] == [
+            ("network_takedown", ["IRA", "Glavset"], 3),
+            ("ad_ban", ["IRA"], 1),
+        ]
+
+
 def test_two_platforms_in_one_article_are_two_events(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as session:
         changes = report(
