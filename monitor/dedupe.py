@@ -44,6 +44,10 @@ BANDS = SIGNATURE_SIZE // BAND_ROWS
 # Measured on the shared corpus: same-story write-ups by different outlets <= 0.12,
 # unrelated pages <= 0.04, copies with other clutter >= 0.2 (median 0.8).
 DUPLICATE_SIMILARITY = 0.3
+# Texts with fewer distinct shingles (about 40 words) are only ever exact duplicates: two
+# short briefs built from one template ("Twitter bans ads from RT" / "... from Sputnik")
+# share most of their few shingles while reporting different things.
+MIN_NEAR_SHINGLES = 40
 # At most this many band candidates are checked (those sharing the most bands first), so
 # a text sharing boilerplate with thousands of stored ones cannot make a lookup slow.
 MAX_CANDIDATES = 16
@@ -223,7 +227,10 @@ def shingle_hashes(text: str | list[str], size: int = SHINGLE_WORDS) -> np.ndarr
 
 def minhash(text: str | list[str]) -> np.ndarray:
     """The text's MinHash signature: ``SIGNATURE_SIZE`` uint32 values (all-ones if empty)."""
-    hashes = shingle_hashes(text)
+    return _signature(shingle_hashes(text))
+
+
+def _signature(hashes: np.ndarray) -> np.ndarray:
     if hashes.size == 0:
         return np.full(SIGNATURE_SIZE, 0xFFFFFFFF, dtype=np.uint32)
     permuted = (_MUL[:, None] * hashes[None, :] + _ADD[:, None]) >> _SHIFT
@@ -261,13 +268,15 @@ class Fingerprint:
     content_hash: str
     signature: np.ndarray
     bands: tuple[int, ...]
+    shingles: int
 
     @classmethod
     def of(cls, text: str) -> Fingerprint:
         tokens = words(text)
-        signature = minhash(tokens)
+        hashes = shingle_hashes(tokens)
+        signature = _signature(hashes)
         digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()
-        return cls(digest, signature, tuple(band_keys(signature)))
+        return cls(digest, signature, tuple(band_keys(signature)), int(hashes.size))
 
 
 # --- lookup --------------------------------------------------------------------------
@@ -291,7 +300,7 @@ def find_duplicate(
 ) -> Duplicate | None:
     """The stored article this one duplicates: same URL, same text, or near-identical text."""
     exact = find_exact_duplicate(session, urls=urls, content_hash=fingerprint.content_hash)
-    if exact is not None:
+    if exact is not None or fingerprint.shingles < MIN_NEAR_SHINGLES:
         return exact
     return find_near_duplicate(session, fingerprint, threshold=threshold)
 

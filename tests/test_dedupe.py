@@ -132,3 +132,25 @@ def _jaccard(a: str, b: str) -> float:
     x = set(dedupe.shingle_hashes(a).tolist())
     y = set(dedupe.shingle_hashes(b).tolist())
     return len(x & y) / len(x | y)
+
+
+def test_short_briefs_from_one_template_are_not_near_duplicates(sqlite_url: str) -> None:
+    from monitor.db import open_database, session_scope
+    from monitor.models import Article
+
+    rt = "Twitter has banned ads from RT, the company said on Thursday in a short statement."
+    sputnik = rt.replace("RT", "Sputnik")
+    a, b = dedupe.Fingerprint.of(rt), dedupe.Fingerprint.of(sputnik)
+    assert dedupe.similarity(a.signature, b.signature) >= dedupe.DUPLICATE_SIMILARITY
+    assert b.shingles < dedupe.MIN_NEAR_SHINGLES
+    engine = open_database(sqlite_url)
+    with session_scope(engine) as session:
+        article = Article(url="https://e.com/1", canonical_url="https://e.com/1", text=rt,
+                          content_hash=a.content_hash, minhash=dedupe.signature_bytes(a.signature))  # fmt: skip
+        session.add(article)
+        session.flush()
+        dedupe.store_bands(session, article.id, a)
+        assert dedupe.find_duplicate(session, urls=["https://e.com/2"], fingerprint=b) is None
+        same = dedupe.find_duplicate(session, urls=["https://e.com/2"], fingerprint=a)
+        assert same == dedupe.Duplicate(article.id, "content")
+    engine.dispose()

@@ -6,7 +6,8 @@
 * unrelated pages must not (the false-positive rate over every pair).
 
 A pair "collapses" when it shares an LSH band and its estimated similarity reaches
-``DUPLICATE_SIMILARITY``: exactly what ``find_near_duplicate`` checks in the database,
+``DUPLICATE_SIMILARITY`` (for a text of at least ``MIN_NEAR_SHINGLES``): exactly what
+``find_duplicate`` checks in the database,
 which the last test runs on SQLite and PostgreSQL.
 """
 
@@ -59,6 +60,9 @@ def pages() -> list[Page]:
 
 
 def collapses(a: dedupe.Fingerprint, b: dedupe.Fingerprint) -> bool:
+    """Would ``b``, arriving after ``a`` was stored, be found as its near-duplicate?"""
+    if b.shingles < dedupe.MIN_NEAR_SHINGLES:
+        return False
     return bool(set(a.bands) & set(b.bands)) and (
         dedupe.similarity(a.signature, b.signature) >= dedupe.DUPLICATE_SIMILARITY
     )
