@@ -1,0 +1,1 @@
+"""One spider per kind of source: ``feeds``, ``site`` and ``sitemap``."""
