@@ -403,6 +403,37 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 # --- crawl verbs ---
 
+
+@main.command()
+@click.argument("kind", type=click.Choice(["feeds", "site", "sitemap", "all"]), default="all")
+@click.option("--source", "names", multiple=True, metavar="NAME",
+              help="Only this source, polled even if not due (repeatable).")
+@click.option("--worker", is_flag=True,
+              help="Share the Redis queue ([crawler] redis_url) with other workers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the crawl's counts as JSON.")
+@pass_app
+def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bool) -> None:
+    """Fetch the due feeds, sites and/or sitemaps once and store the new articles.
+
+    Each failing source is logged in one line, stored with its error and backed off; the
+    crawl goes on. Shows a progress line on a terminal; prints one summary line.
+
+    Example:
+        banwatch crawl feeds
+        banwatch crawl feeds --source "Meta newsroom"
+        BANWATCH_REDIS_URL=redis://127.0.0.1:6379/0 banwatch crawl all --worker
+    """
+    from monitor.crawl import run_crawl
+
+    stats = run_crawl(
+        app.settings, kind, names=list(names) or None, worker=worker, progress=not as_json
+    )
+    if as_json:
+        emit_json(stats.as_dict())
+    else:
+        click.echo(stats.describe())
+
+
 # --- classifier verbs ---
 
 # --- alert verbs ---

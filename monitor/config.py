@@ -145,6 +145,7 @@ class CrawlerSettings(_Section):
     backoff_max: Duration = 86400.0
     failing_after: Duration = 86400.0
     redis_url: str | None = None
+    worker_idle: Duration = 10.0  # `crawl --worker` exits after the shared queue idles this long
     httpcache: bool = False
     tick: Duration = 60.0
 

@@ -40,6 +40,7 @@ class SourceState:
     etag: str | None
     last_modified: str | None
     failures: int
+    next_poll_at: datetime | None = None  # the poll this snapshot is for (a crawl "round")
 
 
 def sync_sources(session: Session, settings: Settings) -> None:
@@ -86,7 +87,9 @@ def due_sources(
     else:
         query = query.where(sa.or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
     return [
-        SourceState(s.id, s.kind, s.name, s.url, s.etag, s.last_modified, s.failures)
+        SourceState(
+            s.id, s.kind, s.name, s.url, s.etag, s.last_modified, s.failures, s.next_poll_at
+        )
         for s in session.scalars(query.order_by(Source.next_poll_at.nulls_first(), Source.id))
     ]
 
