@@ -35,6 +35,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -301,41 +302,45 @@ def _band_bytes(engine: sa.Engine) -> int | None:
 # --- databases -------------------------------------------------------------------------
 
 
-def databases(backend: str, postgres_url: str | None) -> Iterator[sa.Engine]:
-    """A fresh, migrated, empty database of ``backend`` (dropped when the caller is done)."""
+@contextmanager
+def database(backend: str, postgres_url: str | None) -> Iterator[sa.Engine]:
+    """A fresh, migrated, empty database of ``backend``, dropped afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="banwatch-bench-") as folder:
             engine = open_database(f"sqlite:///{folder}/bench.db")
             with engine.begin() as conn:
                 conn.exec_driver_sql("PRAGMA cache_size=-1000000")
-            yield engine
-            engine.dispose()
+            try:
+                yield engine
+            finally:
+                engine.dispose()
         return
     base = sa.engine.make_url(postgres_url or "").set(drivername="postgresql+psycopg")
     name = f"banwatch_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = None
     try:
         engine = open_database(base.set(database=name).render_as_string(hide_password=False))
         yield engine
-        engine.dispose()
     finally:
+        if engine is not None:
+            engine.dispose()
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
 def run(backend: str, size: int, args: argparse.Namespace) -> Result:
     maker = TextMaker(seed=size)
-    for engine in databases(backend, args.postgres_url):
+    with database(backend, args.postgres_url) as engine:
         started = time.perf_counter()
         texts = bulk_load(engine, size, min(size, args.real), maker)
         load_s = time.perf_counter() - started
         result = measure(engine, size, texts, args.lookups, maker)
         result.load_s = load_s
         return result
-    raise RuntimeError("no database")
 
 
 def report(results: list[Result]) -> bool:
