@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import scrapy
 from scrapy import signals
@@ -34,9 +34,18 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
 
-    from monitor.sources import SourceState
 
 log = logging.getLogger("banwatch.crawl")
+
+
+class DueSource(Protocol):
+    """What ``Ingestor.due_sources`` returns for each source (monitor.sources.SourceState)."""
+
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    next_poll_at: datetime | None
 
 
 def banwatch_settings(crawler: Crawler) -> Settings:
@@ -88,13 +97,13 @@ class BanwatchSpider(scrapy.Spider):
             for request in self.source_requests(state):
                 yield request
 
-    def source_requests(self, state: SourceState) -> Iterator[Request]:
+    def source_requests(self, state: DueSource) -> Iterator[Request]:
         """The first request(s) of one due source; subclasses decide what they are."""
         raise NotImplementedError
 
     def source_request(
         self,
-        state: SourceState,
+        state: DueSource,
         url: str,
         callback: Any,
         *,
@@ -146,7 +155,7 @@ class BanwatchSpider(scrapy.Spider):
             priority=10,
         )
 
-    def _round(self, state: SourceState) -> str | None:
+    def _round(self, state: DueSource) -> str | None:
         if not self.shared_queue:
             return None
         due = state.next_poll_at.isoformat() if state.next_poll_at else "new"

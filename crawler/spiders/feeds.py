@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.feedreader import read_feed
 from crawler.http import content_type
-from crawler.spiders.base import BanwatchSpider
+from crawler.spiders.base import BanwatchSpider, DueSource
 from monitor.errors import ParseError
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
-
-    from monitor.sources import SourceState
 
 
 class FeedsSpider(BanwatchSpider):
@@ -29,7 +27,7 @@ class FeedsSpider(BanwatchSpider):
     name = "feeds"
     source_kind = "feed"
 
-    def source_requests(self, state: SourceState) -> Iterator[Request]:
+    def source_requests(self, state: DueSource) -> Iterator[Request]:
         yield self.source_request(state, state.url, self.parse_feed)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.spiders.base import BanwatchSpider
+from crawler.spiders.base import BanwatchSpider, DueSource
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
     from monitor.config import SiteSettings
-    from monitor.sources import SourceState
 
 
 @cache
@@ -44,7 +43,7 @@ class SiteSpider(BanwatchSpider):
     name = "site"
     source_kind = "site"
 
-    def source_requests(self, state: SourceState) -> Iterator[Request]:
+    def source_requests(self, state: DueSource) -> Iterator[Request]:
         site = self._site(state.name)
         if site is None:
             return

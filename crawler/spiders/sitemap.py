@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.spiders.base import BanwatchSpider
+from crawler.spiders.base import BanwatchSpider, DueSource
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
     from monitor.config import SitemapSettings
-    from monitor.sources import SourceState
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -80,7 +79,7 @@ class SitemapSpider(BanwatchSpider, ScrapySitemapSpider):
     source_kind = "sitemap"
     sitemap_urls = ()
 
-    def source_requests(self, state: SourceState) -> Iterator[Request]:
+    def source_requests(self, state: DueSource) -> Iterator[Request]:
         yield self.source_request(state, state.url, self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
