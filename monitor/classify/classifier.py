@@ -1,0 +1,242 @@
+"""(title, text, lexicon) -> verdicts: the article-level half of the classifier.
+
+One automaton pass finds every lexicon phrase; only sentences holding an enforcement verb
+are tokenised and handed to the sentence rules (``monitor.classify.rules``). Their
+bindings are then read together:
+
+* a binding whose object has no owner ("shut down 470 inauthentic accounts") takes a
+  watchlist name the next sentences tie to it with a link word ("linked to the troll
+  factory", "traced ... to the Internet Research Agency");
+* bindings of one platform on one target make one verdict: the best-scored binding gives
+  action and evidence, each further sentence reporting it adds 0.10 (at most 0.20);
+  reinstatements stay apart, so "banned in 2021, reinstated in 2023" yields both;
+* a binding left without an owner is dropped when the same platform's same action has a
+  named target in the article (the headline's "accounts linked to Russian media groups"
+  are the lead's RT and Sputnik), lending it its scale;
+* verdicts below the lexicon's threshold are dropped.
+
+``diagnose`` returns the same verdicts with everything below the threshold and the near
+misses, for ``banwatch explain``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from monitor.classify import targets as tg
+from monitor.classify.lexicon import Lexicon
+from monitor.classify.matcher import Hit, find_hits
+from monitor.classify.rules import Binding, Context, Miss, bind_sentence
+from monitor.classify.text import CLUTTER, TITLE, Sentence, build_document, segment
+from monitor.classify.types import Verdict
+from monitor.classify.view import View
+
+CORROBORATION = 0.10
+MAX_CORROBORATION = 0.20
+CONTEXT_TARGET = 0.10
+CONTEXT_AFTER = 2
+MAX_SCORE = 0.99
+REINSTATEMENT = "reinstatement"
+_PRONOUN = re.compile(r"\b(?:[Ii]t|[Ww]e)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Everything the classifier concluded about one article."""
+
+    verdicts: list[Verdict]
+    below_threshold: list[Verdict] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
+    threshold: float = 0.5
+    doc: str = ""
+
+    def nearest_misses(self) -> list[tuple[str, str]]:
+        """(sentence, reason) of each sentence where a platform and an enforcement verb
+        met but were not bound, headline and lead first; verdicts under the threshold
+        come first of all."""
+        out = [
+            (
+                v.evidence,
+                f"score {v.score:.2f} below threshold {self.threshold:.2f}: "
+                f"{v.platform} {v.action} {v.target}",
+            )
+            for v in self.below_threshold
+        ]
+        for miss in sorted(self.misses, key=lambda m: m.sentence.index):
+            sentence = " ".join(self.doc[miss.sentence.start : miss.sentence.end].split())
+            detail = f"{miss.platform or '?'} + '{miss.verb or '?'}': {miss.reason}"
+            out.append((sentence, detail))
+        return out
+
+
+def classify(title: str, text: str, lexicon: Lexicon) -> list[Verdict]:
+    """Verdicts at or above the lexicon's threshold, best first. Pure and total: any
+    input returns a list, possibly empty."""
+    return diagnose(title, text, lexicon).verdicts
+
+
+def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
+    """Verdicts, the ones under the threshold, and the near misses."""
+    doc, text_start = build_document(title or "", text or "")
+    hits = find_hits(lexicon, doc)
+    sentences = segment(doc, text_start, lexicon.grammar)
+    bindings, misses, views = _bind_all(doc, hits, sentences, lexicon)
+    _resolve_generic(bindings, sentences, views, doc, hits, lexicon)
+    verdicts = _verdicts(bindings, doc, lexicon)
+    threshold = lexicon.threshold
+    return Diagnosis(
+        verdicts=[v for v in verdicts if v.score >= threshold],
+        below_threshold=[v for v in verdicts if v.score < threshold],
+        misses=misses,
+        threshold=threshold,
+        doc=doc,
+    )
+
+
+def _bind_all(
+    doc: str, hits: list[Hit], sentences: list[Sentence], lexicon: Lexicon
+) -> tuple[list[Binding], list[Miss], dict[int, View]]:
+    starts = [h.start for h in hits]
+    context = Context()
+    bindings: list[Binding] = []
+    misses: list[Miss] = []
+    views: dict[int, View] = {}
+    for sentence in sentences:
+        inside = _hits_in(hits, starts, sentence)
+        if not _worth_reading(doc, sentence, inside, context):
+            _note_subject(doc, sentence, inside, context)
+            continue
+        view = View(doc, sentence, inside, lexicon.grammar)
+        views[sentence.index] = view
+        found, missed = bind_sentence(view, context, lexicon.requires)
+        bindings.extend(found)
+        misses.extend(missed)
+    return bindings, misses, views
+
+
+def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], context: Context) -> bool:
+    """Only a sentence with an enforcement verb and someone to do it gets tokenised: a
+    platform, "the company", or "it"/"we" when earlier sentences named a platform."""
+    if not any("action" in h.kinds for h in inside):
+        return False
+    if any("platform" in h.kinds or ("cue", "actor_pronoun") in h.kinds for h in inside):
+        return True
+    if sentence.kind == CLUTTER:
+        return False
+    return context.recent(sentence) is not None and (
+        _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+    )
+
+
+def _hits_in(hits: list[Hit], starts: list[int], sentence: Sentence) -> list[Hit]:
+    lo = bisect_left(starts, sentence.start)
+    hi = bisect_left(starts, sentence.end)
+    return [h for h in hits[lo:hi] if h.end <= sentence.end]
+
+
+def _note_subject(doc: str, sentence: Sentence, inside: list[Hit], context: Context) -> None:
+    """Without tokenising: a platform named in a sentence's first words is what the next
+    sentence's "it" or "the company" most likely means."""
+    if sentence.kind == CLUTTER:
+        return
+    for hit in inside:
+        if hit.start - sentence.start > 40:
+            break
+        term = hit.of("platform")
+        if term is not None:
+            context.platform, context.platform_sentence = term.name, sentence.index
+            if sentence.kind == TITLE:
+                context.title_platform = term.name
+            return
+
+
+def _resolve_generic(
+    bindings: list[Binding],
+    sentences: list[Sentence],
+    views: dict[int, View],
+    doc: str,
+    hits: list[Hit],
+    lexicon: Lexicon,
+) -> None:
+    """Give an ownerless object the watchlist name nearby sentences tie it to."""
+    generic = [b for b in bindings if b.generic]
+    if not generic:
+        return
+    starts = [h.start for h in hits]
+    prose = [s for s in sentences if s.kind != CLUTTER]
+    order = {s.index: n for n, s in enumerate(prose)}
+    for binding in generic:
+        n = order.get(binding.sentence.index)
+        if n is None:
+            continue
+        nearby = [prose[n], *prose[n + 1 : n + 1 + CONTEXT_AFTER]]
+        if n > 0:
+            nearby.append(prose[n - 1])
+        if prose[0].kind == TITLE and prose[0] not in nearby:
+            nearby.append(prose[0])
+        for sentence in nearby:
+            view = views.get(sentence.index)
+            if view is None:
+                view = View(doc, sentence, _hits_in(hits, starts, sentence), lexicon.grammar)
+                views[sentence.index] = view
+            linked = tg.linked_targets(view)
+            if linked:
+                binding.targets = linked
+                binding.score += CONTEXT_TARGET
+                binding.rules.append("target:context")
+                break
+
+
+def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdict]:
+    groups: dict[tuple[str, str, bool], list[tuple[Binding, tg.Target]]] = {}
+    for binding in bindings:
+        for target in binding.targets:
+            key = (
+                binding.platform,
+                lexicon.target_key(target.name),
+                binding.action == REINSTATEMENT,
+            )
+            groups.setdefault(key, []).append((binding, target))
+    named_actions = {(b.platform, b.action) for b in bindings if not b.generic}
+    verdicts = []
+    for (platform, key, _), members in groups.items():
+        best, target = max(members, key=lambda m: (m[0].score, -m[0].sentence.index))
+        if best.generic and (platform, best.action) in named_actions:
+            continue
+        others = {_sentence_key(doc, b.sentence) for b, _ in members} - {
+            _sentence_key(doc, best.sentence)
+        }
+        bonus = min(MAX_CORROBORATION, CORROBORATION * len(others))
+        rules = [*best.rules, *([f"corroborated:{len(others)}"] if others else [])]
+        scale = best.scale or next((b.scale for b, _ in members if b.scale), None)
+        if scale is None and not best.generic:
+            scale = next(
+                (
+                    b.scale
+                    for b in bindings
+                    if b.generic and b.scale and b.platform == platform and b.action == best.action
+                ),
+                None,
+            )
+        start = best.sentence.start
+        verdicts.append(
+            Verdict(
+                platform=platform,
+                action=best.action,
+                target=target.name,
+                target_key=key,
+                score=round(min(MAX_SCORE, best.score + bonus), 3),
+                evidence=doc[start : best.sentence.end],
+                scale=scale,
+                rules=tuple(rules),
+                spans=tuple((a - start, b - start) for a, b in best.spans),
+            )
+        )
+    verdicts.sort(key=lambda v: -v.score)
+    return verdicts
+
+
+def _sentence_key(doc: str, sentence: Sentence) -> str:
+    return " ".join(doc[sentence.start : sentence.end].lower().split())

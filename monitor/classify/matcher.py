@@ -1,0 +1,76 @@
+"""One pass of one Aho-Corasick automaton over the whole document finds every lexicon
+phrase at once (PERF.md: ~10,000 articles/s where a loop of regexes manages ~50).
+
+The automaton holds each phrase folded (``text.fold``: lower case, punctuation as spaces)
+and padded with a space on each side, and runs over the folded document padded the same
+way, so every match is a whole-word match and its offsets are the original's. Of
+overlapping matches the leftmost-longest is kept ("Russia Today" over "Russia", "ad ban"
+over "ban"); phrases with an exact spelling ("X", "RT", "Meta") are checked against the
+original text.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import TYPE_CHECKING, NamedTuple
+
+from monitor.classify.text import fold
+
+if TYPE_CHECKING:
+    from monitor.classify.lexicon import Lexicon, Term
+
+
+_START_LONGEST = itemgetter(0, 1)
+
+
+class Hit(NamedTuple):
+    """A lexicon phrase found at [start, end) of the document, with what it may mean."""
+
+    start: int
+    end: int
+    terms: tuple[Term, ...]
+    kinds: frozenset[object]  # each term's kind and (kind, name): fast ``has``
+
+    def of(self, kind: str, name: str | None = None) -> Term | None:
+        for term in self.terms:
+            if term.kind == kind and (name is None or term.name == name):
+                return term
+        return None
+
+    def has(self, kind: str, name: str | None = None) -> bool:
+        return (kind if name is None else (kind, name)) in self.kinds
+
+
+def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
+    """Every lexicon phrase in ``doc``, leftmost-longest, in document order."""
+    folded = " " + fold(doc) + " "
+    # ``last`` indexes the closing pad in the padded text, i.e. the phrase's end in doc
+    raw = [
+        (last - 1 - length, 1 - last, terms, kinds)
+        for last, (length, terms, kinds) in lexicon.automaton.iter(folded)
+    ]
+    raw.sort(key=_START_LONGEST)  # by start, longest first (the second field is minus the end)
+    hits: list[Hit] = []
+    covered = -1
+    for start, minus_end, terms, kinds in raw:
+        if start < covered:
+            continue
+        end = -minus_end
+        if kinds is None:  # some meaning needs an exact spelling
+            found = doc[start:end]
+            terms = tuple(t for t in terms if t.cased is None or _same_spelling(found, t.cased))
+            if not terms:
+                continue
+            kinds = kinds_of(terms)
+        hits.append(Hit(start, end, terms, kinds))
+        covered = end
+    return hits
+
+
+def kinds_of(terms: tuple[Term, ...]) -> frozenset[object]:
+    return frozenset([t.kind for t in terms] + [(t.kind, t.name) for t in terms])
+
+
+def _same_spelling(found: str, wanted: str) -> bool:
+    """The automaton already matched the letters; the capitals must match too."""
+    return [c for c in found if c.isupper()] == [c for c in wanted if c.isupper()]

@@ -1,0 +1,203 @@
+"""Whom an action hit and how many: targets and scale inside a sentence's object window.
+
+In order of preference a target is a watchlist name ("Russia Today" -> RT), another
+platform or a proper name in object position ("Apple removed Telegram", "YouTube banned
+Alex Jones"), a pronoun whose referent is a watchlist name earlier in the sentence ("RT
+said TikTok had deleted its accounts"), or, failing all of them, the object phrase itself
+("470 inauthentic accounts"), which the classifier later tries to tie to a watchlist name
+in the sentences around it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.classify.view import View
+
+WATCHLIST, NAMED, PRONOUN, GENERIC, CONTEXT = "watchlist", "named", "pronoun", "generic", "context"
+LINK_REACH = 8
+_NUMBER = re.compile(r"^\d[\d,.]*$")
+_MULTIPLIERS = frozenset({"million", "thousand", "billion", "m", "k", "mn", "bn"})
+_QUANTIFIERS = frozenset(
+    {"more", "than", "nearly", "about", "over", "some", "all", "around", "roughly", "at",
+     "least", "almost", "up", "to", "another", "other", "further", "additional", "its",
+     "their", "the", "a", "an", "of", "approximately", "dozens", "hundreds",
+     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five"}
+)  # fmt: skip
+_COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
+_NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
+_NAME_LEADS = frozenset({"of", "from", "by", "to", "with", "against", "on"})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A target found in a sentence: display name, how it was found, its tokens."""
+
+    name: str
+    how: str  # watchlist | named | pronoun | generic | context
+    i: int = -1
+    j: int = -1
+
+
+def watchlist_targets(view: View, start: int, end: int) -> list[Target]:
+    found: dict[str, Target] = {}
+    for span in view.spans_between(start, end, "target"):
+        term = span.of("target")
+        assert term is not None
+        found.setdefault(term.name, Target(term.name, WATCHLIST, span.i, span.j))
+    return list(found.values())
+
+
+def platform_targets(view: View, start: int, end: int, actor: str) -> list[Target]:
+    """Platforms in object position ("Apple removed Telegram from the App Store")."""
+    found = []
+    for span in view.spans_between(start, end, "platform"):
+        term = span.of("platform")
+        assert term is not None
+        if term.name == actor or span.has("object", "app") or view.after_preposition(span.i):
+            continue
+        if view.word(span.j + 1) in view.grammar.modifier_nouns:
+            continue
+        found.append(Target(term.name, NAMED, span.i, span.j))
+    return found
+
+
+def proper_name(view: View, start: int, end: int) -> Target | None:
+    """A capitalised name at the head of the object or after "of/from/by": "banned Alex
+    Jones", "the channel of Press TV". Never in a headline set in title case."""
+    if view.title_case:
+        return None
+    head = first_content(view, start, end)
+    stop = view.grammar.named_stopwords
+    raw = view.tokens.raw
+    k = start
+    while k < end:
+        word = raw[k]
+        if not (word[:1].isupper() and view.at(k) is None and view.low[k] not in stop):
+            k += 1
+            continue
+        if not (k == head or view.word(k - 1) in _NAME_LEADS):
+            k += 1
+            continue
+        j = k
+        while j + 1 < end and view.at(j + 1) is None:
+            nxt = raw[j + 1]
+            if nxt[:1].isupper() and view.low[j + 1] not in stop:
+                j += 1
+            elif view.low[j + 1] in _NAME_JOINERS and j + 2 < end and raw[j + 2][:1].isupper():
+                j += 2
+            else:
+                break
+        if j - k < 6:
+            return Target(view.text(k, j), NAMED, k, j)
+        k = j + 1
+    return None
+
+
+def first_content(view: View, start: int, end: int) -> int:
+    """The first token of the object that is not a determiner, number or adverb."""
+    k = start
+    grammar = view.grammar
+    while k < end and (
+        view.low[k] in grammar.determiners
+        or view.low[k] in _QUANTIFIERS
+        or view.low[k] in grammar.skip_adverbs
+        or _NUMBER.match(view.low[k])
+        or view.low[k] in _MULTIPLIERS
+        or view.low[k] in ("“", "”", '"', "'", "‘", "’")
+    ):
+        k += 1
+    return k
+
+
+def pronoun_target(view: View, start: int, end: int, before: int) -> Target | None:
+    """A pronoun at the head of the object ("deleted its accounts", "banned them") that
+    refers to the nearest watchlist name earlier in the sentence."""
+    head = first_content(view, start, end) if start < end else start
+    candidates = {start, head}
+    if not any(view.word(k) in view.grammar.target_pronouns for k in candidates):
+        return None
+    for span in reversed(view.spans_between(0, before, "target")):
+        term = span.of("target")
+        assert term is not None
+        return Target(term.name, PRONOUN, span.i, span.j)
+    return None
+
+
+def subject_pronoun(view: View, start: int, end: int) -> bool:
+    return any(view.low[k] in view.grammar.target_pronouns for k in range(start, end))
+
+
+def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -> Target | None:
+    """The object phrase itself when it names accounts, a network or an app but no owner:
+    "470 inauthentic accounts", "accounts linked to Russian media groups". The object
+    noun must head the phrase: in "restored the logo to its profile" the profile is not
+    what was restored."""
+    head = first_content(view, start, end)
+    last = -1
+    for span in view.spans:
+        if span.i < head or span.i >= end:
+            continue
+        if span.i - head > 5 or any(
+            view.low[k] in view.grammar.prepositions and view.low[k] != "of"
+            for k in range(head, span.i)
+        ):
+            break
+        if any(span.has("object", c) for c in classes):
+            last = span.j
+    if last < 0:
+        return None
+    j = last
+    link = view.at(last + 1)
+    if link is not None and link.has("cue", "link"):
+        j = link.j
+        while j + 1 < end and j - link.j < 5 and view.word(j + 1) not in (",", ";", ".", ":"):
+            j += 1
+    words = view.text(head, j).strip("“”\"' ")
+    return Target(words, GENERIC, head, j) if words else None
+
+
+def linked_targets(view: View) -> list[Target]:
+    """Watchlist names tied to something by a link word shortly before them: "traced the
+    ad purchases to the Internet Research Agency", "linked to the troll factory"."""
+    found = []
+    for span in view.spans:
+        term = span.of("target")
+        if term is None:
+            continue
+        if view.cue_between(max(0, span.i - LINK_REACH), span.i, "link") is not None:
+            found.append(Target(term.name, CONTEXT, span.i, span.j))
+    return found
+
+
+def find_scale(view: View, start: int, end: int) -> tuple[str, bool] | None:
+    """A scale, "470 accounts" from "470 “inauthentic” Russia-based accounts": a number and the
+    unit noun a few words after it; ``True`` when the number is written in digits."""
+    grammar = view.grammar
+    for k in range(start, end):
+        word = view.low[k]
+        numeric = bool(_NUMBER.match(word)) and not _looks_like_year(view, k)
+        if not (numeric or word in grammar.number_words):
+            continue
+        number_end = k
+        if view.word(k + 1) in _MULTIPLIERS:
+            number_end = k + 1
+        if view.word(number_end + 1) == "of":
+            if word not in _COLLECTIVES:
+                continue  # "two of Russia's biggest outlets" counts outlets, not a scale
+            number_end += 1
+        for u in range(number_end + 1, min(end, number_end + 6)):
+            unit = view.low[u]
+            if unit in grammar.scale_units:
+                return f"{view.text(k, number_end)} {unit}", numeric
+            if unit in (",", ";", ":") or unit in grammar.right_bounds:
+                break
+    return None
+
+
+def _looks_like_year(view: View, k: int) -> bool:
+    word = view.low[k]
+    return len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2100

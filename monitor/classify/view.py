@@ -1,0 +1,113 @@
+"""One sentence seen by the rules: its tokens and the lexicon hits aligned to them.
+
+A hit that does not start and end on token boundaries is dropped here: "Russia-based"
+is one token, so the "Russia" inside it is an adjective, not an actor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from monitor.classify.text import Tokens, is_title_case, tokenize
+
+if TYPE_CHECKING:
+    from monitor.classify.lexicon import Grammar, Term
+    from monitor.classify.matcher import Hit
+    from monitor.classify.text import Sentence
+
+
+class Span(NamedTuple):
+    """A hit over tokens i..j (inclusive)."""
+
+    i: int
+    j: int
+    hit: Hit
+
+    def has(self, kind: str, name: str | None = None) -> bool:
+        return self.hit.has(kind, name)
+
+    def of(self, kind: str, name: str | None = None) -> Term | None:
+        return self.hit.of(kind, name)
+
+
+class View:
+    """Tokens of one sentence with the hits that fall on them."""
+
+    def __init__(self, doc: str, sentence: Sentence, hits: list[Hit], grammar: Grammar) -> None:
+        self.doc = doc
+        self.sentence = sentence
+        self.grammar = grammar
+        self.tokens: Tokens = tokenize(doc, sentence.start, sentence.end)
+        self.low = self.tokens.low
+        self.n = len(self.low)
+        self.spans: list[Span] = []
+        self.cover: list[Span | None] = [None] * self.n
+        for hit in hits:
+            i = self.tokens.index_at(hit.start)
+            if i < 0:
+                continue
+            j = self.tokens.index_ending(hit.end, i)
+            if j < 0:
+                continue
+            span = Span(i, j, hit)
+            self.spans.append(span)
+            for k in range(i, j + 1):
+                self.cover[k] = span
+        self._title_case: bool | None = None
+
+    @property
+    def title_case(self) -> bool:
+        if self._title_case is None:
+            self._title_case = is_title_case(self.tokens)
+        return self._title_case
+
+    def at(self, k: int) -> Span | None:
+        return self.cover[k] if 0 <= k < self.n else None
+
+    def word(self, k: int) -> str:
+        return self.low[k] if 0 <= k < self.n else ""
+
+    def kind_at(self, k: int, kind: str, name: str | None = None) -> Span | None:
+        span = self.at(k)
+        return span if span is not None and span.has(kind, name) else None
+
+    def cue_between(self, start: int, end: int, *names: str) -> Span | None:
+        """The first cue of one of ``names`` over tokens [start, end)."""
+        for span in self.spans:
+            if span.i >= start and span.j < end:
+                for name in names:
+                    if span.has("cue", name):
+                        return span
+        return None
+
+    def spans_between(self, start: int, end: int, kind: str) -> list[Span]:
+        return [s for s in self.spans if s.i >= start and s.j < end and s.has(kind)]
+
+    def after_preposition(self, i: int) -> bool:
+        """Whether the phrase starting at token ``i`` follows a preposition, looking through
+        a list ("on Facebook and Instagram": both follow "on")."""
+        k = i - 1
+        while k >= 0:
+            word = self.low[k]
+            if word in ("and", "or", ",", "&"):
+                span = self.at(k - 1)
+                if span is not None and (span.has("platform") or span.has("target")):
+                    k = span.i - 1
+                    continue
+                return False
+            return word in self.grammar.prepositions
+        return False
+
+    def skip_adverbs_back(self, k: int) -> int:
+        """The index at or before ``k`` that is not an adverb."""
+        adverbs = self.grammar.skip_adverbs
+        while k >= 0 and (self.low[k] in adverbs or self.low[k].endswith("ly")):
+            k -= 1
+        return k
+
+    def offsets(self, i: int, j: int) -> tuple[int, int]:
+        return self.tokens.starts[i], self.tokens.ends[j]
+
+    def text(self, i: int, j: int) -> str:
+        start, end = self.offsets(i, j)
+        return " ".join(self.doc[start:end].split())
