@@ -62,6 +62,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Take the write lock first: pysqlite does not begin a transaction before
+                # DDL, so two processes starting on a new file would both create tables.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
