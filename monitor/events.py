@@ -57,11 +57,13 @@ HEADLINE_CHARS = 300
 
 @dataclass(slots=True)
 class Changes:
-    """Event ids one article opened, updated and reversed."""
+    """Event ids one article opened, updated and reversed; ``events`` all of them, in the
+    order of the article's verdicts."""
 
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     reversed: list[int] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
 
 
 def attach_verdicts(
@@ -80,6 +82,7 @@ def attach_verdicts(
             _reinstate(session, article, group, seen_at, window, touched)
         else:
             _report(session, article, group, seen_at, window, touched)
+    changes.events = list(touched)
     for event, kind in touched.values():
         refresh_counts(session, event)
         {"event.opened": changes.opened, "event.updated": changes.updated}.get(
@@ -177,12 +180,13 @@ def refresh_counts(session: Session, event: Event) -> None:
 
 
 def events_of_article(session: Session, article_id: int) -> list[Event]:
-    """The events an article is linked to."""
+    """The events an article is linked to, in the order of its verdicts."""
     return list(
         session.scalars(
             sa.select(Event)
             .join(EventArticle, EventArticle.event_id == Event.id)
             .where(EventArticle.article_id == article_id)
+            .order_by(EventArticle.verdict_id, Event.id)
         )
     )
 

@@ -48,6 +48,8 @@ class IngestResult:
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     reversed: list[int] = field(default_factory=list)
+    # Every event the article reports (for a duplicate: the stored copy's), verdict order.
+    events: list[int] = field(default_factory=list)
 
     @property
     def event_ids(self) -> list[int]:
@@ -76,9 +78,11 @@ def ingest_document(
     duplicate = dedupe.find_duplicate(session, urls=urls, fingerprint=fingerprint)
     if duplicate is not None:
         _record_urls(session, duplicate.article_id, urls, now)
+        result = IngestResult("duplicate", duplicate.article_id)
         for event in events.events_of_article(session, duplicate.article_id):
             events.refresh_counts(session, event)
-        return IngestResult("duplicate", duplicate.article_id)
+            result.events.append(event.id)
+        return result
 
     article = Article(
         url=doc.url,
@@ -123,10 +127,11 @@ def ingest_document(
         session.flush()
         seen_at = min(doc.published_at or now, now)
         changes = events.attach_verdicts(session, settings, article, rows, seen_at)
-        result.opened, result.updated, result.reversed = (
+        result.opened, result.updated, result.reversed, result.events = (
             changes.opened,
             changes.updated,
             changes.reversed,
+            changes.events,
         )
     return result
 

@@ -145,7 +145,7 @@ def test_grouping_does_not_depend_on_arrival_order(engine: Engine, settings, lex
 def test_a_recluttered_copy_under_a_tracking_url_is_not_a_new_article(
     engine: Engine, settings, lexicon
 ) -> None:
-    ingest_seeds(engine, settings, lexicon)
+    seeded = ingest_seeds(engine, settings, lexicon)
     with session_scope(engine) as session:
         session.add(Subscription(name="all", channel="webhook", address="http://127.0.0.1:9/"))
     before = _counts(engine)
@@ -160,6 +160,7 @@ def test_a_recluttered_copy_under_a_tracking_url_is_not_a_new_article(
                      text=with_clutter(lines, seed=12))  # fmt: skip
     results = ingest(engine, settings, lexicon, same_url, mirror)
     assert [r.status for r in results] == ["duplicate", "duplicate"]
+    assert results[0].events == results[1].events == seeded[1].events != []  # 000's event
     assert {r.article_id for r in results} == {_article_id(engine, original.url)}
     after = _counts(engine)
     assert (after["articles"], after["events"], after["deliveries"]) == (
