@@ -242,7 +242,7 @@ def events(
                 (r["first_seen"] or "")[:10],
                 r["platform"],
                 r["action"],
-                r["target"],
+                ", ".join(r.get("targets") or [r["target"]]),
                 r["outlet_count"],
                 r["status"],
                 r["headline"],
@@ -353,7 +353,13 @@ def demo(app: App, keep: bool, as_json: bool) -> None:
         f"events found in the demo site ({result.articles} articles, {result.hits} hits)",
         ["platform", "action", "target", "outlets", "headline"],
         [
-            [e["platform"], e["action"], e["target"], e["outlet_count"], e["headline"]]
+            [
+                e["platform"],
+                e["action"],
+                ", ".join(e.get("targets") or [e["target"]]),
+                e["outlet_count"],
+                e["headline"],
+            ]
             for e in result.events
         ],
     )
