@@ -112,9 +112,10 @@ def test_run_once_finds_the_seed_bans(loopback_site: LoopbackSite, db_url: str, 
     rt_ad_ban = [
         e
         for e in events
-        if (e["platform"], e["action"], e["target"]) == ("Twitter", "ad_ban", "RT")
+        if (e["platform"], e["action"]) == ("Twitter", "ad_ban") and "RT" in e["targets"]
     ]
     assert len(rt_ad_ban) == 1, "seeds 000 and 001 report one ban"
+    assert "Sputnik" in rt_ad_ban[0]["targets"]
     assert rt_ad_ban[0]["outlet_count"] == 2
     assert len(rt_ad_ban[0]["urls"]) == 2
 
