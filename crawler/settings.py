@@ -82,9 +82,11 @@ ITEM_PIPELINES = {
     "crawler.pipelines.IngestPipeline": 300,
 }
 
-# Run trafilatura in Twisted's thread pool, so the reactor keeps fetching while a page is
-# extracted (lxml parses without holding the GIL). bench/crawl.py measures both ways.
-BANWATCH_EXTRACT_IN_THREAD = True
+# Extract in the reactor thread (False) or in Twisted's thread pool (True). trafilatura holds
+# the GIL for most of its work, so a thread buys little overlap and costs GIL hand-offs:
+# bench/crawl.py measured ~50 articles per CPU-second inline against ~40 in a thread, and no
+# faster wall clock. Scale out with more crawl processes (`banwatch crawl --worker`) instead.
+BANWATCH_EXTRACT_IN_THREAD = False
 REACTOR_THREADPOOL_MAXSIZE = 4
 
 # --- Development -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ URL twice.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import time
@@ -163,11 +164,17 @@ def run_crawl(
     from scrapy.crawler import CrawlerProcess
 
     started = time.monotonic()
-    with _quiet_scrapy():
+    with _quiet_scrapy() as level:
         process = CrawlerProcess(scrapy_settings(settings, worker=worker))
+        for name in ("scrapy", "twisted", "scrapy_redis"):  # Scrapy just set them to DEBUG
+            logging.getLogger(name).setLevel(level)
         crawlers = [process.create_crawler(name) for name in SPIDERS[kind]]
         for crawler in crawlers:
             process.crawl(crawler, sources=names or None)
+        # Start-up objects (settings, lexicon, Scrapy's machinery) never die; keep them out of
+        # the garbage collector's way while trafilatura churns through pages.
+        gc.collect()
+        gc.freeze()
         with _progress_line(kind, crawlers, started, enabled=progress):
             process.start()
     for crawler in crawlers:
@@ -252,7 +259,7 @@ class _BelowLevel(logging.Filter):
 
 
 @contextmanager
-def _quiet_scrapy() -> Iterator[None]:
+def _quiet_scrapy() -> Iterator[int]:
     """Scrapy resets its loggers to DEBUG when a crawl process starts; keep them quiet
     (ERROR and above) unless banwatch itself was asked for INFO (-v) or DEBUG (-vv)."""
     ours = logging.getLogger("banwatch").getEffectiveLevel()
@@ -262,7 +269,7 @@ def _quiet_scrapy() -> Iterator[None]:
     for handler in handlers:
         handler.addFilter(quiet)
     try:
-        yield
+        yield level
     finally:
         for handler in handlers:
             handler.removeFilter(quiet)
