@@ -94,6 +94,11 @@ def test_news_publication_dates_and_the_lastmod_window():
         "http://x/lastmod",
         "http://x/undated",
     ]
+    # A plain sitemap may list a whole archive: its undated URLs are not taken.
+    assert list(recent(entries, window=2 * 86400, now=now, keep_undated=False)) == [
+        "http://x/new",
+        "http://x/lastmod",
+    ]
 
 
 def test_source_fingerprints_change_with_the_round_article_ones_do_not():
@@ -206,3 +211,15 @@ def test_monitor_never_imports_crawler_and_crawler_only_ingest_and_config():
     for path in (REPO / "crawler").rglob("*.py"):
         used = {n for n in _imports(path) if n.split(".")[0] == "monitor"}
         assert used <= allowed, (path, used - allowed)
+
+
+def test_shipped_sites_never_take_their_own_section_pages_for_articles():
+    import re
+
+    from monitor.config import load_settings
+
+    settings = load_settings(REPO / "settings.toml", env={})
+    assert settings.sites and settings.sitemaps
+    for site in settings.sites:
+        pattern = re.compile(site.article_links or "")
+        assert not any(pattern.search(url) for url in site.start_urls), site.name

@@ -1,12 +1,13 @@
 """The ``sitemap`` spider: news sitemaps and sitemap indexes, recent URLs only.
 
 Built on Scrapy's ``SitemapSpider`` (its body handling: gzip, size limits; its ``Sitemap``
-parser; robots.txt ``Sitemap:`` discovery), with banwatch's source bookkeeping around it:
-a conditional GET of the root, every child sitemap of an index counted towards the same
-source, and a ``lastmod_window``: only URLs (and child sitemaps) whose ``<lastmod>`` or
-``<news:publication_date>`` is that recent are considered; entries without any date are
-kept, since news sitemaps list only recent articles by definition. Articles already stored
-are not fetched again.
+parser; robots.txt ``Sitemap:`` discovery, so a ``[[sitemaps]]`` url may be a robots.txt),
+with banwatch's source bookkeeping around it: a conditional GET of the root, every child
+sitemap of an index counted towards the same source, and a ``lastmod_window``: only URLs
+(and child sitemaps) whose ``<lastmod>`` or ``<news:publication_date>`` is that recent are
+considered. An undated URL is kept in a news sitemap (which lists only recent articles by
+definition) and skipped in a plain one (which may list a whole archive); an undated child
+sitemap is read. Articles already stored are not fetched again.
 """
 
 from __future__ import annotations
@@ -59,16 +60,20 @@ def news_dates(body: bytes) -> dict[str, str]:
 
 
 def recent(
-    entries: Iterable[dict[str, Any]], window: float, now: datetime | None = None
+    entries: Iterable[dict[str, Any]],
+    window: float,
+    now: datetime | None = None,
+    *,
+    keep_undated: bool = True,
 ) -> Iterator[str]:
-    """The ``loc`` of each entry dated within ``window`` seconds (or not dated at all)."""
+    """The ``loc`` of each entry dated within ``window`` seconds (undated: ``keep_undated``)."""
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=window)
     for entry in entries:
         loc = (entry.get("loc") or "").strip()
         if not loc:
             continue
         when = parse_w3c_date(entry.get("lastmod") or entry.get("publication_date"))
-        if when is None or when >= cutoff:
+        if (when is None and keep_undated) or (when is not None and when >= cutoff):
             yield loc
 
 
@@ -105,9 +110,10 @@ class SitemapSpider(BanwatchSpider, ScrapySitemapSpider):
                 yield self.follow_source(response, url, self.parse_sitemap)
             self.source_ok(response, changed=bool(children))
             return
-        dates = news_dates(body)  # type: ignore[arg-type]
+        is_news = b"sitemap-news" in body[:4096]  # type: ignore[index]
+        dates = news_dates(body) if is_news else {}  # type: ignore[arg-type]
         entries = ({**e, "publication_date": dates.get(e.get("loc", ""))} for e in sitemap)
-        fresh = self.new_links(recent(entries, window))
+        fresh = self.new_links(recent(entries, window, keep_undated=is_news))
         self.source_ok(response, changed=bool(fresh))
         for url in fresh:
             yield self.page_request(url, source)
