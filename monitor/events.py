@@ -5,7 +5,7 @@ time window (``[events] window``, 14 days by default). Rules, applied per articl
 
 * Actions are compared by family: outlets word one takedown as "banned", "removed",
   "suspended" or "shut down", so those (and network takedowns) are one family; ad bans,
-  demonetisation, app removals, restrictions (labels, geo-blocks) and reinstatements are
+  demonetisation, app removals, restrictions, labels, geo-blocks and reinstatements are
   families of their own. Below, "action" means the family.
 * The article's verdicts are grouped by (platform, action): one article naming one action
   of one platform against several targets ("Twitter bans ads from RT and Sputnik") reports
@@ -13,6 +13,10 @@ time window (``[events] window``, 14 days by default). Rules, applied per articl
 * A verdict joins the event of the same platform and action that lists its target key
   (aliases are resolved by the classifier: "Russia Today" and "RT" share a key) and whose
   reports lie within the window of this one. The group's other targets join that event too.
+* A generic target ("pages", "the channel", "accounts": the classifier marks it
+  ``target:generic``) names no one: next to a named target of the same group it adds
+  nothing; alone, it joins the newest event of the platform and action in the window (the
+  same ban, told without the name), and opens one only when there is none.
 * A reinstatement ("ban lifted", "account restored") reverses the newest ban of that
   target on that platform, however old; it opens an event of its own only when no such ban
   is known.
@@ -48,7 +52,9 @@ _FAMILIES: tuple[tuple[str, ...], ...] = (
     ("ad_ban",),
     ("demonetisation",),
     ("app_removal",),
-    ("restriction", "label", "geo_block"),
+    ("restriction",),
+    ("label",),
+    ("geo_block",),
     (REINSTATEMENT,),
 )
 FAMILY = {action: family for family in _FAMILIES for action in family}
@@ -150,9 +156,26 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
 
 
+def _match_any_statement() -> sa.Select[tuple[int]]:
+    """The newest event of a platform and action family in a window, whatever its target."""
+    event = Event.__table__
+    return (
+        sa.select(event.c.id)
+        .where(
+            event.c.platform == sa.bindparam("platform"),
+            event.c.action.in_(sa.bindparam("actions", expanding=True)),
+            event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
+            event.c.last_seen_at >= sa.bindparam("earliest", type_=event.c.last_seen_at.type),
+        )
+        .order_by(event.c.last_seen_at.desc(), event.c.id.desc())
+        .limit(1)
+    )
+
+
 # Built once: building a statement costs more than running it (bench/dedupe.py).
 _MATCH = _match_statement(reinstatement=False)
 _MATCH_BAN = _match_statement(reinstatement=True)
+_MATCH_ANY = _match_any_statement()
 
 
 def refresh_counts(session: Session, event: Event) -> None:
@@ -191,6 +214,23 @@ def events_of_article(session: Session, article_id: int) -> list[Event]:
     )
 
 
+def reversals_reported(session: Session, article_id: int) -> list[int]:
+    """The ban events an article reports the lifting of (linked by a reinstatement verdict)."""
+    link, verdict, event = EventArticle.__table__, VerdictRow.__table__, Event.__table__
+    return list(
+        session.scalars(
+            sa.select(link.c.event_id)
+            .join(verdict, verdict.c.id == link.c.verdict_id)
+            .join(event, event.c.id == link.c.event_id)
+            .where(
+                link.c.article_id == article_id,
+                verdict.c.action == REINSTATEMENT,
+                event.c.action != REINSTATEMENT,
+            )
+        )
+    )
+
+
 # --- steps ---------------------------------------------------------------------------
 
 
@@ -216,6 +256,11 @@ def _report(
 ) -> None:
     """One (platform, action) group of ban verdicts: join the event(s) that list their
     targets; targets no event lists join the best-matching one, or open a new one."""
+    named = [v for v in group if not is_generic(v)]
+    if not named:
+        _report_generic(session, article, group, seen_at, window, touched)
+        return
+    group = named
     matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
     unmatched: list[VerdictRow] = []
     for verdict in group:
@@ -250,6 +295,44 @@ def _report(
         if _link(session, event, article, best):
             _update(event, article, best, seen_at)
             touched.setdefault(event.id, (event, "event.updated"))
+
+
+def _report_generic(
+    session: Session,
+    article: Article,
+    group: list[VerdictRow],
+    seen_at: datetime,
+    window: timedelta,
+    touched: dict[int, tuple[Event, str]],
+) -> None:
+    """Verdicts naming no one ("YouTube demonetised the channel"): the newest event of the
+    same platform and action family in the window, else a new event."""
+    best = max(group, key=lambda v: v.score)
+    params = {
+        "platform": best.platform,
+        "actions": list(FAMILY.get(best.action, (best.action,))),
+        "earliest": seen_at - window,
+        "latest": seen_at + window,
+    }
+    event_id = session.execute(_MATCH_ANY, params).scalar()
+    if event_id is None:
+        event = _open(session, group[0], article, seen_at)
+        touched[event.id] = (event, "event.opened")
+        for verdict in group[1:]:
+            _add_target(session, event, verdict)
+        _link(session, event, article, group[0])
+        return
+    event = session.get(Event, event_id)
+    assert event is not None
+    if _link(session, event, article, best):
+        _update(event, article, best, seen_at)
+        touched.setdefault(event.id, (event, "event.updated"))
+
+
+def is_generic(verdict: VerdictRow) -> bool:
+    """Whether the classifier found only a generic noun ("pages") as the target."""
+    rules = verdict.rules.get("rules", []) if isinstance(verdict.rules, dict) else []
+    return "target:generic" in rules
 
 
 def _reinstate(

@@ -48,12 +48,24 @@ class IngestResult:
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     reversed: list[int] = field(default_factory=list)
-    # Every event the article reports (for a duplicate: the stored copy's), verdict order.
+    # Every event the article reports (for a duplicate: the stored copy's), verdict order,
+    # and those of them whose lifting (not the ban itself) it reports.
     events: list[int] = field(default_factory=list)
+    reversal_of: list[int] = field(default_factory=list)
 
     @property
     def event_ids(self) -> list[int]:
         return [*self.opened, *self.updated, *self.reversed]
+
+    @property
+    def group_key(self) -> str | None:
+        """The group ``banwatch eval`` puts this item in: its first event. A report of a
+        ban being lifted is one event with the ban's reports (status reversed) but its own
+        change and alert, so it is grouped apart from them: ``"12:reversal"``."""
+        if not self.events:
+            return None
+        first = self.events[0]
+        return f"{first}:reversal" if first in self.reversal_of else str(first)
 
 
 def ingest_document(
@@ -82,6 +94,7 @@ def ingest_document(
         for event in events.events_of_article(session, duplicate.article_id):
             events.refresh_counts(session, event)
             result.events.append(event.id)
+        result.reversal_of = events.reversals_reported(session, duplicate.article_id)
         return result
 
     article = Article(
@@ -133,6 +146,7 @@ def ingest_document(
             changes.reversed,
             changes.events,
         )
+        result.reversal_of = events.reversals_reported(session, article.id)
     return result
 
 

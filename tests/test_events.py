@@ -45,7 +45,8 @@ def report(
     score: float = 0.8,
 ) -> events.Changes:
     """Store one article from ``outlet`` carrying (platform, action, target) verdicts and
-    attach them; the target key is the lower-cased target, as the classifier's would be."""
+    attach them; the target key is the lower-cased target, as the classifier's would be,
+    and an all-lower-case target is a generic one ("pages"), as the classifier marks it."""
     n = next(_ids)
     url = f"https://{outlet}/news/{n}"
     article = Article(
@@ -69,6 +70,7 @@ def report(
             target_key=t.lower(),
             evidence=f"{p} {a} {t}",
             classifier_version="test",
+            rules={"rules": ["target:generic" if t.islower() else "target:named"]},
         )
         for p, a, t in verdicts
     ]
@@ -187,6 +189,31 @@ def test_one_takedown_worded_differently_by_two_outlets_is_one_event(
             ("network_takedown", ["IRA", "Glavset"], 3),
             ("ad_ban", ["IRA"], 1),
         ]
+
+
+def test_a_generic_target_joins_the_named_ban_it_retells(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        report(session, settings, ("Meta", "geo_block", "RT"), ("Meta", "geo_block", "pages"))
+        changes = report(
+            session, settings, ("Meta", "geo_block", "pages"), at=T0 + timedelta(days=1)
+        )
+        report(session, settings, ("Meta", "ad_ban", "accounts"), at=T0 + timedelta(days=2))
+        first, second = all_events(session)
+        assert changes.updated == [first.id]
+        assert (targets(first), first.article_count) == (["RT"], 2)
+        assert (second.action, targets(second)) == ("ad_ban", ["accounts"])
+
+
+def test_labels_restrictions_and_geo_blocks_are_different_actions(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        report(session, settings, ("TikTok", "geo_block", "RT"))
+        report(session, settings, ("TikTok", "label", "RT"), at=T0 + timedelta(days=1))
+        report(session, settings, ("TikTok", "restriction", "RT"), at=T0 + timedelta(days=2))
+        assert len(all_events(session)) == 3
 
 
 def test_two_platforms_in_one_article_are_two_events(engine: Engine, settings: Settings) -> None:

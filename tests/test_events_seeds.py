@@ -240,6 +240,7 @@ def test_a_reinstatement_marks_its_event_reversed(engine: Engine, settings, lexi
         ),
     )
     assert results[0].reversed and not results[0].opened
+    assert results[0].group_key == f"{results[0].reversed[0]}:reversal"
     with session_scope(engine) as session:
         event = session.get(Event, results[0].reversed[0])
         assert event is not None
