@@ -26,9 +26,10 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from monitor.classify import targets as tg
+from monitor.classify.actors import Recent
 from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
-from monitor.classify.rules import Binding, Context, Miss, bind_sentence
+from monitor.classify.rules import Binding, Miss, bind_sentence
 from monitor.classify.text import CLUTTER, TITLE, Sentence, build_document, segment
 from monitor.classify.types import Verdict
 from monitor.classify.view import View
@@ -99,24 +100,25 @@ def _bind_all(
     doc: str, hits: list[Hit], sentences: list[Sentence], lexicon: Lexicon
 ) -> tuple[list[Binding], list[Miss], dict[int, View]]:
     starts = [h.start for h in hits]
-    context = Context()
+    recent = Recent()
     bindings: list[Binding] = []
     misses: list[Miss] = []
     views: dict[int, View] = {}
     for sentence in sentences:
         inside = _hits_in(hits, starts, sentence)
-        if not _worth_reading(doc, sentence, inside, context):
-            _note_subject(doc, sentence, inside, context)
-            continue
-        view = View(doc, sentence, inside, lexicon.grammar)
-        views[sentence.index] = view
-        found, missed = bind_sentence(view, context, lexicon.requires)
-        bindings.extend(found)
-        misses.extend(missed)
+        if _worth_reading(doc, sentence, inside, recent):
+            view = View(doc, sentence, inside, lexicon.grammar)
+            views[sentence.index] = view
+            found, missed = bind_sentence(view, recent, lexicon)
+            bindings.extend(found)
+            misses.extend(missed)
+        else:
+            _note_subject(sentence, inside, recent)
+        _note_targets(sentence, inside, recent)
     return bindings, misses, views
 
 
-def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], context: Context) -> bool:
+def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Recent) -> bool:
     """Only a sentence with an enforcement verb and someone to do it gets tokenised: a
     platform, "the company", or "it"/"we" when earlier sentences named a platform."""
     if not any("action" in h.kinds for h in inside):
@@ -125,7 +127,7 @@ def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], context: Con
         return True
     if sentence.kind == CLUTTER:
         return False
-    return context.recent(sentence) is not None and (
+    return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
     )
 
@@ -136,7 +138,7 @@ def _hits_in(hits: list[Hit], starts: list[int], sentence: Sentence) -> list[Hit
     return [h for h in hits[lo:hi] if h.end <= sentence.end]
 
 
-def _note_subject(doc: str, sentence: Sentence, inside: list[Hit], context: Context) -> None:
+def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
     """Without tokenising: a platform named in a sentence's first words is what the next
     sentence's "it" or "the company" most likely means."""
     if sentence.kind == CLUTTER:
@@ -146,10 +148,23 @@ def _note_subject(doc: str, sentence: Sentence, inside: list[Hit], context: Cont
             break
         term = hit.of("platform")
         if term is not None:
-            context.platform, context.platform_sentence = term.name, sentence.index
+            recent.platform, recent.platform_sentence = term.name, sentence.index
             if sentence.kind == TITLE:
-                context.title_platform = term.name
+                recent.title_platform = term.name
             return
+
+
+def _note_targets(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
+    """The watchlist names a sentence gives, for "the two broadcasters" later on."""
+    if sentence.kind == CLUTTER:
+        return
+    if sentence.kind == TITLE and any(("cue", "self") in h.kinds for h in inside):
+        recent.title_self = True
+    names = tuple(dict.fromkeys(t.name for h in inside for t in h.terms if t.kind == "target"))
+    if names:
+        recent.targets, recent.targets_sentence = names, sentence.index
+        if sentence.kind == TITLE:
+            recent.title_targets = names
 
 
 def _resolve_generic(

@@ -53,6 +53,8 @@ class Grammar:
     pronouns: frozenset[str]
     target_pronouns: frozenset[str]
     modifier_nouns: frozenset[str]
+    self_nouns: frozenset[str]
+    definite_nouns: frozenset[str]
     actor_nouns: frozenset[str]
     named_stopwords: frozenset[str]
     clutter_markers: frozenset[str]
@@ -87,11 +89,12 @@ class Lexicon:
     families: Mapping[str, str]
     targets: Mapping[str, tuple[str, ...]]
     actions: Mapping[str, Mapping[str, tuple[str, ...]]]
-    requires: Mapping[str, str]
+    requires: Mapping[str, tuple[str, ...]]
     objects: Mapping[str, tuple[str, ...]]
     cues: Mapping[str, tuple[str, ...]]
     grammar: Grammar
     automaton: Any = field(repr=False)
+    network_targets: frozenset[str] = frozenset()
 
     target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -158,7 +161,9 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         for cls, spec in data.get("actions", {}).items()
     }
     requires = {
-        cls: spec["requires"] for cls, spec in data["actions"].items() if "requires" in spec
+        cls: (spec["requires"],) if isinstance(spec["requires"], str) else tuple(spec["requires"])
+        for cls, spec in data["actions"].items()
+        if "requires" in spec
     }
     objects = {name: tuple(words) for name, words in data.get("objects", {}).items()}
     cue_table = dict(data.get("cues", {}))
@@ -177,6 +182,9 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         cues=MappingProxyType(cues),
         grammar=Grammar.from_table(data.get("grammar", {})),
         automaton=automaton,
+        network_targets=frozenset(
+            name for name, spec in data.get("targets", {}).items() if spec.get("network")
+        ),
         target_keys=MappingProxyType(
             {
                 _key(alias): _key(canonical)

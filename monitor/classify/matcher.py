@@ -53,15 +53,22 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
     hits: list[Hit] = []
     covered = -1
     for start, minus_end, terms, kinds in raw:
-        if start < covered:
-            continue
         end = -minus_end
+        if start < covered and (end <= covered or "cue" not in hits[-1].kinds):
+            continue
         if kinds is None:  # some meaning needs an exact spelling
             found = doc[start:end]
             terms = tuple(t for t in terms if t.cased is None or _same_spelling(found, t.cased))
             if not terms:
                 continue
             kinds = kinds_of(terms)
+        if start < covered:
+            # overlapping: a longer name, verb or object beats the shorter cue it overlaps
+            # ("the App Store" is the store, not "the app"); otherwise the first one stays
+            last = hits[-1]
+            if end - start <= last.end - last.start or "cue" in kinds or len(last.terms) > 1:
+                continue
+            hits.pop()
         hits.append(Hit(start, end, terms, kinds))
         covered = end
     return hits

@@ -2,58 +2,41 @@
 
 For each enforcement verb in a sentence:
 
-1. **Actor.** Active voice: walk back from the verb, within its clause, to the nearest
-   actor-like phrase. A platform there is the actor, unless it follows a preposition
-   ("on Twitter", "from TikTok") or is a modifier ("Twitter account", "Twitter's rules");
-   a pronoun ("it", "the company") takes the nearest platform before it, else the platform
-   the previous sentences were about. An authority ("Russia", "a court", "lawmakers") or
-   a watchlist name there means the platform is not the actor ("Russia blocks Twitter").
-   Passive voice ("was banned by YouTube", "removed from TikTok", "RT's YouTube channel
-   was removed"): the platform after by/from/off/on, or the platform modifying the subject.
-2. **Vetoes** between actor and verb: negation ("did not ban", "refused to"), hedges
-   ("could", "plans to", "threatened to"), calls and orders when the verb is an infinitive
-   ("lawmakers urge YouTube to ban", "court orders X to remove"), reported speech about
-   someone else ("Twitter said the league had banned ..."), a question.
-3. **Object.** The words after the verb up to the end of its phrase (or the passive
-   subject): targets (``monitor.classify.targets``), object classes and a scale. Product,
-   sport, drug, workplace and ad-category bans (``category`` cues) without a watchlist
-   target are not enforcement against anyone.
-4. **Action** from the verb class and the object classes (``ACTION_TABLE``):
-   ban/block + place -> geo_block, + app or app store -> app_removal, + ads -> ad_ban,
-   + fake accounts/influence operation -> network_takedown; remove + app -> app_removal,
-   + network -> network_takedown, + monetisation -> demonetisation, else removal;
-   suspend -> suspension; restrict -> restriction (geo_block with a place); label -> label;
-   withhold/geo-block -> geo_block; demonetise -> demonetisation; reinstate, unban, or
-   "lift/reverse" + a ban noun -> reinstatement (the ban noun is then no ban of its own).
-5. **Score** (0..1): binding 0.45 (0.40 for a pronoun resolved from an earlier sentence or
-   a ban noun), + 0.20 watchlist target, + 0.15 other named or pronoun target, + 0.10 a
-   generic object with a number; + 0.25 in the headline, + 0.15 in the lead.
+1. **Actor** (``monitor.classify.actors``): the platform that acts, in active or passive
+   voice, or the reason there is none ("Russia blocks Twitter": an authority acts).
+2. **Vetoes**: negation ("did not ban", "refused to"), hedges ("could", "plans to",
+   "threatened to"), calls and orders when the verb is an infinitive ("lawmakers urge
+   YouTube to ban", "court orders X to remove"), reported speech about someone else
+   ("Twitter said the league had banned ..."), a question, removal at the owner's request,
+   a passive ban mentioned as background ("a year after he was banned from Twitter").
+3. **Object** (``monitor.classify.objects``): targets, object classes, the action and a
+   scale. Product, sport, drug, workplace and ad-category bans (``category`` cues at the
+   object's head) without a watchlist target are no enforcement against anyone.
+4. **Score** (0..1): binding 0.45 (0.40 when the actor is a pronoun resolved from an
+   earlier sentence), + 0.20 watchlist target, + 0.15 other named or pronoun target,
+   + 0.10 a generic object with a number in digits; + 0.25 in the headline, + 0.15 in the
+   lead; - 0.20 in a clause opened by after/since/before/when (background).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from monitor.classify import actors, objects
 from monitor.classify import targets as tg
+from monitor.classify.actors import Actor, Recent
 from monitor.classify.text import CLUTTER, LEAD, TITLE
 
 if TYPE_CHECKING:
-    from monitor.classify.lexicon import Term
+    from monitor.classify.lexicon import Lexicon, Term
     from monitor.classify.text import Sentence
     from monitor.classify.view import Span, View
 
-MAX_GAP = 14
-WINDOW = 20
-PASSIVE_REACH = 5
 NOMINAL_GAP = 5
 BAN_NOUNS = ("ban", "adban", "suspend", "restrict", "block", "remove")
-POSSESSIVE_ACTIONS = frozenset(
-    {"decision", "move", "choice", "action", "actions", "crackdown", "latest", "efforts",
-     "effort", "purge", "own", "new", "sweeping", "recent", "surprise"}
-)  # fmt: skip
-APP_OBJECTS = ("account", "network", "app", "app_store")
+BACKGROUND = frozenset({"after", "since", "before", "once", "when", "until"})
+RETURN_WORDS = frozenset({"back", "return"})
 WATCHLIST = tg.WATCHLIST
 SCORES = {
     "base": 0.45,
@@ -63,56 +46,9 @@ SCORES = {
     "generic_number": 0.10,
     TITLE: 0.25,
     LEAD: 0.15,
+    "background": -0.20,
 }
-
-# verb class -> ordered (object flag, action); the first flag present wins, "" always does.
-ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
-    "reinstate": (("", "reinstatement"),),
-    "lift": (("", "reinstatement"),),
-    "withhold": (("", "geo_block"),),
-    "demonetise": (("", "demonetisation"),),
-    "label": (("", "label"),),
-    "adban": (("", "ad_ban"),),
-    "adstop": (("", "ad_ban"),),
-    "lock": (("", "suspension"),),
-    "disrupt": (("", "network_takedown"),),
-    "restrict": (
-        ("monetisation", "demonetisation"),
-        ("location", "geo_block"),
-        ("", "restriction"),
-    ),
-    "suspend": (
-        ("monetisation", "demonetisation"),
-        ("ad", "ad_ban"),
-        ("ad_from", "ad_ban"),
-        ("network", "network_takedown"),
-        ("", "suspension"),
-    ),
-    "remove": (
-        ("app", "app_removal"),
-        ("network", "network_takedown"),
-        ("monetisation", "demonetisation"),
-        ("ads_off", "demonetisation"),
-        ("", "removal"),
-    ),
-    "block": (
-        ("location", "geo_block"),
-        ("app", "app_removal"),
-        ("ad", "ad_ban"),
-        ("ad_from", "ad_ban"),
-        ("network", "network_takedown"),
-        ("", "ban"),
-    ),
-    "ban": (
-        ("location", "geo_block"),
-        ("app", "app_removal"),
-        ("ad", "ad_ban"),
-        ("ad_from", "ad_ban"),
-        ("network", "network_takedown"),
-        ("monetisation", "demonetisation"),
-        ("", "ban"),
-    ),
-}
+NOMINAL_GAP_WORDS = frozenset({"has", "have", "had", "will", "'s", "its", "own", "to"})
 
 
 @dataclass(slots=True)
@@ -144,88 +80,49 @@ class Miss:
     verb: str | None = None
 
 
-@dataclass(slots=True)
-class Context:
-    """What earlier sentences said, for pronouns: the platform they were about."""
-
-    platform: str | None = None
-    platform_sentence: int = -1
-    title_platform: str | None = None
-
-    def recent(self, sentence: Sentence) -> str | None:
-        if self.platform and sentence.index - self.platform_sentence <= 2:
-            return self.platform
-        return self.title_platform
-
-
-@dataclass(slots=True)
-class Actor:
-    platform: str
-    i: int
-    j: int
-    how: str  # active | pronoun | pronoun_context | possessive | passive
-
-
-@dataclass(slots=True)
-class _Found:
-    bindings: list[Binding] = field(default_factory=list)
-    misses: list[Miss] = field(default_factory=list)
-
-
-def bind_sentence(
-    view: View, context: Context, requires: Mapping[str, str]
-) -> tuple[list[Binding], list[Miss]]:
-    """Every binding in one sentence, and the misses worth explaining. ``requires`` maps
-    a verb class to the object class it needs (the lexicon's ``requires``)."""
-    found = _Found()
+def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Binding], list[Miss]]:
+    """Every binding in one sentence, and the misses worth explaining."""
     sentence = view.sentence
     platforms = [s for s in view.spans if s.has("platform")]
-    actions = [s for s in view.spans if s.has("action")]
+    verbs = [s for s in view.spans if s.has("action")]
+    bindings: list[Binding] = []
+    misses: list[Miss] = []
+    first_platform = actors.name(platforms[0], "platform") if platforms else None
     if sentence.kind == CLUTTER:
-        if platforms and actions:
-            found.misses.append(
-                Miss(
-                    sentence,
-                    "page clutter (menu, sidebar or link list)",
-                    _name(platforms[0], "platform"),
-                    _verb(view, actions[0]),
-                )
-            )
-        return found.bindings, found.misses
+        if platforms and verbs:
+            reason = "page clutter (menu, sidebar or link list)"
+            misses.append(Miss(sentence, reason, first_platform, _verb(view, verbs[0])))
+        return bindings, misses
     consumed: set[int] = set()
-    for span in actions:
+    for span in verbs:
         if span.i in consumed:
             continue
         term = _action_term(view, span)
         if term is None:
             continue
-        result = _bind(view, span, term, context, consumed, requires.get(term.name))
+        result = _bind(view, span, term, recent, consumed, lexicon)
         if isinstance(result, Binding):
-            found.bindings.append(result)
+            bindings.append(result)
         elif isinstance(result, str) and platforms:
-            found.misses.append(
-                Miss(sentence, result, _name(platforms[0], "platform"), _verb(view, span))
-            )
-    _remember(view, context, found.bindings)
-    return found.bindings, found.misses
+            misses.append(Miss(sentence, result, first_platform, _verb(view, span)))
+    _remember(view, recent, bindings)
+    return bindings, misses
 
 
-def _remember(view: View, context: Context, bindings: list[Binding]) -> None:
+def _remember(view: View, recent: Recent, bindings: list[Binding]) -> None:
     platform = bindings[0].platform if bindings else None
     if platform is None:
         for span in view.spans:
-            if span.has("platform") and _platform_role(view, span, -1) == "actor":
-                platform = _name(span, "platform")
+            if not span.has("platform"):
+                continue
+            verb = next((s.i for s in view.spans if s.i > span.j and s.has("action")), -1)
+            if actors.platform_role(view, span, verb) == "actor":
+                platform = actors.name(span, "platform")
                 break
     if platform:
-        context.platform, context.platform_sentence = platform, view.sentence.index
+        recent.platform, recent.platform_sentence = platform, view.sentence.index
         if view.sentence.kind == TITLE:
-            context.title_platform = platform
-
-
-def _name(span: Span, kind: str) -> str | None:
-    term = span.of(kind)
-    return term.name if term else None
+            recent.title_platform = platform
 
 
 def _verb(view: View, span: Span) -> str:
@@ -246,14 +143,14 @@ def _bind(
     view: View,
     span: Span,
     term: Term,
-    context: Context,
+    recent: Recent,
     consumed: set[int],
-    required: str | None,
+    lexicon: Lexicon,
 ) -> Binding | str | None:
     grammar = view.grammar
     cls, form = term.name, term.form
     rules = [f"verb:{cls}"]
-    obj_start = span.j + 1
+    obj_start, obj_end = span.j + 1, -1
     if cls == "lift":
         noun = _ban_noun_after(view, span)
         if noun is None:
@@ -261,20 +158,31 @@ def _bind(
         consumed.add(noun.i)
         obj_start = noun.j + 1
         rules.append("reversal")
+    elif "return" in lexicon.requires.get(cls, ()):
+        back = next(
+            (k for k in range(span.j + 1, min(view.n, span.j + 7)) if view.low[k] in RETURN_WORDS),
+            -1,
+        )
+        if back < 0:
+            return None
+        obj_end = back
+        rules.append("reversal")
     if (form == "noun" or cls == "lift") and view.word(obj_start) in ("on", "of", "against", "for"):
         obj_start += 1
     if view.low and view.low[-1] == "?":
         return "a question, not a report"
+    if view.cue_between(0, view.n, "self") or recent.title_self:
+        return "done at the owner's request, not enforcement"
 
     aux = view.skip_adverbs_back(span.i - 1)
     passive = form in ("participle", "passive") and view.word(aux) in grammar.passive_aux
-    actor: Actor | str | None
+    actor: Actor | str
     if passive or form == "passive":
-        actor = _passive_actor(view, span)
+        actor = actors.passive_actor(view, span)
     else:
-        actor = _active_actor(view, span, context, form)
+        actor = actors.active_actor(view, span, recent)
         if not isinstance(actor, Actor) and form == "participle":
-            passive_actor = _passive_actor(view, span)
+            passive_actor = actors.passive_actor(view, span)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
     if not isinstance(actor, Actor):
@@ -282,42 +190,54 @@ def _bind(
     rules.append(f"actor:{actor.how}")
 
     if passive:
-        subject_start = _subject_start(view, span.i)
+        subject_start = actors.subject_start(view, span.i)
         veto = _passive_vetoes(view, subject_start, span.i)
         if veto:
             return veto
-        window = (
-            subject_start,
-            max(subject_start, aux if view.word(aux) in grammar.passive_aux else span.i),
-        )
-        tail = (span.j + 1, _right_bound(view, span.j + 1))
+        verb_start = aux if view.word(aux) in grammar.passive_aux else span.i
+        window = (subject_start, max(subject_start, verb_start))
+        tail = (span.j + 1, objects.right_bound(view, span.j + 1))
+        opener = actors.governing_subordinator(view, subject_start)
     else:
-        veto = _active_vetoes(view, actor, span)
+        veto = _active_vetoes(view, actor, span, term)
         if veto:
             return veto
-        window = (obj_start, _right_bound(view, obj_start))
+        window = (obj_start, obj_end if obj_end >= 0 else objects.right_bound(view, obj_start))
         tail = window
-
-    flags = _object_flags(view, window, tail, span)
-    found = _targets(view, window, actor, flags, span, passive)
+        opener = actors.governing_subordinator(view, actor.i if actor.i >= 0 else span.i)
+    if passive and opener in BACKGROUND:
+        return "a past ban mentioned as background"
+    extra = objects.extension(view, window[1])
+    found = objects.find_targets(view, window, extra, actor, span, passive, recent)
+    named = bool(found) and found[0].how != tg.GENERIC
+    flags = objects.object_flags(view, window, tail, span, named)
+    if (
+        extra[1] > extra[0]
+        and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
+        and view.word(extra[0]) in ("that", "which", "who")
+    ):
+        flags.add("network")  # "accounts that it linked to influence operations"
+    if any(t.name in lexicon.network_targets for t in found):
+        flags.add("network")
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
-    if (
-        required
-        and required not in flags
-        and not (required == "account" and found and found[0].how != tg.GENERIC)
-    ):
-        return f"'{_verb(view, span)}' needs {'an' if required[0] in 'aeiou' else 'a'} {required} object"
+    required = [r for r in lexicon.requires.get(cls, ()) if r != "return"]
+    if required and not flags.intersection(required) and not ("account" in required and named):
+        return f"'{_verb(view, span)}' needs its object to be: {' or '.join(required)}"
     if not found:
         return "no account, ad, channel, app, network or named target after the verb"
-    if actor.how == "pronoun_context" and found[0].how == tg.GENERIC:
+    if actor.how == "pronoun_context" and not named:
         return "a pronoun from an earlier sentence acts on an unnamed object"
-    action = _action(cls, flags)
-    if action == "ad_ban" and all(t.how == tg.GENERIC for t in found) and "account" not in flags:
+    action = objects.action_for(cls, flags)
+    if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
     scale = tg.find_scale(view, *window) or tg.find_scale(view, *tail)
     rules.extend(f"object:{f}" for f in sorted(flags) if f != "category")
-    return _binding(view, actor, span, action, found, scale, rules)
+    binding = _binding(view, actor, span, action, found, scale, rules)
+    if opener in BACKGROUND:
+        binding.score += SCORES["background"]
+        binding.rules.append(f"background:{opener}")
+    return binding
 
 
 def _binding(
@@ -330,8 +250,7 @@ def _binding(
     rules: list[str],
 ) -> Binding:
     sentence = view.sentence
-    weak = actor.how in ("pronoun_context",)
-    score = SCORES["base_weak" if weak else "base"]
+    score = SCORES["base_weak" if actor.how == "pronoun_context" else "base"]
     best = found[0].how
     if best == WATCHLIST:
         score += SCORES[WATCHLIST]
@@ -371,169 +290,12 @@ def _ban_noun_after(view: View, span: Span) -> Span | None:
     return None
 
 
-# --- actors ----------------------------------------------------------------------------
-
-
-def _active_actor(view: View, span: Span, context: Context, form: str) -> Actor | str:
-    grammar = view.grammar
-    k = span.i - 1
-    while k >= 0 and span.i - k <= MAX_GAP:
-        word = view.low[k]
-        if word in (";", ":", "—", "–"):
-            break
-        if word in grammar.subordinators:
-            break
-        if word == ",":
-            opener = _fronted_clause(view, k)
-            if opener is not None:
-                k = opener - 1
-                continue
-        other = view.at(k)
-        if other is not None and other is not span:
-            if other.has("platform"):
-                role = _platform_role(view, other, span.i)
-                if role == "actor":
-                    platform = _name(other, "platform")
-                    assert platform is not None
-                    how = "possessive" if view.word(other.j + 1) == "'s" else "active"
-                    return Actor(platform, other.i, other.j, how)
-                k = other.i - 1
-                continue
-            if (other.has("cue", "authority") or other.has("cue", "other_actor")) and not (
-                view.after_preposition(other.i)
-            ):
-                return "an authority or other party acts, not the platform"
-            if (
-                other.has("target")
-                and not view.after_preposition(other.i)
-                and view.word(other.j + 1) != "'s"
-            ):
-                return "the named party is the subject, not the platform"
-            if other.has("cue", "actor_pronoun") and not view.after_preposition(other.i):
-                return _pronoun_actor(view, other.i, other.j, span, context)
-            k = other.i - 1
-            continue
-        if word in grammar.pronouns and word != "they" and not view.after_preposition(k):
-            return _pronoun_actor(view, k, k, span, context)
-        k -= 1
-    return "no platform acts in the verb's clause"
-
-
-def _platform_role(view: View, span: Span, verb_at: int) -> str:
-    """actor, context (after a preposition, possessive of something else) or modifier."""
-    grammar = view.grammar
-    if view.after_preposition(span.i):
-        return "context"
-    nxt = view.word(span.j + 1)
-    if nxt == "'s":
-        after = view.word(span.j + 2)
-        if span.j + 2 == verb_at or after in POSSESSIVE_ACTIONS:
-            return "actor"
-        return "context"
-    if nxt in grammar.modifier_nouns or nxt == "-":
-        return "modifier"
-    if span.j + 1 == verb_at or nxt not in ("(",):
-        return "actor"
-    return "actor"
-
-
-def _fronted_clause(view: View, comma: int) -> int | None:
-    """Where a fronted subordinate clause ending at ``comma`` starts ("Twitter, after a
-    review, banned RT"), so the walk can skip it."""
-    k = comma - 1
-    while k >= 0 and view.low[k] not in (",", ";"):
-        k -= 1
-    first = k + 1
-    if first < comma and view.low[first] in view.grammar.subordinators:
-        return first
-    return None
-
-
-def _pronoun_actor(view: View, i: int, j: int, span: Span, context: Context) -> Actor | str:
-    """Resolve a pronoun actor: "it" / "the company" -> the platform named before it in the sentence, else one
-    named right after a quote ("'We removed them,' TikTok said"), else the platform the
-    previous sentences were about."""
-    for other in reversed(view.spans[: _span_index(view, i)]):
-        if other.has("platform") and not view.after_preposition(other.i):
-            if (
-                view.word(other.j + 1) in view.grammar.modifier_nouns
-                and view.word(other.j + 1) not in view.grammar.actor_nouns
-            ):
-                continue
-            platform = _name(other, "platform")
-            assert platform is not None
-            return Actor(platform, i, j, "pronoun")
-    for other in view.spans:
-        if (
-            other.i > span.j
-            and other.has("platform")
-            and view.word(other.j + 1) in view.grammar.reporting
-        ):
-            platform = _name(other, "platform")
-            assert platform is not None
-            return Actor(platform, i, j, "pronoun")
-    recent = context.recent(view.sentence)
-    if recent:
-        return Actor(recent, i, j, "pronoun_context")
-    return "a pronoun acts, and no platform is named before it"
-
-
-def _span_index(view: View, token: int) -> int:
-    for n, other in enumerate(view.spans):
-        if other.i >= token:
-            return n
-    return len(view.spans)
-
-
-def _passive_actor(view: View, span: Span) -> Actor | str:
-    """The actor of a passive verb: "was banned by YouTube", "removed from TikTok", "barred from buying Twitter
-    adverts", "RT's YouTube channel was removed"."""
-    grammar = view.grammar
-    k = span.j + 1
-    while k < view.n and k <= span.j + PASSIVE_REACH:
-        word = view.low[k]
-        if word in grammar.passive_by:
-            for m in range(k + 1, min(view.n, k + 4)):
-                other = view.at(m)
-                if other is not None and other.has("platform"):
-                    platform = _name(other, "platform")
-                    assert platform is not None
-                    return Actor(platform, other.i, other.j, "passive")
-                if view.low[m] in (",", ";") or view.low[m] in grammar.right_bounds:
-                    break
-        if word in (",", ";") or (word in grammar.right_bounds and word != "for"):
-            break
-        k += 1
-    start = _subject_start(view, span.i)
-    for other in view.spans_between(start, span.i, "platform"):
-        if view.word(other.j + 1) in grammar.modifier_nouns and not view.after_preposition(other.i):
-            platform = _name(other, "platform")
-            assert platform is not None
-            return Actor(platform, other.i, other.j, "passive")
-    return "passive: no platform after by/from/off/on"
-
-
-def _subject_start(view: View, verb_at: int) -> int:
-    grammar = view.grammar
-    k = verb_at - 1
-    while k >= 0:
-        word = view.low[k]
-        if word in (";", ":") or word in grammar.subordinators or word in ("that", "which", "who"):
-            return k + 1
-        if word in grammar.reporting:
-            return k + 1
-        k -= 1
-    return 0
-
-
 # --- vetoes ----------------------------------------------------------------------------
 
 
-def _active_vetoes(view: View, actor: Actor, span: Span) -> str | None:
+def _active_vetoes(view: View, actor: Actor, span: Span, term: Term) -> str | None:
     grammar = view.grammar
     between = (actor.j + 1, span.i)
-    if actor.how == "pronoun_context" or actor.how == "pronoun":
-        between = (actor.j + 1, span.i)
     if _negated(view, *between):
         return "negated ('did not', 'refused to', 'never')"
     if view.cue_between(*between, "hedge"):
@@ -549,30 +311,30 @@ def _active_vetoes(view: View, actor: Actor, span: Span) -> str | None:
     if clause > 0 and view.word(clause - 1) in ("whether", "if", "unless"):
         return "hedged: whether/if"
     reporting = [k for k in range(*between) if view.low[k] in grammar.reporting]
-    if reporting and actor.how != "pronoun":
-        after = reporting[-1] + 1
-        if not any(
-            view.low[k] in grammar.pronouns
-            or (
-                view.at(k) is not None
-                and (view.at(k).has("platform") or view.at(k).has("cue", "actor_pronoun"))
-            )  # type: ignore[union-attr]
-            for k in range(after, span.i)
-        ):
-            return "reported speech about someone else's action"
-    term = _action_term(view, span)
-    if term is not None and term.form == "noun":
+    if reporting and actor.how != "pronoun" and not _speaker_acts(view, reporting[-1] + 1, span.i):
+        return "reported speech about someone else's action"
+    if term.form == "noun":
         gap = range(actor.j + 1, span.i)
         allowed = grammar.determiners | grammar.nominal_lead | grammar.skip_adverbs
         if len(gap) > NOMINAL_GAP or any(
             view.low[k] not in allowed
-            and view.low[k] not in ("has", "have", "had", "will", "'s", "its", "own")
-            and view.low[k] not in POSSESSIVE_ACTIONS
-            and view.low[k] != "to"
+            and view.low[k] not in NOMINAL_GAP_WORDS
+            and view.low[k] not in actors.POSSESSIVE_ACTIONS
             for k in gap
         ):
             return "a ban noun the platform is not the author of"
     return None
+
+
+def _speaker_acts(view: View, start: int, end: int) -> bool:
+    """After "said", the actor must come back as "it", "we", "the company" or by name."""
+    for k in range(start, end):
+        if view.low[k] in view.grammar.pronouns:
+            return True
+        other = view.at(k)
+        if other is not None and (other.has("platform") or other.has("cue", "actor_pronoun")):
+            return True
+    return False
 
 
 def _passive_vetoes(view: View, start: int, verb_at: int) -> str | None:
@@ -600,140 +362,3 @@ def _clause_start(view: View, k: int) -> int:
             return k
         k -= 1
     return 0
-
-
-# --- objects ---------------------------------------------------------------------------
-
-
-def _right_bound(view: View, start: int) -> int:
-    grammar = view.grammar
-    k = start
-    while k < view.n and k - start < WINDOW:
-        word = view.low[k]
-        if word in (";", ":", "—", "–", "?", "!") or (word == "." and k == view.n - 1):
-            return k
-        if (
-            k > start
-            and word in grammar.right_bounds
-            and not (word == "as" and view.word(k - 1) == "such")
-        ):
-            return k
-        if word in ("and", ",") and _new_clause(view, k + 1):
-            return k
-        k += 1
-    return k
-
-
-def _new_clause(view: View, k: int) -> bool:
-    other = view.at(k)
-    if other is None or not (other.has("platform") or other.has("cue", "authority")):
-        return False
-    return any(
-        view.at(m) is not None and view.at(m).has("action") for m in range(other.j + 1, other.j + 4)
-    )  # type: ignore[union-attr]
-
-
-def _object_flags(
-    view: View, window: tuple[int, int], tail: tuple[int, int], verb: Span
-) -> set[str]:
-    flags: set[str] = set()
-    for start, end in {window, tail}:
-        for other in view.spans:
-            if not (start <= other.i < end):
-                continue
-            for term in other.hit.terms:
-                if term.kind == "object" and term.name == "app_store":
-                    flags.add("app")
-                elif term.kind == "object" and term.name == "app":
-                    if not _platform_wide(view, other.i):
-                        flags.add("app")
-                elif term.kind == "object":
-                    flags.add(term.name)
-                elif term.kind == "cue" and term.name == "location":
-                    if view.word(other.i - 1) in ("in", "across", "throughout", "within"):
-                        flags.add("location")
-                elif term.kind == "cue" and term.name == "category":
-                    flags.add("category")
-            if other.has("object", "ad") and _ad_off_content(view, other, end):
-                flags.add("ads_off")
-    for other in view.spans:  # "... from advertising", "from buying ads", anywhere after
-        if other.i > verb.j and other.has("object", "ad"):
-            k = other.i - 1
-            while k > verb.j and view.low[k] in (
-                "buying",
-                "running",
-                "placing",
-                "purchasing",
-                "taking",
-                "out",
-                "any",
-                "paid",
-                "on",
-                "its",
-                "the",
-            ):
-                k -= 1
-            if view.word(k) == "from":
-                flags.add("ad_from")
-    return flags
-
-
-def _platform_wide(view: View, k: int) -> bool:
-    """In "banned RT from its apps" the apps are where, not what."""
-    k -= 1
-    while k >= 0 and view.low[k] in ("its", "their", "all", "the", "of", "company's", "'s", "both"):
-        k -= 1
-    return view.word(k) in ("from", "on", "across", "in", "throughout")
-
-
-def _ad_off_content(view: View, ad: Span, end: int) -> bool:
-    """In "pulled ads from his videos" ads are taken off content: demonetisation."""
-    if view.word(ad.j + 1) not in ("from", "on", "off"):
-        return False
-    for k in range(ad.j + 2, min(end, ad.j + 6)):
-        other = view.at(k)
-        if other is not None and (
-            other.has("object", "content") or view.low[k] in ("channel", "channels")
-        ):
-            return True
-    return False
-
-
-def _targets(
-    view: View,
-    window: tuple[int, int],
-    actor: Actor,
-    flags: set[str],
-    verb: Span,
-    passive: bool,
-) -> list[tg.Target]:
-    start, end = window
-    found = tg.watchlist_targets(view, start, end)
-    found += tg.platform_targets(view, start, end, actor.platform)
-    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start)
-    if passive and not found and tg.subject_pronoun(view, start, end):
-        pronoun = pronoun or _referent_before(view, start)
-    if pronoun and all(t.name != pronoun.name for t in found):
-        found.insert(0, pronoun) if not found else found.append(pronoun)
-    if found:
-        return found
-    name = tg.proper_name(view, start, end)
-    if name is not None:
-        return [name]
-    generic = tg.generic_target(view, start, end, APP_OBJECTS)
-    return [generic] if generic is not None else []
-
-
-def _referent_before(view: View, start: int) -> tg.Target | None:
-    for span in reversed(view.spans_between(0, start, "target")):
-        term = span.of("target")
-        assert term is not None
-        return tg.Target(term.name, tg.PRONOUN, span.i, span.j)
-    return None
-
-
-def _action(cls: str, flags: set[str]) -> str:
-    for flag, action in ACTION_TABLE.get(cls, (("", "ban"),)):
-        if not flag or flag in flags:
-            return action
-    return "ban"

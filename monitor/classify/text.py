@@ -31,7 +31,7 @@ PROSE_AFTER_SIDEBAR = 200
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^<>\n]{1,200}>")
 _LINE = re.compile(r"[^\n]+")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
-_TOKEN = re.compile(r"\w+(?:[-.]\w+)*|['’]\w+|[^\w\s]")
+_TOKEN = re.compile(r"\d+(?:[,.]\d+)+|\w+(?:[-.]\w+)*|['’](?:s|t|re|ve|ll|d|m)\b|[^\w\s]")
 _SENTENCE_END = (".", "!", "?", '."', ".'", ".”", ".’", '!"', '?"', "!”", "?”", ".)", ":")
 _OPENERS = "\"'“‘([«"
 

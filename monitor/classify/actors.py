@@ -1,0 +1,238 @@
+"""Who acts: find the platform that is the actor of an enforcement verb, or say why none.
+
+Active voice: walk back from the verb, within its clause, to the nearest actor-like
+phrase. A platform there is the actor unless it follows a preposition ("on Twitter"),
+follows a verb as its object ("Russia blocks Facebook and restricts Twitter"), or modifies
+a noun ("a Twitter employee", "Twitter's rules"); "Bing search engine" and "Twitter's
+decision" still act. A pronoun ("it", "the company") takes the nearest platform before it,
+else one named right after a quote, else the platform the previous sentences were about.
+An authority ("Russia", "a court", "lawmakers") or a watchlist name there means the
+platform is not the actor.
+
+Passive voice ("was banned by YouTube", "removed from TikTok", "RT's YouTube channel was
+removed"): the platform after by/from/off/on, or the platform modifying the subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.classify.view import Span, View
+
+MAX_GAP = 14
+PASSIVE_REACH = 5
+POSSESSIVE_ACTIONS = frozenset(
+    {"decision", "move", "choice", "action", "actions", "crackdown", "latest", "efforts",
+     "effort", "purge", "own", "new", "sweeping", "recent", "surprise"}
+)  # fmt: skip
+AUX = frozenset({"has", "have", "had", "will", "would", "also", "then", "now", "quickly"})
+
+
+@dataclass(slots=True)
+class Actor:
+    """The platform that acts, the tokens naming it, and how it was found."""
+
+    platform: str
+    i: int
+    j: int
+    how: str  # active | possessive | pronoun | pronoun_context | passive
+
+
+@dataclass(slots=True)
+class Recent:
+    """What earlier sentences said: the platform they were about, the targets they named."""
+
+    platform: str | None = None
+    platform_sentence: int = -1
+    title_platform: str | None = None
+    targets: tuple[str, ...] = ()
+    targets_sentence: int = -1
+    title_targets: tuple[str, ...] = ()
+    title_self: bool = False  # the headline says it was done at the owner's request
+
+    def platform_for(self, index: int) -> str | None:
+        if self.platform and index - self.platform_sentence <= 2:
+            return self.platform
+        return self.title_platform
+
+    def targets_for(self, index: int) -> tuple[str, ...]:
+        if self.targets and index - self.targets_sentence <= 2:
+            return self.targets
+        return self.title_targets
+
+
+def name(span: Span, kind: str) -> str:
+    term = span.of(kind)
+    assert term is not None
+    return term.name
+
+
+def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
+    grammar = view.grammar
+    k = verb.i - 1
+    while k >= 0 and verb.i - k <= MAX_GAP:
+        word = view.low[k]
+        if word in (";", ":", "—", "–") or (word in grammar.subordinators and k < verb.i - 1):
+            break
+        if word == ",":
+            opener = fronted_clause(view, k)
+            if opener is not None:
+                k = opener - 1
+                continue
+        other = view.at(k)
+        if other is not None and other is not verb:
+            if other.has("platform"):
+                role = platform_role(view, other, verb.i)
+                if role == "actor":
+                    how = "possessive" if view.word(other.j + 1) == "'s" else "active"
+                    return Actor(name(other, "platform"), other.i, other.j, how)
+                k = other.i - 1
+                continue
+            if _is_subject(view, other, "authority") or _is_subject(view, other, "other_actor"):
+                return "an authority or other party acts, not the platform"
+            if (
+                other.has("target")
+                and not view.after_preposition(other.i)
+                and view.word(other.j + 1) != "'s"
+            ):
+                return "the named party is the subject, not the platform"
+            if other.has("cue", "actor_pronoun") and not view.after_preposition(other.i):
+                return pronoun_actor(view, other.i, other.j, verb, recent)
+            k = other.i - 1
+            continue
+        if word in grammar.pronouns and word != "they" and not view.after_preposition(k):
+            return pronoun_actor(view, k, k, verb, recent)
+        k -= 1
+    return "no platform acts in the verb's clause"
+
+
+def _is_subject(view: View, span: Span, cue: str) -> bool:
+    return span.has("cue", cue) and not view.after_preposition(span.i)
+
+
+def platform_role(view: View, span: Span, verb_at: int) -> str:
+    """actor, object (right after another verb), context (after a preposition, or the
+    possessive of something else) or modifier ("Twitter account")."""
+    grammar = view.grammar
+    prev = view.word(span.i - 1)
+    if prev in grammar.subordinators and verb_at > span.j and _only_aux(view, span.j + 1, verb_at):
+        return "actor"  # "after Twitter barred RT": "after" opens a clause here
+    if view.after_preposition(span.i):
+        return "context"
+    before = view.at(span.i - 1)
+    if before is not None and before.has("action"):
+        return "object"
+    nxt = view.word(span.j + 1)
+    if nxt == "'s":
+        after = view.word(span.j + 2)
+        if span.j + 2 == verb_at or after in POSSESSIVE_ACTIONS:
+            return "actor"
+        if after in grammar.self_nouns or view.word(span.j + 3) in grammar.self_nouns:
+            return "actor"  # "Amazon's cloud division said it had ..."
+        return "context"
+    if nxt in grammar.self_nouns or (
+        nxt in grammar.modifier_nouns and view.word(span.j + 2) in grammar.self_nouns
+    ):
+        return "actor"  # "the Bing search engine will demote", "the TikTok app removed"
+    if nxt in grammar.modifier_nouns or nxt == "-":
+        return "modifier"
+    return "actor"
+
+
+def _only_aux(view: View, start: int, end: int) -> bool:
+    return all(
+        view.low[k] in AUX or view.low[k] in view.grammar.skip_adverbs for k in range(start, end)
+    )
+
+
+def fronted_clause(view: View, comma: int) -> int | None:
+    """Where a fronted subordinate clause ending at ``comma`` starts ("Twitter, after a
+    review, banned RT"), so the walk back can skip it."""
+    k = comma - 1
+    while k >= 0 and view.low[k] not in (",", ";"):
+        k -= 1
+    first = k + 1
+    if first < comma and view.low[first] in view.grammar.subordinators:
+        return first
+    return None
+
+
+def governing_subordinator(view: View, k: int) -> str | None:
+    """The subordinator whose clause holds token ``k`` ("a year after he was banned"),
+    if any: walk back to the clause start, skipping fronted clauses."""
+    grammar = view.grammar
+    while k > 0:
+        word = view.low[k - 1]
+        if word in (";", ":"):
+            return None
+        if word == ",":
+            return None
+        if word in grammar.subordinators:
+            return word
+        k -= 1
+    return None
+
+
+def pronoun_actor(view: View, i: int, j: int, verb: Span, recent: Recent) -> Actor | str:
+    """Resolve "it" / "the company": the platform named before it in the sentence, one
+    named right after a quote ("'We removed them,' TikTok said"), else the platform the
+    previous sentences were about."""
+    grammar = view.grammar
+    for other in reversed([s for s in view.spans if s.j < i]):
+        if other.has("platform") and not view.after_preposition(other.i):
+            nxt = view.word(other.j + 1)
+            if nxt in grammar.modifier_nouns and nxt not in grammar.actor_nouns:
+                continue
+            return Actor(name(other, "platform"), i, j, "pronoun")
+    for other in view.spans:
+        if (
+            other.i > verb.j
+            and other.has("platform")
+            and view.word(other.j + 1) in grammar.reporting
+        ):
+            return Actor(name(other, "platform"), i, j, "pronoun")
+    platform = recent.platform_for(view.sentence.index)
+    if platform:
+        return Actor(platform, i, j, "pronoun_context")
+    return "a pronoun acts, and no platform is named before it"
+
+
+def passive_actor(view: View, verb: Span) -> Actor | str:
+    """The actor of a passive verb: "was banned by YouTube", "removed from TikTok",
+    "barred from buying Twitter adverts", "RT's YouTube channel was removed"."""
+    grammar = view.grammar
+    k = verb.j + 1
+    while k < view.n and k <= verb.j + PASSIVE_REACH:
+        word = view.low[k]
+        if word in grammar.passive_by:
+            for m in range(k + 1, min(view.n, k + 4)):
+                other = view.at(m)
+                if other is not None and other.has("platform"):
+                    return Actor(name(other, "platform"), other.i, other.j, "passive")
+                if view.low[m] in (",", ";") or view.low[m] in grammar.right_bounds:
+                    break
+        if word in (",", ";") or (word in grammar.right_bounds and word != "for"):
+            break
+        k += 1
+    start = subject_start(view, verb.i)
+    for other in view.spans_between(start, verb.i, "platform"):
+        if view.word(other.j + 1) in grammar.modifier_nouns and not view.after_preposition(other.i):
+            return Actor(name(other, "platform"), other.i, other.j, "passive")
+    return "passive: no platform after by/from/off/on"
+
+
+def subject_start(view: View, verb_at: int) -> int:
+    """Where the subject of a passive verb starts: after a clause opener or a reporting
+    verb ("Sputnik said [it had been banned]")."""
+    grammar = view.grammar
+    k = verb_at - 1
+    while k >= 0:
+        word = view.low[k]
+        if word in (";", ":") or word in grammar.subordinators or word in ("that", "which", "who"):
+            return k + 1
+        if word in grammar.reporting:
+            return k + 1
+        k -= 1
+    return 0

@@ -1,0 +1,299 @@
+"""What was acted on: the object window of a verb, its classes, its targets, the action.
+
+The window runs from the verb to the end of its phrase (a boundary word such as "for",
+"after", "saying", "which", or a new clause); for a passive verb it is the subject. The
+object classes found there, with the verb class, decide the action (``ACTION_TABLE``):
+
+* ban/block + place -> geo_block, + app or app store -> app_removal, + ads -> ad_ban,
+  + fake accounts/influence operation (or a watchlist name that is one) ->
+  network_takedown, + links -> restriction, else ban;
+* remove/close + app -> app_removal, + network -> network_takedown, + monetisation ->
+  demonetisation, else removal; suspend -> suspension (ad_ban with ads, demonetisation
+  with monetisation); restrict -> restriction (geo_block with a place); label -> label;
+  withhold/geo-block -> geo_block; demonetise or stop + monetisation -> demonetisation;
+  reinstate, unban, "allowed back", or "lift/reverse" + a ban noun -> reinstatement.
+
+A place makes a geo-block only where it limits the verb ("blocked RT across Europe",
+"banned RT in the EU"), not where it says where unnamed accounts were ("banned 100,000
+accounts in Brazil").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from monitor.classify import targets as tg
+
+if TYPE_CHECKING:
+    from monitor.classify.actors import Actor, Recent
+    from monitor.classify.view import Span, View
+
+WINDOW = 20
+EXTENSION = 10
+ACCOUNTISH = ("account", "network", "app", "app_store")
+AD_LEADS = frozenset(
+    {"buying", "running", "placing", "purchasing", "taking", "out", "any", "paid", "on", "its",
+     "the", "making", "earning"}
+)  # fmt: skip
+EXTENDERS = frozenset({"such", "including", "like", "namely", "notably"})
+
+# verb class -> ordered (object flag, action); the first flag present wins, "" always does.
+ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
+    "reinstate": (("", "reinstatement"),),
+    "lift": (("", "reinstatement"),),
+    "allow": (("", "reinstatement"),),
+    "withhold": (("", "geo_block"),),
+    "demonetise": (("", "demonetisation"),),
+    "stop": (("monetisation", "demonetisation"), ("", "ban")),
+    "label": (("", "label"),),
+    "adban": (("", "ad_ban"),),
+    "adstop": (("", "ad_ban"),),
+    "lock": (("", "suspension"),),
+    "disrupt": (("", "network_takedown"),),
+    "restrict": (
+        ("monetisation", "demonetisation"),
+        ("location", "geo_block"),
+        ("", "restriction"),
+    ),
+    "suspend": (
+        ("monetisation", "demonetisation"),
+        ("ad", "ad_ban"),
+        ("ad_from", "ad_ban"),
+        ("network", "network_takedown"),
+        ("", "suspension"),
+    ),
+    "remove": (
+        ("app", "app_removal"),
+        ("network", "network_takedown"),
+        ("monetisation", "demonetisation"),
+        ("ads_off", "demonetisation"),
+        ("", "removal"),
+    ),
+    "close": (("app", "app_removal"), ("network", "network_takedown"), ("", "removal")),
+    "block": (
+        ("location", "geo_block"),
+        ("app", "app_removal"),
+        ("ad", "ad_ban"),
+        ("ad_from", "ad_ban"),
+        ("network", "network_takedown"),
+        ("links", "restriction"),
+        ("", "ban"),
+    ),
+    "ban": (
+        ("location", "geo_block"),
+        ("app", "app_removal"),
+        ("ad", "ad_ban"),
+        ("ad_from", "ad_ban"),
+        ("network", "network_takedown"),
+        ("monetisation", "demonetisation"),
+        ("links", "restriction"),
+        ("", "ban"),
+    ),
+}
+
+
+def action_for(cls: str, flags: set[str]) -> str:
+    for flag, action in ACTION_TABLE.get(cls, (("", "ban"),)):
+        if not flag or flag in flags:
+            return action
+    return "ban"
+
+
+def right_bound(view: View, start: int) -> int:
+    """Where the verb's phrase ends: a boundary word, punctuation that closes a clause,
+    or a new clause with its own actor and verb."""
+    grammar = view.grammar
+    k = start
+    while k < view.n and k - start < WINDOW:
+        word = view.low[k]
+        if word in (";", ":", "—", "–", "?", "!") or (word == "." and k == view.n - 1):
+            return k
+        if (
+            k > start
+            and word in grammar.right_bounds
+            and not (word == "as" and view.word(k - 1) == "such")
+            and not (word == "for" and _is_service(view, k - 1))
+        ):
+            return k
+        if word in ("and", ",") and _new_clause(view, k + 1):
+            return k
+        k += 1
+    return k
+
+
+def _is_service(view: View, k: int) -> bool:
+    """In "terminated its service for 8chan" the owner follows "for"."""
+    span = view.at(k)
+    return span is not None and span.has("object", "service")
+
+
+def _new_clause(view: View, k: int) -> bool:
+    other = view.at(k)
+    if other is None or not (other.has("platform") or other.has("cue", "authority")):
+        return False
+    for m in range(other.j + 1, other.j + 4):
+        nxt = view.at(m)
+        if nxt is not None and nxt.has("action"):
+            return True
+    return False
+
+
+def extension(view: View, end: int) -> tuple[int, int]:
+    """The relative clause or "such as" list right after a window ("tweets that link to
+    Russian state media such as RT"), where owners and network words may still be."""
+    if end >= view.n or view.low[end] not in ("that", "which", "who", ",", "such", "including"):
+        return end, end
+    stop = end + 1
+    while stop < view.n and stop - end < EXTENSION and view.low[stop] not in (";", ":", "."):
+        stop += 1
+    return end, stop
+
+
+def object_flags(
+    view: View, window: tuple[int, int], tail: tuple[int, int], verb: Span, named: bool
+) -> set[str]:
+    """Object classes in the window (and the passive tail), plus: ``location`` (a place
+    limiting the verb), ``category`` (a product/sport/policy cue at the object's head),
+    ``ad_from`` ("from buying ads"), ``ads_off`` ("ads from his videos")."""
+    flags: set[str] = set()
+    head = tg.first_content(view, *window)
+    for start, end in {window, tail}:
+        for other in view.spans:
+            if not (start <= other.i < end):
+                continue
+            for term in other.hit.terms:
+                if term.kind == "object" and term.name == "app_store":
+                    flags.add("app")
+                elif term.kind == "object" and term.name == "app":
+                    if not _platform_wide(view, other.i):
+                        flags.add("app")
+                elif term.kind == "object":
+                    flags.add(term.name)
+                elif term.kind == "cue" and term.name == "location":
+                    if _limits_verb(view, other, named):
+                        flags.add("location")
+                elif (
+                    term.kind == "cue" and term.name == "category" and _at_head(view, head, other.i)
+                ):
+                    flags.add("category")
+            if other.has("object", "ad") and _ad_off_content(view, other, end):
+                flags.add("ads_off")
+    for other in view.spans:  # "... from advertising", "from buying ads", anywhere after
+        if other.i > verb.j and (other.has("object", "ad") or other.has("object", "monetisation")):
+            k = other.i - 1
+            while k > verb.j and view.low[k] in AD_LEADS:
+                k -= 1
+            if view.word(k) == "from":
+                flags.add("ad_from" if other.has("object", "ad") else "monetisation")
+    return flags
+
+
+def _limits_verb(view: View, place: Span, named: bool) -> bool:
+    prev = view.word(place.i - 1)
+    if prev in ("across", "throughout") or (prev == "in" and view.word(place.i - 2) == "users"):
+        return True
+    return prev in ("in", "within") and named
+
+
+def _at_head(view: View, head: int, k: int) -> bool:
+    """A category cue counts at the object's head ("banned political ads", "employees from
+    using"), not inside a later phrase ("banned The_Donald in a hate speech crackdown")."""
+    if k < head or k - head > 4:
+        return False
+    return not any(
+        view.low[m] in view.grammar.prepositions and view.low[m] not in ("of", "from")
+        for m in range(head, k)
+    )
+
+
+def _platform_wide(view: View, k: int) -> bool:
+    """In "banned RT from its apps" the apps are where, not what."""
+    k -= 1
+    while k >= 0 and view.low[k] in ("its", "their", "all", "the", "of", "company's", "'s", "both"):
+        k -= 1
+    return view.word(k) in ("from", "on", "across", "in", "throughout")
+
+
+def _ad_off_content(view: View, ad: Span, end: int) -> bool:
+    """In "pulled ads from his videos" ads are taken off content: demonetisation."""
+    if view.word(ad.j + 1) not in ("from", "on", "off"):
+        return False
+    for k in range(ad.j + 2, min(end, ad.j + 6)):
+        other = view.at(k)
+        if other is not None and (
+            other.has("object", "content") or view.low[k] in ("channel", "channels")
+        ):
+            return True
+    return False
+
+
+def find_targets(
+    view: View,
+    window: tuple[int, int],
+    extra: tuple[int, int],
+    actor: Actor,
+    verb: Span,
+    passive: bool,
+    recent: Recent,
+) -> list[tg.Target]:
+    """Watchlist names, other platforms and pronouns in the window; else a proper name;
+    else a definite description of earlier targets ("the two broadcasters"); else names
+    in a relative clause or "such as" list right after; else the object phrase itself."""
+    start, end = window
+    found = tg.watchlist_targets(view, start, end)
+    found += tg.platform_targets(view, start, end, actor.platform)
+    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start)
+    if passive and not found and tg.subject_pronoun(view, start, end):
+        pronoun = pronoun or _referent_before(view, start)
+    if pronoun and all(t.name != pronoun.name for t in found):
+        found.append(pronoun)
+    if found:
+        return found
+    name = tg.proper_name(view, start, end)
+    if name is not None:
+        return [name]
+    definite = _definite_reference(view, start, end, recent)
+    if definite:
+        return definite
+    if extra[1] > extra[0] and _extends_object(view, start, end):
+        listed = [tg.Target(t.name, tg.NAMED, t.i, t.j) for t in tg.watchlist_targets(view, *extra)]
+        if listed:
+            return listed
+    generic = tg.generic_target(view, start, end, ACCOUNTISH)
+    return [generic] if generic is not None else []
+
+
+def _extends_object(view: View, start: int, end: int) -> bool:
+    """Only an object made of accounts, content or links carries on into its relative
+    clause ("tweets that link to ... such as RT")."""
+    return any(
+        start <= s.i < end
+        and (s.has("object", "account") or s.has("object", "content") or s.has("object", "links"))
+        for s in view.spans
+    ) or any(view.low[k] in EXTENDERS for k in range(end, min(view.n, end + EXTENSION)))
+
+
+def _definite_reference(view: View, start: int, end: int, recent: Recent) -> list[tg.Target]:
+    """ "the two state broadcasters", "the broadcasters' channels", "both outlets": the
+    watchlist names the previous sentences gave."""
+    for k in range(start, end):
+        if view.low[k] not in ("the", "both", "these", "those", "their"):
+            continue
+        for m in range(k + 1, min(end, k + 5)):
+            word = view.low[m]
+            if word in view.grammar.definite_nouns:
+                names = recent.targets_for(view.sentence.index)
+                return [tg.Target(n, tg.PRONOUN) for n in names]
+            if word in view.grammar.prepositions or (
+                view.at(m) is not None and word not in ("state", "media")
+            ):
+                break
+    return []
+
+
+def _referent_before(view: View, start: int) -> tg.Target | None:
+    for span in reversed(view.spans_between(0, start, "target")):
+        term = span.of("target")
+        assert term is not None
+        return tg.Target(term.name, tg.PRONOUN, span.i, span.j)
+    return None
