@@ -442,6 +442,154 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bo
 
 # --- classifier verbs ---
 
+
+@main.command("classify")
+@click.argument("text", required=False)
+@click.option("--title", default="", help="Headline of the text (weighs more than the body).")
+@click.option(
+    "--jsonl",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help='One JSON object a line with "title" and "text" ("-" for stdin).',
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def classify_verb(app: App, text: str | None, title: str, jsonl: Any, as_json: bool) -> None:
+    """Find the enforcement actions a text reports.
+
+    Reads TEXT, or standard input without it; with --jsonl, one article a line, and
+    prints one result a line in input order (--json).
+
+    Example:
+        banwatch classify "Twitter bans ads from RT and Sputnik"
+        banwatch classify --title "TikTok removes RT accounts" < article.txt
+        banwatch classify --jsonl articles.jsonl --json
+    """
+    from monitor.classify import classify, load_lexicon
+    from monitor.evaluate import classify_records, iter_jsonl
+
+    lexicon = load_lexicon(app.settings.classifier)
+    if jsonl is not None:
+        results = classify_records(iter_jsonl(jsonl, jsonl.name), lexicon)
+        if as_json:
+            for result in results:
+                click.echo(json.dumps(result, ensure_ascii=False))
+            return
+        rows = [[r["line"], *_verdict_row(v)] for r in results for v in r["verdicts"]]
+        _table("verdicts", ["line", *VERDICT_HEADERS], rows)
+        return
+    if text is None:
+        text = click.get_text_stream("stdin").read()
+    verdicts = [v.as_dict() for v in classify(title, text, lexicon)]
+    if as_json:
+        emit_json({"title": title, "verdicts": verdicts})
+        return
+    _table("verdicts", VERDICT_HEADERS, [_verdict_row(v) for v in verdicts])
+
+
+VERDICT_HEADERS = ["platform", "action", "target", "scale", "score", "evidence"]
+
+
+def _verdict_row(verdict: dict[str, Any]) -> list[Any]:
+    return [verdict[k] for k in VERDICT_HEADERS]
+
+
+@main.command("eval")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--no-events", is_flag=True, help="Skip the event-grouping score.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
+    """Score the classifier and the event grouping on a labelled JSON-lines file.
+
+    Each line: title, text, label ("enforcement" | "not_enforcement"), and optionally
+    platform, action, target, event, published, url.
+
+    Example:
+        banwatch eval tests/data/devset.jsonl
+        banwatch eval tests/data/devset.jsonl --json
+    """
+    from monitor.classify import load_lexicon
+    from monitor.evaluate import evaluate_file
+
+    settings = app.settings
+    report = evaluate_file(path, settings, load_lexicon(settings.classifier), events=not no_events)
+    if as_json:
+        emit_json(report.as_json())
+        return
+    data = report.as_json()
+    click.echo(
+        f"n={data['n']}  precision={data['precision']:.3f}  recall={data['recall']:.3f}  "
+        f"F1={data['f1']:.3f}  platform accuracy={data['platform_accuracy']:.3f}  "
+        f"action accuracy={data['action_accuracy']:.3f}"
+    )
+    if data["events"]:
+        ev = data["events"]
+        click.echo(
+            f"events (pairwise): precision={ev['precision']:.3f}  recall={ev['recall']:.3f}  "
+            f"F1={ev['f1']:.3f}"
+        )
+    confusion = data["confusion"]
+    _table(
+        "confusion (rows: expected, columns: predicted)",
+        ["", "enforcement", "not_enforcement"],
+        [[label, row["enforcement"], row["not_enforcement"]] for label, row in confusion.items()],
+    )
+    _table("recall per platform", ["platform", "recall"],
+           [[p, f"{r:.3f}"] for p, r in data["per_platform_recall"].items()])  # fmt: skip
+    _table(
+        "misclassified",
+        ["line", "kind", "title", "expected", "predicted"],
+        [
+            [
+                m["line"],
+                m["kind"],
+                m["title"],
+                " ".join(str(m["expected"][k] or "") for k in ("platform", "action", "target")),
+                "; ".join(f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]),
+            ]
+            for m in data["misclassified"]
+        ],
+    )
+
+
+@main.command()
+@click.argument("source", metavar="FILE|URL")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def explain(app: App, source: str, as_json: bool) -> None:
+    """Show why a page was (not) flagged: what was extracted, every verdict and its
+    evidence, or the nearest misses.
+
+    A URL is fetched once with banwatch's User-Agent; a file is read as saved HTML.
+
+    Example:
+        banwatch explain saved-article.html
+        banwatch explain https://example.org/news/story --json
+    """
+    from monitor.classify import load_lexicon
+    from monitor.explain import explain_page
+
+    settings = app.settings
+    result = explain_page(source, settings.crawler, load_lexicon(settings.classifier))
+    if as_json:
+        emit_json(result.as_json())
+        return
+    published = result.published.date().isoformat() if result.published else "unknown"
+    click.echo(f"title:     {result.title}")
+    click.echo(f"published: {published}")
+    click.echo(f"language:  {result.language or 'unknown'}")
+    click.echo("")
+    click.echo(result.text)
+    click.echo("")
+    if result.verdicts:
+        _table("verdicts", VERDICT_HEADERS, [_verdict_row(v.as_dict()) for v in result.verdicts])
+    else:
+        click.echo("no verdict")
+    if result.near_misses:
+        _table("nearest misses", ["sentence", "why not"], [list(m) for m in result.near_misses])
+
+
 # --- alert verbs ---
 
 

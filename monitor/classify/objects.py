@@ -167,6 +167,8 @@ def object_flags(
                 elif term.kind == "object" and term.name == "app":
                     if not _platform_wide(view, other.i):
                         flags.add("app")
+                elif term.kind == "object" and _platform_store(view, other):
+                    flags.add("app")
                 elif term.kind == "object":
                     flags.add(term.name)
                 elif term.kind == "cue" and term.name == "location":
@@ -204,6 +206,14 @@ def _at_head(view: View, head: int, k: int) -> bool:
         view.low[m] in view.grammar.prepositions and view.low[m] not in ("of", "from")
         for m in range(head, k)
     )
+
+
+def _platform_store(view: View, span: Span) -> bool:
+    """An app store named by its owner: "Apple's store", "Google's store"."""
+    if view.low[span.i] not in ("store", "stores") or view.word(span.i - 1) != "'s":
+        return False
+    owner = view.at(span.i - 2)
+    return owner is not None and owner.has("platform")
 
 
 def _platform_wide(view: View, k: int) -> bool:
