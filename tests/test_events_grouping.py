@@ -5,9 +5,9 @@ order of ``published`` into a fresh SQLite database and grouped under
 ``IngestResult.group_key`` (its first event; a report of a ban being lifted apart from the
 ban's reports). An item with no event, or with a null key, is a group of its own.
 
-The grouping is measured alone, fed the file's own platform / action / target as
-verdicts, so a grouping regression is told apart from a classifier one (``banwatch eval``
-scores the whole pipeline).
+Two measurements: the whole pipeline (classifier and grouping), and the grouping alone,
+fed the file's own platform / action / target as verdicts, so a grouping regression is
+told apart from a classifier one.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pytest
 from monitor import events
 from monitor.config import settings_from_dict
 from monitor.db import open_database, session_scope
+from monitor.extract import Document
 from monitor.models import Article
 from monitor.models import Verdict as VerdictRow
 
@@ -70,6 +71,26 @@ def published(item: dict[str, Any]) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def test_pipeline_grouping_f1(items: list[dict[str, Any]], tmp_path: Path) -> None:
+    from monitor.classify import load_lexicon
+    from monitor.ingest import ingest_document
+
+    settings = settings_from_dict({})
+    lexicon = load_lexicon(settings.classifier)
+    engine = open_database(f"sqlite:///{tmp_path / 'eval.db'}")
+    predicted: list[str | None] = []
+    for n, item in enumerate(items):
+        doc = Document(url=item.get("url") or f"https://eval.example/{n}", title=item["title"],
+                       text=item["text"], published_at=published(item))  # fmt: skip
+        with session_scope(engine) as session:
+            result = ingest_document(session, doc, settings, lexicon, now=NOW)
+        predicted.append(result.group_key)
+    engine.dispose()
+    score = pairwise([i.get("event") for i in items], predicted)
+    print(f"pipeline grouping: {score}")
+    assert score["f1"] >= 0.9, score
 
 
 def test_grouping_alone_f1(items: list[dict[str, Any]], tmp_path: Path) -> None:
