@@ -6,9 +6,12 @@ requests still pending per source and, when the last one is done, records one ou
 failure (logged in one line, stored with its error and backoff) if any of them failed,
 else a success carrying the validators and wait hints of the source's own URL.
 
-With shared Redis queues a follow-up page may be fetched by another worker, which never
-saw the source begin; it records that page's outcome on its own. Whatever is still pending
-when the spider closes is recorded then.
+With shared Redis queues a request may be fetched by another worker, which never saw the
+source begin; that worker gathers such answers per source and records them, once, when
+its spider closes. When the spider closes, a source with some
+answers but requests still pending is recorded from what arrived; one without any answer
+(its request went to another worker, or the crawl was stopped first) records nothing and
+stays due.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class _Pending:
     kind: str
     url: str
     pending: int = 0
+    answered: int = 0
+    foreign: bool = False  # begun by another worker: recorded at close
     changed: bool = False
     etag: str | None = None
     last_modified: str | None = None
@@ -83,20 +88,22 @@ class SourceOutcomes:
         self._done(name, state)
 
     def flush(self) -> None:
-        """Record every source still pending (the spider is closing)."""
+        """The spider is closing: record each source that got at least one answer."""
         for name in list(self._open):
             state = self._open.pop(name)
-            self._record(name, state)
+            if state.answered:
+                self._record(name, state)
 
     def _state(self, name: str, kind: str, url: str) -> _Pending:
         state = self._open.get(name)
-        if state is None:  # a follow-up page this worker did not start
-            state = self._open[name] = _Pending(kind, url, pending=1)
+        if state is None:  # a request another worker queued
+            state = self._open[name] = _Pending(kind, url, foreign=True)
         return state
 
     def _done(self, name: str, state: _Pending) -> None:
+        state.answered += 1
         state.pending -= 1
-        if state.pending <= 0:
+        if state.pending <= 0 and not state.foreign:
             del self._open[name]
             self._record(name, state)
 

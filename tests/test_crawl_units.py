@@ -154,9 +154,20 @@ def test_a_source_of_several_pages_gets_one_outcome():
         "feed",
         {"changed": True, "etag": None, "last_modified": None, "not_before": 60.0},
     )
-    outcomes.begin("pending", "feed", "http://x/p")
-    outcomes.flush()  # the spider closes with a request outstanding: recorded anyway
-    assert ingestor.calls[-1][:2] == ("success", "pending")
+    outcomes.begin("partly", "site", "http://x/s1")
+    outcomes.expect("partly", "site", "http://x/s2")
+    outcomes.succeeded("partly", "site", "http://x/s1", changed=True)
+    outcomes.begin("unanswered", "feed", "http://x/u")  # e.g. taken by another worker
+    for page in ("http://y/1", "http://y/2"):  # pages another worker queued for its source
+        outcomes.succeeded("theirs", "site", page, changed=False)
+    calls = len(ingestor.calls)
+    assert calls == 2  # nothing for "theirs" yet
+    outcomes.flush()  # the spider closes with requests outstanding
+    nothing_new = {"etag": None, "last_modified": None, "not_before": None}
+    assert ingestor.calls[calls:] == [
+        ("success", "partly", {"changed": True, **nothing_new}),
+        ("success", "theirs", {"changed": False, **nothing_new}),
+    ]  # once each; the unanswered source records nothing and stays due
 
 
 def test_crawler_section_becomes_scrapy_settings(tmp_path: Path):
