@@ -292,14 +292,28 @@ def _progress_line(
         for crawler in crawlers:
             stats = stats + CrawlStats.from_scrapy(_stats_of(crawler))
         elapsed = time.monotonic() - started
-        return Text(f"crawl {kind}: {stats.describe()}  [{elapsed:.0f}s]", style="bold")
+        return Text(
+            f"crawl {kind} [{elapsed:.0f}s]: {stats.fetched} fetched, {stats.stored} stored, "
+            f"{stats.duplicates} dup, {stats.dropped} dropped, {stats.errors} errors, "
+            f"{stats.not_modified} unchanged",
+            style="bold",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
 
+    # Log lines go through Live's stderr proxy, so they print above the progress line.
+    streams = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
     with Live(
         get_renderable=render,
         console=Console(stderr=True),
         refresh_per_second=4,
-        transient=False,
         redirect_stdout=False,
-        redirect_stderr=False,
+        redirect_stderr=True,
     ):
-        yield
+        previous = [h.setStream(sys.stderr) for h in streams]
+        try:
+            yield
+        finally:
+            for handler, stream in zip(streams, previous, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
