@@ -164,12 +164,14 @@ def _candidate_urls(doc: Document) -> list[str]:
 
 
 def _record_urls(session: Session, article_id: int, urls: Iterable[str], now: datetime) -> None:
-    for url in urls:
+    """Record every URL of one copy. Only the copy's own key (the first, its rel=canonical
+    when it has one) names an outlet: the feed link or a mirror that pointed at it did not
+    publish the story, so it must not count as another outlet reporting it."""
+    for position, url in enumerate(urls):
         exists = session.scalar(sa.select(ArticleUrl.id).where(ArticleUrl.url == url))
         if exists is None:
-            session.add(
-                ArticleUrl(article_id=article_id, url=url, outlet=dedupe.outlet_of(url), seen_at=now)
-            )
+            outlet = dedupe.outlet_of(url) if position == 0 else None
+            session.add(ArticleUrl(article_id=article_id, url=url, outlet=outlet, seen_at=now))
     session.flush()
 
 
