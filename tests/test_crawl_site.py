@@ -233,10 +233,12 @@ def build_news_site(served: Served, pages: list[CorpusPage]) -> NewsSite:
         f"<url><loc>{base}/articles/old-2.html</loc><news:news><news:publication_date>"
         "2019-11-01T10:00:00Z</news:publication_date></news:news></url>"
     )
-    served.static(
+    # The child has validators of its own: they must not replace the index's.
+    served.conditional(
         "/sitemaps/news.xml",
         f'<?xml version="1.0"?><urlset {ns}>{"".join(urls)}</urlset>',
         "application/xml",
+        etag='"news-1"',
     )
     served.static("/sitemaps/archive.xml", f"<urlset {ns}></urlset>", "application/xml")
     site.never.append("/sitemaps/archive.xml")

@@ -113,6 +113,8 @@ class BanwatchSpider(scrapy.Spider):
         """A request that belongs to ``state``'s source (its outcome is recorded for it)."""
         self.outcomes.begin(state.name, self.source_kind, url)
         headers = conditional_headers(state.etag, state.last_modified) if conditional else {}
+        # The stored validators belong to this one URL: only its answer may replace them.
+        meta = {**(meta or {}), "banwatch_validators": conditional}
         return self._source_request(
             url, callback, state.name, self._round(state), headers=headers, meta=meta
         )
@@ -177,14 +179,16 @@ class BanwatchSpider(scrapy.Spider):
         return True
 
     def source_ok(self, response: Response, *, changed: bool) -> None:
-        """The source's response was usable; keep its validators for the next poll."""
+        """The source's response was usable; keep its validators for the next poll (only
+        from the source's own URL, not from a pagination page or child sitemap)."""
+        own = bool(response.meta.get("banwatch_validators"))
         self.outcomes.succeeded(
             response.meta["source"],
             self.source_kind,
             response.url,
             changed=changed,
-            etag=header(response.headers, "ETag"),
-            last_modified=header(response.headers, "Last-Modified"),
+            etag=header(response.headers, "ETag") if own else None,
+            last_modified=header(response.headers, "Last-Modified") if own else None,
             not_before=wait_hint(response.headers),
         )
 
