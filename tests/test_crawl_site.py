@@ -27,6 +27,7 @@ from tests.crawl_site import (
     FEEDS_DIR,
     CorpusPage,
     Served,
+    article_page,
     banwatch,
     corpus_pages,
     failure_lines,
@@ -154,10 +155,11 @@ def build_news_site(served: Served, pages: list[CorpusPage]) -> NewsSite:
     )
 
     # RDF (RSS 1.0) in ISO-8859-1, no validators: re-fetched, but its entries are known.
+    rdf_links = [base + p for p in groups["rdf"]] + [base + "/go/moved"]
     rdf_items = "".join(
-        f'<item rdf:about="{base}{path}"><title>Caf\u00e9 story {i}</title>'
-        f"<link>{base}{path}</link><dc:date>{recent(hours=i).isoformat()}</dc:date></item>"
-        for i, path in enumerate(groups["rdf"])
+        f'<item rdf:about="{link}"><title>Caf\u00e9 story {i}</title>'
+        f"<link>{link}</link><dc:date>{recent(hours=i).isoformat()}</dc:date></item>"
+        for i, link in enumerate(rdf_links)
     )
     rdf = (
         '<?xml version="1.0" encoding="ISO-8859-1"?><rdf:RDF '
@@ -167,6 +169,16 @@ def build_news_site(served: Served, pages: list[CorpusPage]) -> NewsSite:
         f"<link>{base}/</link><description>d</description></channel>{rdf_items}</rdf:RDF>"
     )
     served.static("/feeds/wire.rdf", rdf.encode("iso-8859-1"), "application/rdf+xml")
+    # One RDF link moved: known by its old URL after the first crawl, never requested again.
+    served.static(
+        "/go/moved",
+        "",
+        "text/plain",
+        status=301,
+        headers={"Location": base + "/articles/moved.html"},
+    )
+    served.static("/articles/moved.html", article_page(4242), "text/html; charset=utf-8")
+    site.articles["/articles/moved.html"] = base + "/go/moved"
 
     site.feeds = [
         {"name": "wire-rss", "url": base + "/feeds/wire.xml"},
@@ -442,8 +454,10 @@ def test_a_second_crawl_fetches_nothing_new_and_stores_nothing_new(crawled: Craw
     for path in ("/feeds/wire.xml", "/feeds/wire.atom", "/feeds/wire.json", "/sitemap_index.xml"):
         assert statuses.get((path, 304)) == 1, path
     assert stats["not_modified"] == 4
-    # The RDF feed and the section pages have no validators: fetched again, links known.
+    # The RDF feed and the section pages have no validators: fetched again, links known,
+    # the moved one by the URL it had before its redirect.
     assert after["/feeds/wire.rdf"] == 2 and after["/section/news.html"] == 2
+    assert after["/go/moved"] == 1
     _, stored = stored_rows(crawled.db_url)
     assert len(stored) == crawled.first_stats["stored"]
 

@@ -239,9 +239,9 @@ class BanwatchSpider(scrapy.Spider):
         self.crawler.stats.inc_value("banwatch/fetched")
         meta = response.meta
         published = meta.get("feed_published")
-        extra = [*meta.get("extra_urls", ())]
-        if response.url != response.request.url if response.request else False:
-            extra.append(response.request.url)  # the link we followed before a redirect
+        # The links followed before any redirect: known by them too, never fetched again.
+        extra = [*meta.get("extra_urls", ()), *meta.get("redirect_urls", ())]
+        extra = [u for u in extra if u != response.url]
         yield PageItem(
             url=response.url,
             body=response.body,
