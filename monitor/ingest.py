@@ -186,6 +186,7 @@ class Ingestor:
         self.settings = settings
         self.engine = engine or open_database(settings.database.url)
         self.lexicon = load_lexicon(settings.classifier)
+        self._source_ids: dict[str, int] = {}  # a crawl stores hundreds of pages per source
 
     def sync_sources(self) -> None:
         with session_scope(self.engine) as session:
@@ -223,8 +224,13 @@ class Ingestor:
     def source_id(self, name: str | None) -> int | None:
         if not name:
             return None
-        with session_scope(self.engine) as session:
-            return session.scalar(sa.select(Source.id).where(Source.name == name))
+        if name not in self._source_ids:
+            with session_scope(self.engine) as session:
+                found = session.scalar(sa.select(Source.id).where(Source.name == name))
+            if found is None:
+                return None
+            self._source_ids[name] = found
+        return self._source_ids[name]
 
     def ingest(self, doc: Document, *, source_name: str | None = None) -> IngestResult:
         source_id = self.source_id(source_name)
