@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Headers, HtmlResponse, Request
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 from twisted.python.failure import Failure
 
 from crawler.dupefilter import RoundDupeFilter
@@ -56,6 +62,10 @@ def _failure(exc: Exception, url: str = "http://127.0.0.1/f") -> Failure:
         ),
         (DownloadTimeoutError("took too long"), "timed out"),
         (IgnoreRequest("Forbidden by robots.txt"), "forbidden by robots.txt"),
+        (DNSLookupError("no such host"), "DNS lookup failed"),
+        (ConnectionRefusedError("refused"), "connection refused"),
+        (ResponseDataLossError(), "response truncated (connection closed before Content-Length)"),
+        (DownloadCancelledError("too big"), "response larger than the size limit"),
     ],
 )
 def test_each_failure_is_one_line(exc: Exception, line: str):
