@@ -252,6 +252,17 @@ def sealed_env(proxy: LoopbackSite, **extra: str) -> dict[str, str]:
     return env
 
 
+def loopback_env() -> dict[str, str]:
+    """The child environment without BANWATCH_* settings and without any proxy."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BANWATCH_") and k.lower() not in ("http_proxy", "https_proxy")
+    }
+    env["no_proxy"] = env["NO_PROXY"] = "*"
+    return env
+
+
 def banwatch(
     config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
@@ -263,7 +274,7 @@ def banwatch(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
         cwd=REPO,
-        env=env,
+        env=env if env is not None else loopback_env(),
     )
 
 
@@ -277,7 +288,7 @@ def start_banwatch(
         text=True,
         stdin=subprocess.DEVNULL,
         cwd=REPO,
-        env=env,
+        env=env if env is not None else loopback_env(),
     )
 
 
