@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
+from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource
 
 if TYPE_CHECKING:
@@ -57,10 +58,8 @@ class SiteSpider(BanwatchSpider):
         if self.not_modified(response):
             return
         if not isinstance(response, TextResponse):
-            self.source_error(
-                response,
-                f"not an HTML page ({response.headers.get('Content-Type', b'').decode('latin-1') or 'no content type'})",
-            )
+            media = content_type(response) or "no content type"
+            self.source_error(response, f"{response.url}: not an HTML page ({media})")
             return
         site = self._site(response.meta["source"])
         if site is None:  # removed from settings.toml since the request was queued
