@@ -479,7 +479,7 @@ def classify_verb(app: App, text: str | None, title: str, jsonl: Any, as_json: b
         _table("verdicts", ["line", *VERDICT_HEADERS], rows)
         return
     if text is None:
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     verdicts = [v.as_dict() for v in classify(title, text, lexicon)]
     if as_json:
         emit_json({"title": title, "verdicts": verdicts})

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 WINDOW = 20
 EXTENSION = 10
+PLACE_REACH = 6
 ACCOUNTISH = ("account", "network", "app", "app_store")
 AD_LEADS = frozenset(
     {"buying", "running", "placing", "purchasing", "taking", "out", "any", "paid", "on", "its",
@@ -180,6 +181,11 @@ def object_flags(
                     flags.add("category")
             if other.has("object", "ad") and _ad_off_content(view, other, end):
                 flags.add("ads_off")
+    for other in view.spans:  # "... for users in Europe" just after the phrase
+        if window[1] <= other.i < window[1] + PLACE_REACH and other.has("cue", "location"):
+            prev = view.word(other.i - 1)
+            if prev in ("across", "throughout") or view.word(other.i - 2) == "users":
+                flags.add("location")
     for other in view.spans:  # "... from advertising", "from buying ads", anywhere after
         if other.i > verb.j and (other.has("object", "ad") or other.has("object", "monetisation")):
             k = other.i - 1

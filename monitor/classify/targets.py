@@ -66,26 +66,22 @@ def platform_targets(view: View, start: int, end: int, actor: str) -> list[Targe
 
 
 def proper_name(view: View, start: int, end: int) -> Target | None:
-    """A capitalised name at the head of the object or after "of/from/by": "banned Alex
-    Jones", "the channel of Press TV". Never in a headline set in title case."""
+    """A capitalised name at the head of the object, after "of/from/by", or in apposition
+    to the object noun: "banned Alex Jones", "the channel of Press TV", "the streamer Dr
+    Lupo", "the forum r/WallStreetBets". Never in a headline set in title case."""
     if view.title_case:
         return None
     head = first_content(view, start, end)
     stop = view.grammar.named_stopwords
     raw = view.tokens.raw
-    k = start
-    while k < end:
-        word = raw[k]
-        if not (word[:1].isupper() and view.at(k) is None and view.low[k] not in stop):
-            k += 1
+    for k in range(start, end):
+        if not _name_word(view, k, stop) or view.at(k) is not None:
             continue
-        if not (k == head or view.word(k - 1) in _NAME_LEADS):
-            k += 1
+        if not (k == head or view.word(k - 1) in _NAME_LEADS or _after_object(view, k, head)):
             continue
         j = k
-        while j + 1 < end and view.at(j + 1) is None:
-            nxt = raw[j + 1]
-            if nxt[:1].isupper() and view.low[j + 1] not in stop:
+        while j + 1 < end:
+            if _name_word(view, j + 1, stop) and not _names_something(view, j + 1):
                 j += 1
             elif view.low[j + 1] in _NAME_JOINERS and j + 2 < end and raw[j + 2][:1].isupper():
                 j += 2
@@ -93,8 +89,30 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
                 break
         if j - k < 6:
             return Target(view.text(k, j), NAMED, k, j)
-        k = j + 1
     return None
+
+
+def _name_word(view: View, k: int, stop: frozenset[str]) -> bool:
+    return view.tokens.raw[k][:1].isupper() and view.low[k] not in stop
+
+
+def _names_something(view: View, k: int) -> bool:
+    """A token that is a platform, target or cue, not the next word of a name (an object
+    noun may be: "Tonight Shop")."""
+    span = view.at(k)
+    return span is not None and not span.has("object")
+
+
+def _after_object(view: View, k: int, head: int) -> bool:
+    """Apposition to the object noun at the head: "the streamer Dr Lupo", "the forum
+    r/WallStreetBets" (a subreddit or user prefix is skipped)."""
+    m = k - 1
+    if view.word(m) == "/" and view.word(m - 1) in ("r", "u"):
+        if m - 1 == head:
+            return True  # "banned r/The_Donald"
+        m -= 2
+    span = view.at(m)
+    return span is not None and span.has("object") and span.i <= head + 1
 
 
 def first_content(view: View, start: int, end: int) -> int:

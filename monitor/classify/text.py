@@ -28,7 +28,8 @@ SHORT_LINE = 120
 SHORT_RUN = 3
 PROSE_AFTER_SIDEBAR = 200
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^<>\n]{1,200}>")
+# A mustache section ({{#x}} ... {{/x}}) is template source, blanked with its content.
+_TEMPLATE = re.compile(r"\{\{#(\w+)\}\}.*?\{\{/\1\}\}|\{\{.*?\}\}|\{%.*?%\}|<[^<>\n]{1,200}>")
 _LINE = re.compile(r"[^\n]+")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 _TOKEN = re.compile(r"\d+(?:[,.]\d+)+|\w+(?:[-.]\w+)*|['’](?:s|t|re|ve|ll|d|m)\b|[^\w\s]")
@@ -63,7 +64,8 @@ def fold(text: str) -> str:
 
 
 def blank_templates(text: str) -> str:
-    """``{{#rendered}}``, ``{% tag %}`` and stray HTML tags become spaces (same length)."""
+    """``{{#rendered}} ... {{/rendered}}``, ``{{tag}}``, ``{% tag %}`` and stray HTML tags
+    become spaces (same length)."""
     if "{" not in text and "<" not in text:
         return text
     return _TEMPLATE.sub(lambda m: " " * len(m.group()), text)
