@@ -40,6 +40,8 @@ CONTEXT_TARGET = 0.10
 CONTEXT_AFTER = 2
 MAX_SCORE = 0.99
 REINSTATEMENT = "reinstatement"
+# Only a line with one of these can bind or give context; other body lines go unsplit.
+_ANCHORS = frozenset({"action", "platform", "target", ("cue", "actor_pronoun")})
 _PRONOUN = re.compile(r"\b(?:[Ii]t|[Ww]e)\b")
 
 
@@ -82,7 +84,8 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
     """Verdicts, the ones under the threshold, and the near misses."""
     doc, text_start = build_document(title or "", text or "")
     hits = find_hits(lexicon, doc)
-    sentences = segment(doc, text_start, lexicon.grammar)
+    anchors = [h.start for h in hits if not _ANCHORS.isdisjoint(h.kinds)]
+    sentences = segment(doc, text_start, lexicon.grammar, anchors)
     bindings, misses, views = _bind_all(doc, hits, sentences, lexicon)
     _resolve_generic(bindings, sentences, views, doc, hits, lexicon)
     verdicts = _verdicts(bindings, doc, lexicon)

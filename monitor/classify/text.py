@@ -122,9 +122,16 @@ def build_document(title: str, text: str) -> tuple[str, int]:
     return doc, len(title) + 2
 
 
-def segment(doc: str, text_start: int, grammar: Grammar) -> list[Sentence]:
+def segment(
+    doc: str, text_start: int, grammar: Grammar, hit_starts: list[int] | None = None
+) -> list[Sentence]:
     """The title, then every line of the text: prose lines split into sentences, marked
-    lead (the first few) or body, and clutter lines kept whole."""
+    lead (the first few) or body, and clutter lines kept whole.
+
+    With ``hit_starts`` (sorted offsets of lexicon matches), a body line without any match
+    is not split: nothing in it can bind, and its sentences are only counted (by full
+    stops) so that sentence indexes keep their distances.
+    """
     sentences: list[Sentence] = []
     title_end = text_start - 2
     title_text = doc[:title_end].strip()
@@ -133,10 +140,19 @@ def segment(doc: str, text_start: int, grammar: Grammar) -> list[Sentence]:
     lines = _lines(doc, text_start)
     clutter = _clutter_flags(doc, lines, grammar)
     prose_seen = 0
+    index = len(sentences)
     title_key = " ".join(title_text.lower().split())
     for number, ((start, end), is_clutter) in enumerate(zip(lines, clutter, strict=True)):
         if is_clutter:
-            sentences.append(Sentence(start, end, CLUTTER, len(sentences), number))
+            sentences.append(Sentence(start, end, CLUTTER, index, number))
+            index += 1
+            continue
+        if (
+            hit_starts is not None
+            and prose_seen >= LEAD_SENTENCES
+            and not _any_between(hit_starts, start, end)
+        ):
+            index += doc.count(". ", start, end) + 1
             continue
         for s_start, s_end in split_sentences(doc, start, end, grammar.abbreviations):
             if (
@@ -147,8 +163,14 @@ def segment(doc: str, text_start: int, grammar: Grammar) -> list[Sentence]:
                 continue  # the headline repeated in the text
             kind = LEAD if prose_seen < LEAD_SENTENCES else BODY
             prose_seen += 1
-            sentences.append(Sentence(s_start, s_end, kind, len(sentences), number))
+            sentences.append(Sentence(s_start, s_end, kind, index, number))
+            index += 1
     return sentences
+
+
+def _any_between(starts: list[int], start: int, end: int) -> bool:
+    k = bisect_right(starts, start - 1)
+    return k < len(starts) and starts[k] < end
 
 
 def _lines(doc: str, text_start: int) -> list[tuple[int, int]]:
