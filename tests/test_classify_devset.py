@@ -55,3 +55,12 @@ def test_classifier_scores_on_the_devset(items) -> None:  # type: ignore[no-unty
     assert report.f1 >= 0.95, report.misclassified
     assert report.platform_accuracy >= 0.95
     assert min(report.per_platform_recall().values()) >= 0.5
+
+
+def test_classifier_scores_on_the_holdout() -> None:
+    """tests/data/holdout.jsonl was written after the rules were tuned on the dev set; its
+    first run scored P 1.00, R 0.87, F1 0.93 (three names in title-case or modifier
+    position missed). It stays as a regression check."""
+    report = score_classification(read_items(DEVSET.with_name("holdout.jsonl")), load_lexicon())
+    assert report.n == 30
+    assert report.precision >= 0.95 and report.f1 >= 0.9, report.misclassified

@@ -140,12 +140,17 @@ def _new_clause(view: View, k: int) -> bool:
 
 
 def extension(view: View, end: int) -> tuple[int, int]:
-    """The relative clause or "such as" list right after a window ("tweets that link to
-    Russian state media such as RT"), where owners and network words may still be."""
-    if end >= view.n or view.low[end] not in ("that", "which", "who", ",", "such", "including"):
+    """The relative clause or "such as"/"including" list right after a window ("tweets
+    that link to Russian state media such as RT", "several figures it described as
+    dangerous, including Louis Farrakhan"), where owners and network words may still be."""
+    if end >= view.n:
+        return end, end
+    limit = min(view.n, end + EXTENSION)
+    listed = any(view.low[k] in EXTENDERS for k in range(end, limit))
+    if not listed and view.low[end] not in ("that", "which", "who", ","):
         return end, end
     stop = end + 1
-    while stop < view.n and stop - end < EXTENSION and view.low[stop] not in (";", ":", "."):
+    while stop < view.n and stop - end < EXTENSION + 4 and view.low[stop] not in (";", ":", "."):
         stop += 1
     return end, stop
 

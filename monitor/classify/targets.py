@@ -66,34 +66,90 @@ def platform_targets(view: View, start: int, end: int, actor: str) -> list[Targe
 
 
 def proper_name(view: View, start: int, end: int) -> Target | None:
-    """A capitalised name at the head of the object, after "of/from/by", or in apposition
-    to the object noun: "banned Alex Jones", "the channel of Press TV", "the streamer Dr
-    Lupo", "the forum r/WallStreetBets". Never in a headline set in title case."""
+    """A capitalised name that is the object, or names its owner: "banned Alex Jones",
+    "the channel of Press TV", "the streamer Dr Lupo", "the forum r/WallStreetBets", "the
+    former Ku Klux Klan leader David Duke" (a name right before a lower-case noun only
+    modifies it), "Myanmar's military, the Tatmadaw". Never in a title-case headline."""
     if view.title_case:
         return None
     head = first_content(view, start, end)
     stop = view.grammar.named_stopwords
-    raw = view.tokens.raw
     for k in range(start, end):
         if not _name_word(view, k, stop) or view.at(k) is not None:
             continue
-        if not (k == head or view.word(k - 1) in _NAME_LEADS or _after_object(view, k, head)):
+        if not (
+            k == head
+            or view.word(k - 1) in _NAME_LEADS
+            or _after_object(view, k, head)
+            or _in_head_phrase(view, k, head)
+            or _apposition(view, k, head)
+        ):
             continue
-        j = k
-        while j + 1 < end:
-            if _name_word(view, j + 1, stop) and not _names_something(view, j + 1):
-                j += 1
-            elif view.low[j + 1] in _NAME_JOINERS and j + 2 < end and raw[j + 2][:1].isupper():
-                j += 2
-            else:
-                break
+        j = _name_end(view, k, end, stop)
+        if _modifies_next_word(view, j, end):
+            continue  # "the Ku Klux Klan leader ...": look on
         if j - k < 6:
             return Target(view.text(k, j), NAMED, k, j)
     return None
 
 
+def _name_end(view: View, k: int, end: int, stop: frozenset[str]) -> int:
+    raw = view.tokens.raw
+    j = k
+    while j + 1 < end:
+        if _name_word(view, j + 1, stop) and not _names_something(view, j + 1):
+            j += 1
+        elif view.low[j + 1] in _NAME_JOINERS and j + 2 < end and raw[j + 2][:1].isupper():
+            j += 2
+        else:
+            break
+    return j
+
+
+def _modifies_next_word(view: View, j: int, end: int) -> bool:
+    nxt = j + 1
+    if nxt >= end:
+        return False
+    word = view.tokens.raw[nxt]
+    owned = view.at(nxt)
+    if owned is not None and owned.has("object"):
+        return False  # "Joe Rogan episodes", "Alex Jones channel": the name owns them
+    return (
+        word[:1].islower()
+        and word.isalpha()
+        and view.low[nxt] not in view.grammar.prepositions
+        and view.low[nxt] not in view.grammar.right_bounds
+        and view.low[nxt] not in ("and", "or", "who", "which", "that")
+    )
+
+
+def _in_head_phrase(view: View, k: int, head: int) -> bool:
+    """Inside the object's noun phrase: only lower-case words (no preposition, comma or
+    conjunction) between its head and the name."""
+    if k - head > 6:
+        return False
+    for m in range(head, k):
+        word = view.low[m]
+        if word in view.grammar.prepositions or word in (",", "and", "or", ";", ":"):
+            return False
+    return True
+
+
+def _apposition(view: View, k: int, head: int) -> bool:
+    """ ", the Tatmadaw": a name set off by a comma right after the object's head."""
+    m = k - 1
+    if view.word(m) in ("the", "a", "an"):
+        m -= 1
+    return view.word(m) == "," and m - head <= 4
+
+
 def _name_word(view: View, k: int, stop: frozenset[str]) -> bool:
-    return view.tokens.raw[k][:1].isupper() and view.low[k] not in stop
+    """A capitalised word that can be part of a name; "Russia-based" and "Kremlin-linked"
+    are adjectives."""
+    raw = view.tokens.raw[k]
+    if "-" in raw and raw.rsplit("-", 1)[1].islower():
+        return False
+    return raw[:1].isupper() and view.low[k] not in stop
 
 
 def _names_something(view: View, k: int) -> bool:
