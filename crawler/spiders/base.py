@@ -198,7 +198,7 @@ class BanwatchSpider(scrapy.Spider):
     def source_failed(self, failure: Failure) -> None:
         """Errback of source requests: one outcome, logged and stored by ``outcomes``."""
         request = failure.request  # type: ignore[attr-defined]
-        error, retry_after = describe_failure(failure, max_size=self._max_size())
+        error, retry_after = describe_failure(failure, max_size=self._size_limit())
         self.outcomes.failed(
             request.meta["source"], self.source_kind, request.url, error, retry_after=retry_after
         )
@@ -258,7 +258,7 @@ class BanwatchSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> None:
         """Errback of article requests: counted, logged at INFO (the source itself is fine)."""
         request = failure.request  # type: ignore[attr-defined]
-        error, _ = describe_failure(failure, max_size=self._max_size())
+        error, _ = describe_failure(failure, max_size=self._size_limit())
         if error == "forbidden by robots.txt":
             self.crawler.stats.inc_value("banwatch/robots_forbidden")
             return
@@ -269,5 +269,5 @@ class BanwatchSpider(scrapy.Spider):
             extra={"source": request.meta.get("source"), "url": request.url, "error": error},
         )
 
-    def _max_size(self) -> int:
+    def _size_limit(self) -> int:
         return self.settings.getint("DOWNLOAD_MAXSIZE")
