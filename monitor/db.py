@@ -81,6 +81,19 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def insert_ignoring(session: Session, table: sa.Table, *conflict: str) -> sa.Insert:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` on ``table`` in the session's dialect:
+    rows whose key exists are skipped, with no select first and no catch-and-retry."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - banwatch supports SQLite and PostgreSQL only
+        raise StorageError(f"database dialect {dialect!r} is not supported (SQLite or PostgreSQL)")
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

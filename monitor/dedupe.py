@@ -164,7 +164,12 @@ def _unwrap_amp_cache(url: str) -> str:
 
 def outlet_of(url: str) -> str:
     """The outlet a URL belongs to: its host without www./m./amp."""
-    return urlsplit(canonical_url(url)).hostname or ""
+    return outlet_of_key(canonical_url(url))
+
+
+def outlet_of_key(key: str) -> str:
+    """``outlet_of`` for a URL already in ``canonical_url`` form (no second cleaning)."""
+    return urlsplit(key).hostname or ""
 
 
 def usable_rel_canonical(page_url: str, rel_canonical: str | None) -> str | None:
@@ -366,8 +371,11 @@ _NEAR = _near_statement()
 
 
 def store_bands(session: Session, article_id: int, fingerprint: Fingerprint) -> None:
-    """Index a newly stored article's LSH bands."""
+    """Index a newly stored article's LSH bands (one Core executemany, no ORM objects)."""
     session.execute(
-        sa.insert(ArticleBand),
+        _INSERT_BAND,
         [{"band": band, "article_id": article_id} for band in set(fingerprint.bands)],
     )
+
+
+_INSERT_BAND = sa.insert(ArticleBand.__table__)

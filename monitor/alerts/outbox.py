@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.channel import Channel, Message, SendResult, channel_for
 from monitor.alerts.filters import Aliases, Filters, aliases_for
-from monitor.db import session_scope
-from monitor.errors import DeliveryError, StorageError
+from monitor.db import insert_ignoring, session_scope
+from monitor.errors import DeliveryError
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
 
@@ -129,14 +129,7 @@ def insert_deliveries(session: Session, rows: Iterable[Mapping[str, Any]]) -> li
     rows = list(rows)
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - banwatch supports SQLite and PostgreSQL only
-        raise StorageError(f"database dialect {dialect!r} is not supported (SQLite or PostgreSQL)")
-    statement = insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = insert_ignoring(session, Delivery.__table__, "idempotency_key")
     session.execute(statement, rows)
     keys = [r["idempotency_key"] for r in rows]
     return list(
