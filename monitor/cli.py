@@ -412,10 +412,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @main.command()
 @click.argument("kind", type=click.Choice(["feeds", "site", "sitemap", "all"]), default="all")
-@click.option("--source", "names", multiple=True, metavar="NAME",
-              help="Only this source, polled even if not due (repeatable).")
-@click.option("--worker", is_flag=True,
-              help="Share the Redis queue ([crawler] redis_url) with other workers.")
+@click.option(
+    "--source",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Only this source, polled even if not due (repeatable).",
+)
+@click.option(
+    "--worker", is_flag=True, help="Share the Redis queue ([crawler] redis_url) with other workers."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the crawl's counts as JSON.")
 @pass_app
 def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bool) -> None:
@@ -595,16 +601,29 @@ def explain(app: App, source: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("name")
-@click.option("--channel", type=click.Choice(["email", "webhook", "apprise"]), required=True,
-              help="How alerts are delivered.")
+@click.option(
+    "--channel",
+    type=click.Choice(["email", "webhook", "apprise"]),
+    required=True,
+    help="How alerts are delivered.",
+)
 @click.option("--address", required=True, help="Mail address, webhook URL or Apprise URL.")
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--action", "actions", multiple=True, help="Only this action, e.g. ad_ban (repeatable).")
+@click.option(
+    "--action", "actions", multiple=True, help="Only this action, e.g. ad_ban (repeatable)."
+)
 @click.option("--target", "targets", multiple=True, help="Only this target or alias (repeatable).")
-@click.option("--keyword", "keywords", multiple=True, help="Only events mentioning it (repeatable).")
+@click.option(
+    "--keyword", "keywords", multiple=True, help="Only events mentioning it (repeatable)."
+)
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Minimum score.")
-@click.option("--mode", type=click.Choice(["instant", "digest", "both"]), default="instant",
-              show_default=True, help="One alert per event, the daily digest, or both.")
+@click.option(
+    "--mode",
+    type=click.Choice(["instant", "digest", "both"]),
+    default="instant",
+    show_default=True,
+    help="One alert per event, the daily digest, or both.",
+)
 @click.option("--updates", is_flag=True, help="Also alert when more outlets report an event.")
 @click.option("--secret-env", metavar="VAR", help="Variable holding the webhook signing secret.")
 @pass_app
@@ -637,11 +656,24 @@ def subscribe(
     from monitor.config import secret_from_env
 
     secret = secret_from_env(secret_env) if secret_env else None
-    filters = Filters(platforms=platforms, actions=actions, targets=targets, keywords=keywords,
-                      min_score=min_score, updates=updates)
+    filters = Filters(
+        platforms=platforms,
+        actions=actions,
+        targets=targets,
+        keywords=keywords,
+        min_score=min_score,
+        updates=updates,
+    )
     with app.session() as session:
-        row = create_subscription(session, name=name, channel=channel, address=address,
-                                  filters=filters, mode=mode, secret=secret)
+        row = create_subscription(
+            session,
+            name=name,
+            channel=channel,
+            address=address,
+            filters=filters,
+            mode=mode,
+            secret=secret,
+        )
         generated = row.secret if channel == "webhook" and not secret else None
     click.echo(f"subscribed {name}: {channel} {mode}, {filters.describe()}")
     if generated:
@@ -763,10 +795,20 @@ def deliveries_retry(app: App, delivery_id: int) -> None:
 
 
 @main.command()
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The digest's day (default: today in [digest] timezone).")
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The digest's day (default: today in [digest] timezone).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--send", is_flag=True, help="Send it to the digest subscribers now.")
 @pass_app
 def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:

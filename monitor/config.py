@@ -311,8 +311,10 @@ def secret_from_env(var: str, env: Mapping[str, str] | None = None) -> str:
     """The secret held by environment variable ``var`` (``banwatch subscribe --secret-env``)."""
     env = os.environ if env is None else env
     if not env.get(var):
-        raise ConfigError(f"--secret-env {var}: expected the environment variable {var} "
-                          "to hold the signing secret")
+        raise ConfigError(
+            f"--secret-env {var}: expected the environment variable {var} "
+            "to hold the signing secret"
+        )
     return env[var]
 
 

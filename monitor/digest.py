@@ -414,8 +414,10 @@ def render_html(digest: Digest, *, unsubscribe: str | None = None) -> str:
     else:
         out.append("<p>All sources healthy.</p>")
     if unsubscribe:
-        out.append(f'<p style="font-size:small"><a href="{esc(unsubscribe, quote=True)}">'
-                   "unsubscribe</a></p>")
+        out.append(
+            f'<p style="font-size:small"><a href="{esc(unsubscribe, quote=True)}">'
+            "unsubscribe</a></p>"
+        )
     out.append("</body></html>")
     return "".join(out)
 
@@ -544,8 +546,12 @@ def send_digest(
         for sub in subscriptions:
             if not settings.digest.send_empty:
                 digest = build_digest(
-                    session, settings, day, filters=Filters.from_json(sub.filters),
-                    aliases=aliases, now=now,
+                    session,
+                    settings,
+                    day,
+                    filters=Filters.from_json(sub.filters),
+                    aliases=aliases,
+                    now=now,
                 )
                 if digest.empty:
                     run.skipped_empty += 1

@@ -214,12 +214,28 @@ def make_event(
     session.flush()
     for position, name in enumerate([target, *(also or [])]):
         key = event.target_key if position == 0 else name.casefold()
-        session.add(EventTarget(event_id=event.id, target=name, target_key=key,
-                                platform=platform, action=action, position=position))
+        session.add(
+            EventTarget(
+                event_id=event.id,
+                target=name,
+                target_key=key,
+                platform=platform,
+                action=action,
+                position=position,
+            )
+        )
     session.flush()
     for outlet, title in reports:
-        add_report(session, event, outlet, title, evidence=evidence, spans=spans,
-                   action=action, added_at=added_at or now)
+        add_report(
+            session,
+            event,
+            outlet,
+            title,
+            evidence=evidence,
+            spans=spans,
+            action=action,
+            added_at=added_at or now,
+        )
     return event
 
 
@@ -241,20 +257,33 @@ def add_report(
     n = next(_serial)
     url = f"https://{outlet}/news/{n}"
     when = added_at or datetime.now(UTC)
-    article = Article(url=url, canonical_url=url, outlet=outlet, title=title,
-                      text=evidence or event.evidence, published_at=when, fetched_at=when)
+    article = Article(
+        url=url,
+        canonical_url=url,
+        outlet=outlet,
+        title=title,
+        text=evidence or event.evidence,
+        published_at=when,
+        fetched_at=when,
+    )
     session.add(article)
     session.flush()
     session.add(ArticleUrl(article_id=article.id, url=url, outlet=outlet, seen_at=when))
     verdict = Verdict(
-        article_id=article.id, score=event.score, platform=event.platform,
-        action=action or event.action, target=event.target, target_key=event.target_key,
-        evidence=evidence or event.evidence, rules={"rules": ["test"], "spans": spans or []},
+        article_id=article.id,
+        score=event.score,
+        platform=event.platform,
+        action=action or event.action,
+        target=event.target,
+        target_key=event.target_key,
+        evidence=evidence or event.evidence,
+        rules={"rules": ["test"], "spans": spans or []},
         classifier_version="test",
     )
     session.add(verdict)
     session.flush()
-    session.add(EventArticle(event_id=event.id, article_id=article.id,
-                             verdict_id=verdict.id, added_at=when))
+    session.add(
+        EventArticle(event_id=event.id, article_id=article.id, verdict_id=verdict.id, added_at=when)
+    )
     session.flush()
     return article

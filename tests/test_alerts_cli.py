@@ -56,13 +56,34 @@ def _run(config: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 
 def test_subscribe_list_and_unsubscribe(config: Path) -> None:
-    out = _run(config, "subscribe", "analyst", "--channel", "email", "--address",
-               "me@example.org", "--platform", "Twitter", "--target", "RT", "--keyword", "ads",
-               "--min-score", "0.6")
+    out = _run(
+        config,
+        "subscribe",
+        "analyst",
+        "--channel",
+        "email",
+        "--address",
+        "me@example.org",
+        "--platform",
+        "Twitter",
+        "--target",
+        "RT",
+        "--keyword",
+        "ads",
+        "--min-score",
+        "0.6",
+    )
     assert "subscribed analyst: email instant" in out
     assert "platforms=Twitter targets=RT keywords=ads min_score=0.6" in out
-    out = _run(config, "subscribe", "hook", "--channel", "webhook", "--address",
-               "https://hooks.example.org/x")
+    out = _run(
+        config,
+        "subscribe",
+        "hook",
+        "--channel",
+        "webhook",
+        "--address",
+        "https://hooks.example.org/x",
+    )
     assert "webhook signing secret (shown once): whsec_" in out
 
     rows = json.loads(_run(config, "subscriptions", "--json"))
@@ -82,24 +103,46 @@ def test_subscribe_list_and_unsubscribe(config: Path) -> None:
 
 def test_bad_input_is_one_clean_line(config: Path) -> None:
     env = {"OPS_SECRET": "whsec_c2VjcmV0"}
-    result = CliRunner().invoke(main, ["--config", str(config), "subscribe", "x", "--channel",
-                                       "email", "--address", "not-an-address"], env=env)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "subscribe",
+            "x",
+            "--channel",
+            "email",
+            "--address",
+            "not-an-address",
+        ],
+        env=env,
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         "banwatch: error: subscription 'x': address = 'not-an-address': expected a mail address"
     ]
-    result = CliRunner().invoke(main, ["--config", str(config), "subscribe", "x", "--channel",
-                                       "webhook", "--address", "https://h.example.org",
-                                       "--secret-env", "NOPE_NOT_SET"], env=env)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "subscribe",
+            "x",
+            "--channel",
+            "webhook",
+            "--address",
+            "https://h.example.org",
+            "--secret-env",
+            "NOPE_NOT_SET",
+        ],
+        env=env,
+    )
     assert result.exit_code == 2 and "NOPE_NOT_SET" in result.output
 
 
-def test_deliveries_listing_and_retry(
-    config: Path, webhook_receiver: WebhookReceiver
-) -> None:
+def test_deliveries_listing_and_retry(config: Path, webhook_receiver: WebhookReceiver) -> None:
     settings = load_settings(config, {"OPS_SECRET": "whsec_c2VjcmV0"})
-    _run(config, "subscribe", "hook", "--channel", "webhook", "--address",
-         webhook_receiver.url())
+    _run(config, "subscribe", "hook", "--channel", "webhook", "--address", webhook_receiver.url())
     engine = open_database(settings.database.url)
     with session_scope(engine) as session:
         event = make_event(session)

@@ -38,15 +38,29 @@ def test_one_multipart_mail_per_new_event_for_a_matching_subscription_only(
 ) -> None:
     settings = make_settings(tmp_path, smtp=smtp_section(smtp_server, tmp_path))
     with session_scope(engine) as session:
-        create_subscription(session, name="analyst", channel="email",
-                            address="analyst@example.org",
-                            filters=Filters(platforms=("twitter",), targets=("rt", "sputnik")))
-        create_subscription(session, name="tiktok-only", channel="email",
-                            address="other@example.org", filters=Filters(platforms=("TikTok",)))
+        create_subscription(
+            session,
+            name="analyst",
+            channel="email",
+            address="analyst@example.org",
+            filters=Filters(platforms=("twitter",), targets=("rt", "sputnik")),
+        )
+        create_subscription(
+            session,
+            name="tiktok-only",
+            channel="email",
+            address="other@example.org",
+            filters=Filters(platforms=("TikTok",)),
+        )
     _open(engine, settings, platform="Twitter", action="ad_ban", target="RT", also=["Sputnik"])
     _open(engine, settings, platform="Twitter", action="ad_ban", target="Sputnik")
-    _open(engine, settings, platform="Facebook", action="network_takedown",
-          target="Internet Research Agency")
+    _open(
+        engine,
+        settings,
+        platform="Facebook",
+        action="network_takedown",
+        target="Internet Research Agency",
+    )
 
     stats = dispatch_due(engine, settings)
 
@@ -77,8 +91,7 @@ def test_mail_waits_while_smtp_is_down_and_goes_out_once_it_is_back(
     settings = make_settings(tmp_path, smtp=smtp_section(smtp_server, tmp_path))
     smtp_server.stop()  # the port is now closed
     with session_scope(engine) as session:
-        create_subscription(session, name="analyst", channel="email",
-                            address="analyst@example.org")
+        create_subscription(session, name="analyst", channel="email", address="analyst@example.org")
     ids = [_open(engine, settings, target=t) for t in ("RT", "Sputnik", "Kaspersky Lab")]
     now = datetime.now(UTC)
 
@@ -111,8 +124,12 @@ def test_article_values_are_escaped_in_the_html_mail(
     settings = make_settings(tmp_path, smtp=smtp_section(smtp_server, tmp_path))
     with session_scope(engine) as session:
         create_subscription(session, name="analyst", channel="email", address="a@example.org")
-    _open(engine, settings, reports=[("evil.example", "<script>alert('x')</script> RT banned")],
-          evidence='Twitter banned RT <img src=x onerror="boom()">.')
+    _open(
+        engine,
+        settings,
+        reports=[("evil.example", "<script>alert('x')</script> RT banned")],
+        evidence='Twitter banned RT <img src=x onerror="boom()">.',
+    )
 
     dispatch_due(engine, settings)
 
@@ -146,7 +163,8 @@ def test_list_unsubscribe_when_the_web_address_is_configured(
     engine, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        tmp_path, smtp=smtp_section(smtp_server, tmp_path),
+        tmp_path,
+        smtp=smtp_section(smtp_server, tmp_path),
         web={"base_url": "https://banwatch.example.org/"},
     )
     with session_scope(engine) as session:

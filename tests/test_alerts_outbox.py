@@ -34,15 +34,28 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 
 def _event(**kw) -> Event:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
-    base = dict(platform="Twitter", action="ad_ban", target="RT", target_key="rt",
-                first_seen_at=now, last_seen_at=now, headline="Twitter bans ads from RT",
-                evidence="Twitter has banned ads from all accounts owned by RT.", score=0.8)
+    base = dict(
+        platform="Twitter",
+        action="ad_ban",
+        target="RT",
+        target_key="rt",
+        first_seen_at=now,
+        last_seen_at=now,
+        headline="Twitter bans ads from RT",
+        evidence="Twitter has banned ads from all accounts owned by RT.",
+        score=0.8,
+    )
     return Event(**{**base, **kw})
 
 
 def _t(name: str, position: int) -> EventTarget:
-    return EventTarget(target=name, target_key=name.casefold(), platform="Twitter",
-                       action="ad_ban", position=position)
+    return EventTarget(
+        target=name,
+        target_key=name.casefold(),
+        platform="Twitter",
+        action="ad_ban",
+        position=position,
+    )
 
 
 ALIASES = Aliases.build(
@@ -66,8 +79,11 @@ ALIASES = Aliases.build(
         (Filters(targets=("tv-novosti",)), {"target": "Russia Today", "target_key": "rt"}, True),
         (Filters(targets=("rt",)), {"target": "RT (Russia Today)", "target_key": "rt"}, True),
         (Filters(targets=("Sputnik",)), {}, False),
-        (Filters(targets=("rossiya segodnya",)), {"targets": [_t("RT", 0), _t("Sputnik", 1)]},
-         True),  # the ban's second target, through its alias
+        (
+            Filters(targets=("rossiya segodnya",)),
+            {"targets": [_t("RT", 0), _t("Sputnik", 1)]},
+            True,
+        ),  # the ban's second target, through its alias
         (Filters(keywords=("ACCOUNTS owned",)), {}, True),  # in the evidence
         (Filters(keywords=("election",)), {}, False),
         (Filters(min_score=0.8), {}, True),
@@ -97,15 +113,22 @@ def test_enqueue_picks_active_instant_subscriptions_whose_filters_match(
             ("sputnik", "instant", Filters(targets=("Sputnik",))),
             ("off", "instant", Filters()),
         ]:
-            sub = create_subscription(session, name=name, channel="email",
-                                      address=f"{name}@example.org", mode=mode, filters=filters)
+            sub = create_subscription(
+                session,
+                name=name,
+                channel="email",
+                address=f"{name}@example.org",
+                mode=mode,
+                filters=filters,
+            )
             sub.active = name != "off"
     with session_scope(engine) as session:
         event = make_event(session, target="RT")
         rows = enqueue_event_alerts(session, event, "event.opened", settings)
         assert sorted(r.subscription.name for r in rows) == ["all", "rt"]
         assert {r.status for r in rows} == {"pending"} and {r.kind for r in rows} == {
-            "event.opened"}
+            "event.opened"
+        }
         keys = {r.idempotency_key for r in rows}
         # The same change enqueued again writes nothing new.
         again = enqueue_event_alerts(session, event, "event.opened", settings)
@@ -124,8 +147,13 @@ def test_updates_go_only_where_asked_and_each_update_has_its_own_key(
     loud = make_settings(tmp_path, events={"alert_on_update": True})
     with session_scope(engine) as session:
         create_subscription(session, name="plain", channel="email", address="p@example.org")
-        create_subscription(session, name="updates", channel="email", address="u@example.org",
-                            filters=Filters(updates=True))
+        create_subscription(
+            session,
+            name="updates",
+            channel="email",
+            address="u@example.org",
+            filters=Filters(updates=True),
+        )
         event = make_event(session)
         event.article_count = 2
         first = enqueue_event_alerts(session, event, "event.updated", quiet)
@@ -172,15 +200,14 @@ def test_a_row_is_claimed_by_one_dispatcher_only(engine, tmp_path: Path) -> None
     assert _claim(engine, delivery_id, now + lease, lease) is True
 
 
-def test_a_delivery_that_cannot_be_prepared_is_recorded_not_fatal(
-    engine, tmp_path: Path
-) -> None:
+def test_a_delivery_that_cannot_be_prepared_is_recorded_not_fatal(engine, tmp_path: Path) -> None:
     from monitor.alerts.outbox import dispatch_due
 
     settings = make_settings(tmp_path)
     with session_scope(engine) as session:
-        broken = create_subscription(session, name="broken", channel="email",
-                                     address="b@example.org")
+        broken = create_subscription(
+            session, name="broken", channel="email", address="b@example.org"
+        )
         create_subscription(session, name="fine", channel="email", address="f@example.org")
         enqueue_event_alerts(session, make_event(session), "event.opened", settings)
         broken.channel = "pager"  # not a channel banwatch knows
@@ -189,8 +216,6 @@ def test_a_delivery_that_cannot_be_prepared_is_recorded_not_fatal(
 
     assert (stats.sent, stats.retrying) == (1, 1)  # the other one still went out (to Maildir)
     with session_scope(engine) as session:
-        row = session.scalars(
-            sa.select(Delivery).where(Delivery.status == "pending")
-        ).one()
+        row = session.scalars(sa.select(Delivery).where(Delivery.status == "pending")).one()
         assert row.subscription.name == "broken"
         assert row.last_error.startswith("prepare: ConfigError: subscription 'broken'")

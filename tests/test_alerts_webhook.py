@@ -33,8 +33,17 @@ from tests.alert_servers import (
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 EVENT_KEYS = {
-    "id", "platform", "action", "target", "status", "article_count", "outlet_count",
-    "first_seen", "last_seen", "headline", "urls",
+    "id",
+    "platform",
+    "action",
+    "target",
+    "status",
+    "article_count",
+    "outlet_count",
+    "first_seen",
+    "last_seen",
+    "headline",
+    "urls",
 }
 
 
@@ -47,8 +56,14 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 
 def _hook(engine, url: str, *, secret: str | None = SECRET, **kw) -> None:  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
-        create_subscription(session, name=kw.pop("name", "hook"), channel="webhook",
-                            address=url, secret=secret, **kw)
+        create_subscription(
+            session,
+            name=kw.pop("name", "hook"),
+            channel="webhook",
+            address=url,
+            secret=secret,
+            **kw,
+        )
 
 
 def _open(engine, settings, kind: str = "event.opened", **event) -> int:  # type: ignore[no-untyped-def]
@@ -215,8 +230,9 @@ def test_apprise_url_delivers_through_apprise(
     settings = make_settings(tmp_path)
     host, port = webhook_receiver.server.server_address[:2]
     with session_scope(engine) as session:
-        create_subscription(session, name="chat", channel="apprise",
-                            address=f"json://{host}:{port}/apprise")
+        create_subscription(
+            session, name="chat", channel="apprise", address=f"json://{host}:{port}/apprise"
+        )
     _open(engine, settings, target="Sputnik")
 
     assert dispatch_due(engine, settings).sent == 1
@@ -232,8 +248,12 @@ def test_apprise_failure_is_recorded_and_retried(engine, tmp_path: Path) -> None
 
     settings = make_settings(tmp_path, alerts={"timeout": 5})
     with session_scope(engine) as session:
-        create_subscription(session, name="chat", channel="apprise",
-                            address=f"json://127.0.0.1:{free_port()}/closed")
+        create_subscription(
+            session,
+            name="chat",
+            channel="apprise",
+            address=f"json://127.0.0.1:{free_port()}/closed",
+        )
     _open(engine, settings)
 
     assert dispatch_due(engine, settings).retrying == 1
@@ -254,8 +274,11 @@ def test_apprise_failure_is_recorded_and_retried(engine, tmp_path: Path) -> None
 def test_sign_and_verify_table(secret: str, verifier: str, ok: bool) -> None:
     body = json.dumps({"type": "event.opened"}).encode()
     stamp = int(datetime.now(UTC).timestamp())
-    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(stamp),
-               "webhook-signature": sign(secret, "msg_1", stamp, body)}
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(secret, "msg_1", stamp, body),
+    }
     assert verify(verifier, headers, body) is ok
     assert verify(verifier, {**headers, "webhook-timestamp": str(stamp - 3600)}, body) is False
 
@@ -280,8 +303,14 @@ def test_the_readme_receiver_accepts_our_signatures_and_rejects_others() -> None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        message = Message(id="msg_readme", kind="event.opened", subject="s", text="t", html="h",
-                          payload={"type": "event.opened", "event": {"id": 1}})
+        message = Message(
+            id="msg_readme",
+            kind="event.opened",
+            subject="s",
+            text="t",
+            html="h",
+            payload={"type": "event.opened", "event": {"id": 1}},
+        )
         assert WebhookChannel(url, secret).send(message).detail == "http 204"
         wrong = "whsec_" + base64.b64encode(b"not the key").decode()
         assert WebhookChannel(url, wrong).send(message).detail.startswith("http 401")

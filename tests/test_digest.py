@@ -53,41 +53,96 @@ def _seed_like(engine) -> None:  # type: ignore[no-untyped-def]
     """Events shaped like the seed articles (E1-E4, and 004's Meta ban), plus noise outside
     the window, a reversal and an older event newly reported."""
     with session_scope(engine) as session:
-        make_event(session, platform="Twitter", action="ad_ban", target="RT", also=["Sputnik"],
-                   reports=[("foxnews.com", "Twitter bans ads from RT and Sputnik"),
-                            ("uk-outlet.co.uk", "Twitter bans RT and Sputnik ads")],
-                   created_at=INSIDE)
-        make_event(session, platform="Facebook", action="network_takedown",
-                   target="Internet Research Agency", scale="470 accounts",
-                   reports=[("themoscowtimes.com", "Kremlin denies Facebook ads")],
-                   created_at=INSIDE + timedelta(hours=2))
-        make_event(session, platform="TikTok", action="removal", target="RT", also=["Sputnik"],
-                   reports=[("theepochtimes.com", "TikTok removes Russian state media")],
-                   created_at=INSIDE + timedelta(hours=3))
-        make_event(session, platform="Meta", action="ban", target="RT",
-                   reports=[("theepochtimes.com", "TikTok removes Russian state media")],
-                   created_at=INSIDE + timedelta(hours=3))
+        make_event(
+            session,
+            platform="Twitter",
+            action="ad_ban",
+            target="RT",
+            also=["Sputnik"],
+            reports=[
+                ("foxnews.com", "Twitter bans ads from RT and Sputnik"),
+                ("uk-outlet.co.uk", "Twitter bans RT and Sputnik ads"),
+            ],
+            created_at=INSIDE,
+        )
+        make_event(
+            session,
+            platform="Facebook",
+            action="network_takedown",
+            target="Internet Research Agency",
+            scale="470 accounts",
+            reports=[("themoscowtimes.com", "Kremlin denies Facebook ads")],
+            created_at=INSIDE + timedelta(hours=2),
+        )
+        make_event(
+            session,
+            platform="TikTok",
+            action="removal",
+            target="RT",
+            also=["Sputnik"],
+            reports=[("theepochtimes.com", "TikTok removes Russian state media")],
+            created_at=INSIDE + timedelta(hours=3),
+        )
+        make_event(
+            session,
+            platform="Meta",
+            action="ban",
+            target="RT",
+            reports=[("theepochtimes.com", "TikTok removes Russian state media")],
+            created_at=INSIDE + timedelta(hours=3),
+        )
         # Outside the window on both sides.
-        make_event(session, platform="Twitter", action="ad_ban", target="Kaspersky Lab",
-                   created_at=AFTER)
-        older = make_event(session, platform="YouTube", action="demonetisation",
-                           target="Channel X", reports=[("a.example", "YouTube cuts X")],
-                           created_at=BEFORE)
-        reversed_ = make_event(session, platform="Reddit", action="ban", target="r/example",
-                               reports=[("b.example", "Reddit bans r/example")],
-                               created_at=BEFORE)
+        make_event(
+            session, platform="Twitter", action="ad_ban", target="Kaspersky Lab", created_at=AFTER
+        )
+        older = make_event(
+            session,
+            platform="YouTube",
+            action="demonetisation",
+            target="Channel X",
+            reports=[("a.example", "YouTube cuts X")],
+            created_at=BEFORE,
+        )
+        reversed_ = make_event(
+            session,
+            platform="Reddit",
+            action="ban",
+            target="r/example",
+            reports=[("b.example", "Reddit bans r/example")],
+            created_at=BEFORE,
+        )
         # In the window: a new outlet on the older event, and a reinstatement.
         add_report(session, older, "c.example", "YouTube demonetises X", added_at=INSIDE)
         older.outlet_count, older.article_count = 2, 2
-        add_report(session, reversed_, "b.example", "Reddit restores r/example",
-                   action="reinstatement", added_at=INSIDE)
+        add_report(
+            session,
+            reversed_,
+            "b.example",
+            "Reddit restores r/example",
+            action="reinstatement",
+            added_at=INSIDE,
+        )
         reversed_.status = "reversed"
-        session.add(Source(kind="feed", name="dead-feed", url="https://dead.example/rss",
-                           failures=30, last_error="http 500",
-                           failing_since=datetime.now(UTC) - timedelta(days=3)))
-        session.add(Source(kind="feed", name="fresh-failure", url="https://x.example/rss",
-                           failures=1, last_error="timeout",
-                           failing_since=datetime.now(UTC) - timedelta(hours=1)))
+        session.add(
+            Source(
+                kind="feed",
+                name="dead-feed",
+                url="https://dead.example/rss",
+                failures=30,
+                last_error="http 500",
+                failing_since=datetime.now(UTC) - timedelta(days=3),
+            )
+        )
+        session.add(
+            Source(
+                kind="feed",
+                name="fresh-failure",
+                url="https://x.example/rss",
+                failures=1,
+                last_error="timeout",
+                failing_since=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
 
 
 def test_window_is_the_day_up_to_digest_time_in_the_local_zone(settings) -> None:
@@ -97,14 +152,13 @@ def test_window_is_the_day_up_to_digest_time_in_the_local_zone(settings) -> None
     # Across the end of summer time the window is 25 hours long, still 08:00 to 08:00.
     w = digest_window(settings, date(2017, 10, 29))
     assert (w.start, w.end) == (
-        datetime(2017, 10, 28, 6, 0, tzinfo=UTC), datetime(2017, 10, 29, 7, 0, tzinfo=UTC)
+        datetime(2017, 10, 28, 6, 0, tzinfo=UTC),
+        datetime(2017, 10, 29, 7, 0, tzinfo=UTC),
     )
     assert w.end - w.start == timedelta(hours=25)
 
 
-def test_digest_of_a_seed_like_day_groups_events_by_platform_then_target(
-    engine, settings
-) -> None:
+def test_digest_of_a_seed_like_day_groups_events_by_platform_then_target(engine, settings) -> None:
     _seed_like(engine)
     with session_scope(engine) as session:
         digest = build_digest(session, settings, DAY)
@@ -154,7 +208,9 @@ def test_subscriber_filters_apply_to_their_digest(engine, settings) -> None:
     with session_scope(engine) as session:
         digest = build_digest(session, settings, DAY, filters=Filters(targets=("rt",)))
     assert sorted((e.platform, e.target) for e in digest.new) == [
-        ("Meta", "RT"), ("TikTok", "RT, Sputnik"), ("Twitter", "RT, Sputnik")
+        ("Meta", "RT"),
+        ("TikTok", "RT, Sputnik"),
+        ("Twitter", "RT, Sputnik"),
     ]
     with session_scope(engine) as session:
         sputnik = build_digest(session, settings, DAY, filters=Filters(targets=("sputnik",)))
@@ -164,8 +220,12 @@ def test_subscriber_filters_apply_to_their_digest(engine, settings) -> None:
 
 def test_script_in_a_title_is_escaped_in_the_html_digest(engine, settings) -> None:
     with session_scope(engine) as session:
-        make_event(session, reports=[("evil.example", "<script>alert(1)</script> bans")],
-                   created_at=INSIDE, target="<b>RT</b>")
+        make_event(
+            session,
+            reports=[("evil.example", "<script>alert(1)</script> bans")],
+            created_at=INSIDE,
+            target="<b>RT</b>",
+        )
         digest = build_digest(session, settings, DAY)
     page = render_html(digest)
     assert "<script>" not in page and "<b>RT</b>" not in page
@@ -177,15 +237,23 @@ def test_send_digest_mails_each_digest_subscriber_once_per_day(
     engine, settings, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        tmp_path, smtp=smtp_section(smtp_server, tmp_path),
+        tmp_path,
+        smtp=smtp_section(smtp_server, tmp_path),
         digest={"time": "08:00", "timezone": "Europe/Berlin"},
     )
     _seed_like(engine)
     with session_scope(engine) as session:
-        create_subscription(session, name="daily", channel="email", address="d@example.org",
-                            mode="digest")
-        create_subscription(session, name="both", channel="email", address="b@example.org",
-                            mode="both", filters=Filters(platforms=("tiktok",)))
+        create_subscription(
+            session, name="daily", channel="email", address="d@example.org", mode="digest"
+        )
+        create_subscription(
+            session,
+            name="both",
+            channel="email",
+            address="b@example.org",
+            mode="both",
+            filters=Filters(platforms=("tiktok",)),
+        )
         create_subscription(session, name="instant", channel="email", address="i@example.org")
 
     run = send_digest(engine, settings, DAY)
@@ -212,8 +280,9 @@ def test_empty_digest_is_sent_unless_switched_off(
     on = make_settings(tmp_path)
     off = make_settings(tmp_path, digest={"send_empty": False})
     with session_scope(engine) as session:
-        create_subscription(session, name="hook", channel="webhook",
-                            address=webhook_receiver.url(), mode="digest")
+        create_subscription(
+            session, name="hook", channel="webhook", address=webhook_receiver.url(), mode="digest"
+        )
 
     skipped = send_digest(engine, off, date(2020, 1, 1))
     sent = send_digest(engine, on, date(2020, 1, 2))

@@ -155,9 +155,7 @@ class Filters:
         aliases = aliases or Aliases()
         if event.score < self.min_score:
             return False
-        if self.platforms and not (
-            aliases.names(event.platform) & aliases.names(*self.platforms)
-        ):
+        if self.platforms and not (aliases.names(event.platform) & aliases.names(*self.platforms)):
             return False
         if self.actions and action_key(event.action) not in {action_key(a) for a in self.actions}:
             return False

@@ -77,9 +77,7 @@ def load_event_context(session: Session, event: Event) -> EventContext:
         .where(EventArticle.event_id == event.id)
         .order_by(Article.published_at.nulls_last(), Article.id)
     ).all()
-    articles = tuple(
-        ArticleRef(a.title or "", a.url, a.outlet, a.published_at) for a, _v in rows
-    )
+    articles = tuple(ArticleRef(a.title or "", a.url, a.outlet, a.published_at) for a, _v in rows)
     verdicts = [v for _a, v in rows if v is not None]
     best = next((v for v in verdicts if v.evidence == event.evidence), None)
     spans: tuple[tuple[int, int], ...] = ()
@@ -259,8 +257,7 @@ def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
     reported = f"{event.outlet_count} outlet(s), {event.article_count} article(s)"
     rows.append(("Reported by", reported))
     table = "".join(
-        f'<tr><th align="left" style="padding-right:1em">{k}</th><td>{v}</td></tr>'
-        for k, v in rows
+        f'<tr><th align="left" style="padding-right:1em">{k}</th><td>{v}</td></tr>' for k, v in rows
     )
     reports = "".join(
         "<li>"
@@ -274,7 +271,7 @@ def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
     if unsubscribe:
         footer += f' · <a href="{esc(unsubscribe, quote=True)}">unsubscribe</a>'
     return (
-        "<!doctype html><html><body style=\"font-family:sans-serif\">"
+        '<!doctype html><html><body style="font-family:sans-serif">'
         f"<h2>{esc(event.platform)} — {esc(action_label(event.action))} — "
         f"{esc(target_label(event))}{status}</h2>"
         f"<table>{table}</table>"
