@@ -119,22 +119,35 @@ def canonical_url(url: str) -> str:
     except (ValueError, AttributeError):
         cleaned = raw
     parts = urlsplit(cleaned)
-    host = (parts.hostname or "").lower().rstrip(".")
-    for prefix in _STRIP_HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix) :]
-            break
+    host = _strip_host_prefixes((parts.hostname or "").lower().rstrip("."))
     try:
         port = parts.port
     except ValueError:
         port = None
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = _AMP_PATH.sub("", parts.path) or "/"
-    if len(path) > 1:
-        path = path.rstrip("/") or "/"
+    path = _page_path(parts.path)
     query = _drop_params(parts.query, _EXTRA_QUERY_NOISE)
     scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _page_path(path: str) -> str:
+    """The path without AMP markers and trailing slashes, however they nest
+    (``/amp/a.amp/`` is ``/a``), so that a canonical URL is its own canonical URL."""
+    while True:
+        shorter = _AMP_PATH.sub("", path.rstrip("/") if len(path) > 1 else path)
+        if shorter == path:
+            return path or "/"
+        path = shorter
+
+
+def _strip_host_prefixes(host: str) -> str:
+    """``www.m.example.com`` -> ``example.com``; a two-label host such as ``m.co`` stays."""
+    while host.count(".") >= 2 and (
+        prefix := next((p for p in _STRIP_HOST_PREFIXES if host.startswith(p)), None)
+    ):
+        host = host[len(prefix) :]
+    return host
 
 
 def _drop_params(query: str, names: frozenset[str]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor import dedupe
 from tests.clutter import with_clutter
@@ -55,6 +57,34 @@ revenue forecasts behind it were optimistic and that cuts could follow next year
 )  # fmt: skip
 def test_canonical_url(url: str, expected: str) -> None:
     assert dedupe.canonical_url(url) == expected
+
+
+_LABELS = st.sampled_from(
+    ["www", "m", "amp", "mobile", "news", "example", "bbc", "co", "uk", "com"]
+)
+_SEGMENTS = st.sampled_from(["", "amp", "AMP", "a", "story", "x.amp", "x.amp.html", "index.html"])
+_PARAMS = st.sampled_from(["amp=1", "id=7", "utm_source=rss", "outputType=amp", "p=2", "ref=x"])
+
+
+@given(
+    scheme=st.sampled_from(["http", "https"]),
+    host=st.lists(_LABELS, min_size=1, max_size=5).map(".".join),
+    port=st.sampled_from(["", ":80", ":443", ":8080"]),
+    path=st.lists(_SEGMENTS, max_size=5).map("/".join),
+    slash=st.booleans(),
+    query=st.lists(_PARAMS, max_size=3).map("&".join),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_canonical_url_is_its_own_canonical_url(
+    scheme: str, host: str, port: str, path: str, slash: bool, query: str
+) -> None:
+    """Stored keys are compared with keys made later, and an outlet is read off a stored
+    key without cleaning it again: both need canonical_url to be idempotent (nested
+    prefixes like www.m. and AMP markers like /amp/x.amp/ once needed a second pass)."""
+    url = f"{scheme}://{host}{port}/{path}{'/' if slash else ''}" + (f"?{query}" if query else "")
+    key = dedupe.canonical_url(url)
+    assert dedupe.canonical_url(key) == key
+    assert dedupe.outlet_of_key(key) == dedupe.outlet_of(url)
 
 
 def test_canonical_url_keeps_different_articles_apart() -> None:
