@@ -133,6 +133,18 @@ def test_minhash_is_deterministic_and_sized() -> None:
     assert all(-(1 << 63) <= k < (1 << 63) for k in dedupe.band_keys(a))
 
 
+@pytest.mark.parametrize("size", [1, 127, 128, 129, 700])
+def test_signature_is_the_min_of_each_permutation_whatever_the_block_size(size: int) -> None:
+    """Stored signatures must stay comparable: the blocked numpy computation gives what the
+    definition gives, computed here value by value with Python integers."""
+    hashes = np.random.default_rng(size).integers(0, 2**64, size=size, dtype=np.uint64)
+    expected = [
+        min(((int(a) * int(h) + int(b)) % 2**64) >> 32 for h in hashes)
+        for a, b in zip(dedupe._MUL, dedupe._ADD, strict=True)
+    ]
+    assert dedupe._signature(hashes).tolist() == expected
+
+
 def test_similarity_separates_copies_from_other_texts() -> None:
     original = dedupe.minhash(ARTICLE)
     assert dedupe.similarity(original, dedupe.minhash(ARTICLE.upper())) == 1.0
