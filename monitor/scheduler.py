@@ -79,6 +79,12 @@ def crawl_job(settings: Settings, kind: str, config_path: str | None) -> str:
     if proc.stderr:
         # The child already logs one structured line per source error; pass them through.
         sys.stderr.write(proc.stderr)
+    if proc.returncode < 0:
+        # Killed by a signal: the daemon's own shutdown (Ctrl-C and systemd signal the whole
+        # process group) or an operator. Its sources stay due and are polled next time.
+        name = signal.Signals(-proc.returncode).name
+        log.warning("crawl stopped", extra={"kind": kind, "signal": name})
+        return f"stopped by {name}"
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         log.error("crawl failed", extra={"kind": kind, "exit": proc.returncode, "error": tail})

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from monitor.config import settings_from_dict
+from monitor.config import load_settings, settings_from_dict
 from monitor.db import open_database
-from monitor.scheduler import build_scheduler, crawl_kinds, release_leadership, try_leadership
+from monitor.scheduler import (
+    build_scheduler,
+    crawl_job,
+    crawl_kinds,
+    release_leadership,
+    try_leadership,
+)
 from tests.conftest import LoopbackSite
 
 
@@ -88,6 +97,58 @@ def test_daemon_survives_failing_sources_and_backs_off(
     # One line per failure, each naming the source.
     failure_lines = [line for line in err.splitlines() if "server error" in line]
     assert failure_lines and all("\n" not in line for line in failure_lines)
+
+
+def _crawl_child(config: Path) -> int:
+    """The pid of the ``banwatch crawl`` child running with ``config``."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(config).encode() in argv and b"crawl" in argv:
+                return int(entry.name)
+    raise AssertionError(f"no crawl child runs with {config}")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the crawl child through /proc")
+def test_a_crawl_killed_by_a_signal_is_one_warning_not_an_error(
+    loopback_site: LoopbackSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C and systemd signal the daemon's whole process group: a crawl child killed so
+    is reported as stopped (its sources stay due), not as a failed crawl with no output."""
+    asked, release = threading.Event(), threading.Event()
+
+    def hang(handler) -> None:  # type: ignore[no-untyped-def]
+        asked.set()
+        release.wait(60)
+        handler.send_response(503)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    url = loopback_site.add("/slow.xml", hang)
+    config = tmp_path / "settings.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "banwatch.db"}"\n\n'
+        f'[[feeds]]\nname = "slow"\nurl = "{url}"\n\n'
+        "[crawler]\nobey_robots = false\nretries = 0\ndownload_delay = 0\n"
+    )
+
+    settings = load_settings(config)
+    outcome: list[str] = []
+    crawl = threading.Thread(target=lambda: outcome.append(crawl_job(settings, "feeds", None)))
+    try:
+        with caplog.at_level(logging.INFO, logger="banwatch.scheduler"):
+            crawl.start()
+            assert asked.wait(120), "the crawl never asked for its feed"
+            os.kill(_crawl_child(config), signal.SIGKILL)
+            crawl.join(60)
+    finally:
+        release.set()
+    assert outcome == ["stopped by SIGKILL"]
+    records = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert records == [("WARNING", "crawl stopped")]
 
 
 def test_scheduler_jobs_are_built_from_settings(sqlite_url: str) -> None:
