@@ -3,7 +3,9 @@
 ``ingest_document`` runs inside one transaction: it stores the article (or records the new
 URL of a duplicate), classifies it, stores the verdicts, attaches each verdict to its event
 (opening, updating or reversing it) and writes the outbox rows for the alerts those event
-changes call for. A crash anywhere leaves either all of it or none of it.
+changes call for. A crash anywhere leaves either all of it or none of it. It takes the
+ingest lock first (``monitor.db.lock_for_ingest``), so crawl workers storing at the same
+moment never both store one story or both open one event.
 
 ``Ingestor`` wraps that for the crawler: it owns the engine and the lexicon, and gives the
 spiders the few source-state calls they need, so ``crawler`` imports only this module and
@@ -24,7 +26,7 @@ from monitor import dedupe, events, sources
 from monitor.classify import CLASSIFIER_VERSION, Lexicon, classify, load_lexicon
 from monitor.classify.types import Verdict
 from monitor.config import Settings
-from monitor.db import insert_ignoring, open_database, session_scope
+from monitor.db import insert_ignoring, lock_for_ingest, open_database, session_scope
 from monitor.extract import Document, extract_document
 from monitor.models import Article, ArticleUrl, Source
 from monitor.models import Verdict as VerdictRow
@@ -87,6 +89,7 @@ def ingest_document(
     now = now or datetime.now(UTC)
     urls = _candidate_urls(doc)
     fingerprint = dedupe.Fingerprint.of(doc.text)
+    lock_for_ingest(session)  # from here to commit, no other worker decides what is new
     duplicate = dedupe.find_duplicate(session, urls=urls, fingerprint=fingerprint)
     if duplicate is not None:
         _record_urls(session, duplicate.article_id, urls, now)
