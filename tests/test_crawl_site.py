@@ -336,6 +336,10 @@ def crawled(
             feeds=site.feeds,
             sites=site.sites,
             sitemaps=site.sitemaps,
+            # Scrapy's download timeout also runs while the reactor thread extracts pages,
+            # and this crawl has ~2.5 s of extraction and storing: a 2 s timeout failed
+            # pages whose answer was already waiting in the socket, now and then.
+            crawler={"timeout": "5s"},
         )
         env = sealed_env(proxy)
         first = banwatch(config, "crawl", "all", "--json", env=env)
