@@ -30,6 +30,25 @@ from monitor.models import Article, ArticleUrl, Event, EventArticle, EventTarget
 # --- SMTP ------------------------------------------------------------------------------
 
 
+# The fields of one event in `banwatch events --json`, the webhook body and /api/events
+# (the contract in ../shared/DESIGN.md).
+EVENT_KEYS = frozenset(
+    {
+        "id",
+        "platform",
+        "action",
+        "target",
+        "status",
+        "article_count",
+        "outlet_count",
+        "first_seen",
+        "last_seen",
+        "headline",
+        "urls",
+    }
+)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

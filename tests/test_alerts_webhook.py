@@ -24,6 +24,7 @@ from monitor.alerts.webhook import sign, verify
 from monitor.db import open_database, session_scope
 from monitor.models import Delivery, Subscription
 from tests.alert_servers import (
+    EVENT_KEYS,
     WebhookReceiver,
     add_report,
     make_event,
@@ -32,19 +33,6 @@ from tests.alert_servers import (
 )
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
-EVENT_KEYS = {
-    "id",
-    "platform",
-    "action",
-    "target",
-    "status",
-    "article_count",
-    "outlet_count",
-    "first_seen",
-    "last_seen",
-    "headline",
-    "urls",
-}
 
 
 @pytest.fixture
