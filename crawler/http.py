@@ -77,6 +77,17 @@ def content_type(response: Response) -> str:
     return header(response.headers, "Content-Type") or ""
 
 
+GONE = (404, 410)  # an article page answering these will not come back: no retry
+
+
+def is_gone(failure: Failure) -> bool:
+    """True when the request failed with 404 Not Found or 410 Gone."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    exc = failure.value
+    return isinstance(exc, HttpError) and exc.response.status in GONE
+
+
 def describe_failure(failure: Failure, *, max_size: int | None = None) -> tuple[str, float | None]:
     """A failed request -> (one error line, seconds the server asked us to wait or None).
 

@@ -222,6 +222,10 @@ class Ingestor:
                 session, name, self.settings.crawler, error, retry_after=retry_after
             )
 
+    def forget_validators(self, name: str) -> bool:
+        with session_scope(self.engine) as session:
+            return sources.forget_validators(session, name)
+
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """The subset of ``urls`` (raw) already stored under their canonical form."""
         by_key = {dedupe.canonical_url(u): u for u in urls if u}

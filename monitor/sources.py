@@ -155,6 +155,22 @@ def record_failure(
     return src
 
 
+def forget_validators(session: Session, name: str) -> bool:
+    """Drop ``name``'s stored ETag / Last-Modified, so its next poll is a full fetch.
+
+    A source's answer is recorded as soon as it arrives, validators and all; the article
+    pages it listed are fetched afterwards. When one of them is lost to a transient failure
+    (a timeout, a 5xx, a failed store), a conditional next poll would get a 304 and never
+    list that entry again: without validators the source is read in full, the stored
+    entries are skipped as known and the lost one is fetched. True if there was any.
+    """
+    src = session.scalar(sa.select(Source).where(Source.name == name))
+    if src is None or (src.etag is None and src.last_modified is None):
+        return False
+    src.etag = src.last_modified = None
+    return True
+
+
 def backoff_delay(
     failures: int,
     crawler: CrawlerSettings,
