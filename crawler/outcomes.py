@@ -51,6 +51,7 @@ class SourceOutcomes:
         self.ingestor = ingestor
         self.crawler = crawler  # its stats exist once the crawl has started
         self._open: dict[str, _Pending] = {}
+        self._lost: set[str] = set()  # sources with an article page lost this crawl
 
     def begin(self, name: str, kind: str, url: str) -> None:
         """The source's first request is about to be sent."""
@@ -86,6 +87,17 @@ class SourceOutcomes:
         if state.error is None:
             state.error, state.error_url, state.retry_after = error, url, retry_after
         self._done(name, state)
+
+    def page_lost(self, name: str) -> None:
+        """An article page of ``name`` was not stored but may be next time (a timeout, a
+        5xx, a failed store). The source's answer must then leave no validators behind, or
+        a 304 would hide the entry for good: a source still open is recorded without them,
+        one already recorded has them dropped now."""
+        if name in self._lost:
+            return
+        self._lost.add(name)
+        if name not in self._open:
+            self._forget_validators(name)
 
     def flush(self) -> None:
         """The spider is closing: record each source that got at least one answer."""
@@ -130,3 +142,9 @@ class SourceOutcomes:
             last_modified=state.last_modified,
             not_before=state.not_before,
         )
+        if name in self._lost:
+            self._forget_validators(name)
+
+    def _forget_validators(self, name: str) -> None:
+        if self.ingestor.forget_validators(name):
+            self.crawler.stats.inc_value("banwatch/sources_refetch")

@@ -110,7 +110,8 @@ class IngestPipeline(_Stage):
         except BanwatchError as exc:
             self.crawler.stats.inc_value("banwatch/errors")
             log.error("store failed", extra={"url": item.url, "error": str(exc)})
-            spider.page_lost(item.source_name)  # type: ignore[attr-defined]
+            if item.source_name:
+                spider.outcomes.page_lost(item.source_name)  # type: ignore[attr-defined]
             raise self.drop("storage", f"{item.url}: {exc}") from None
         key = "banwatch/stored" if result.status == "new" else "banwatch/duplicates"
         self.crawler.stats.inc_value(key)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -87,7 +88,13 @@ def current_revision(engine: Engine) -> str | None:
 def insert_ignoring(session: Session, table: sa.Table, *conflict: str) -> sa.Insert:
     """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` on ``table`` in the session's dialect:
     rows whose key exists are skipped, with no select first and no catch-and-retry."""
-    dialect = session.get_bind().dialect.name
+    return _insert_ignoring(session.get_bind().dialect.name, table, conflict)
+
+
+@cache
+def _insert_ignoring(dialect: str, table: sa.Table, conflict: tuple[str, ...]) -> sa.Insert:
+    """Built once per table: ingest runs it for every article, and building a statement
+    costs more than running it."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":

@@ -74,7 +74,6 @@ class BanwatchSpider(scrapy.Spider):
     ingestor: Ingestor
     outcomes: SourceOutcomes
     shared_queue: bool
-    _lost_sources: set[str]  # sources whose validators this crawl dropped (page_lost)
 
     def __init__(self, *args: Any, sources: Iterable[str] | str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -89,7 +88,6 @@ class BanwatchSpider(scrapy.Spider):
         spider.shared_queue = crawler.settings.getbool("BANWATCH_SHARED_QUEUE")
         spider.ingestor = Ingestor(spider.settings_bw)
         spider.outcomes = SourceOutcomes(spider.ingestor, crawler)
-        spider._lost_sources = set()
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
@@ -267,7 +265,7 @@ class BanwatchSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> None:
         """Errback of article requests: counted, logged at INFO (the source itself is fine).
         Unless the page is gone for good, its source is read in full next time, so the
-        entry is offered again (see ``page_lost``)."""
+        entry is offered again (``SourceOutcomes.page_lost``)."""
         request = failure.request  # type: ignore[attr-defined]
         error, _ = describe_failure(failure, max_size=self._size_limit())
         if error == "forbidden by robots.txt":
@@ -279,17 +277,8 @@ class BanwatchSpider(scrapy.Spider):
             "page failed",
             extra={"source": request.meta.get("source"), "url": request.url, "error": error},
         )
-        if not is_gone(failure):
-            self.page_lost(request.meta.get("source"))
-
-    def page_lost(self, source: str | None) -> None:
-        """An article page of ``source`` was not stored but may be next time: forget the
-        source's validators (once per crawl), so a 304 cannot hide the entry for good."""
-        if not source or source in self._lost_sources:
-            return
-        self._lost_sources.add(source)
-        if self.ingestor.forget_validators(source):
-            self.crawler.stats.inc_value("banwatch/sources_refetch")
+        if not is_gone(failure) and request.meta.get("source"):
+            self.outcomes.page_lost(request.meta["source"])
 
     def _size_limit(self) -> int:
         return self.settings.getint("DOWNLOAD_MAXSIZE")
