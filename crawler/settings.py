@@ -38,6 +38,15 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
+# --- Where requests may go ---------------------------------------------------------------
+
+# Every request and every redirect hop passes banwatch's address policy (monitor.net): the
+# middleware checks URLs before they leave, the resolver drops refused addresses of
+# untrusted names as Twisted connects (so DNS rebinding cannot slip between the two). It
+# runs first (50), before robots.txt is fetched for a host it will refuse.
+DOWNLOADER_MIDDLEWARES = {"crawler.netpolicy.AddressPolicyMiddleware": 50}
+TWISTED_DNS_RESOLVER = "crawler.netpolicy.PolicyResolver"
+
 # --- Limits ------------------------------------------------------------------------------
 
 # Give up on a response after this many seconds ([crawler] timeout).
@@ -112,14 +121,25 @@ HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
 LOG_LEVEL = "WARNING"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 LOGSTATS_INTERVAL = 0
+# A crawl listens on no port: Scrapy's telnet console (a Python shell into the crawl) and
+# its remote-control HTTP endpoint (Scrapy 2.19: runs code sent to a local port) are off,
+# and the memory-usage extension mails no one. tests/test_crawl_netpolicy.py checks that
+# a running crawl has no listening socket.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+MEMUSAGE_NOTIFY_MAIL: list[str] = []
 # Cookies are not needed to read news and would make requests less cacheable.
 COOKIES_ENABLED = False
 
 # --- Scale-out (set by monitor.crawl when [crawler] redis_url is set) --------------------
 # `banwatch crawl --worker` keeps a worker open until the shared queue has been idle for
 # BANWATCH_WORKER_IDLE seconds ([crawler] worker_idle); see crawler/worker.py.
-EXTENSIONS = {"crawler.worker.SharedQueueLinger": 500}
+EXTENSIONS = {
+    "crawler.worker.SharedQueueLinger": 500,
+    # The listening extensions, removed outright as well as switched off (see above).
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
 BANWATCH_WORKER = False
 BANWATCH_WORKER_IDLE = 10.0
 # SCHEDULER = "scrapy_redis.scheduler.Scheduler"

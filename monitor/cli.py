@@ -575,9 +575,15 @@ def explain(app: App, source: str, as_json: bool) -> None:
     """
     from monitor.classify import load_lexicon
     from monitor.explain import explain_page
+    from monitor.net import AddressPolicy
 
     settings = app.settings
-    result = explain_page(source, settings.crawler, load_lexicon(settings.classifier))
+    result = explain_page(
+        source,
+        settings.crawler,
+        load_lexicon(settings.classifier),
+        policy=AddressPolicy.from_settings(settings),
+    )
     if as_json:
         emit_json(result.as_json())
         return

@@ -1,15 +1,21 @@
 """Why was this page (not) flagged? ``banwatch explain FILE|URL``.
 
 The page is read from a saved HTML file or fetched with one plain HTTP GET (banwatch's
-User-Agent, the crawler's timeout and size limit; only the URL the user names), extracted
+User-Agent, the crawler's size limit, and its timeout as a deadline for the whole fetch,
+redirects included), extracted
 by ``monitor.extract.extract_document`` and classified by ``monitor.classify.diagnose``,
-exactly as the pipeline does. The result carries what was extracted, every verdict with its
+exactly as the pipeline does. The URL the user names is theirs to choose (trusted); every
+redirect from it passes the address policy (``monitor.net``) like a crawl's redirects do:
+http(s) only, no private or loopback address unless configured or ``[network] allow``ed.
+The result carries what was extracted, every verdict with its
 evidence, and the near misses: verdicts under the threshold and sentences where a platform
 met an enforcement verb without being bound to it, with the reason.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
 
     from monitor.classify import Lexicon, Verdict
     from monitor.config import CrawlerSettings
+    from monitor.net import AddressPolicy
 
 CHUNK = 64 * 1024
 
@@ -60,12 +67,18 @@ def _verdict_json(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def explain_page(source: str, crawler: CrawlerSettings, lexicon: Lexicon) -> Explanation:
+def explain_page(
+    source: str,
+    crawler: CrawlerSettings,
+    lexicon: Lexicon,
+    *,
+    policy: AddressPolicy | None = None,
+) -> Explanation:
     """Read or fetch ``source``, extract it and classify it."""
     from monitor.classify import diagnose
     from monitor.extract import extract_document
 
-    body, url, encoding = load_page(source, crawler)
+    body, url, encoding = load_page(source, crawler, policy=policy)
     doc = extract_document(body, url, encoding=encoding)
     diagnosis = diagnose(doc.title, doc.text, lexicon)
     return Explanation(
@@ -80,10 +93,12 @@ def explain_page(source: str, crawler: CrawlerSettings, lexicon: Lexicon) -> Exp
     )
 
 
-def load_page(source: str, crawler: CrawlerSettings) -> tuple[bytes, str, str | None]:
+def load_page(
+    source: str, crawler: CrawlerSettings, *, policy: AddressPolicy | None = None
+) -> tuple[bytes, str, str | None]:
     """(body, URL, declared charset) of a saved file or an http(s) URL."""
     if source.startswith(("http://", "https://")):
-        body, encoding = fetch(source, crawler)
+        body, encoding = fetch(source, crawler, policy=policy)
         return body, source, encoding
     path = Path(source)
     try:
@@ -100,29 +115,62 @@ def user_agent(crawler: CrawlerSettings) -> str:
     return agent
 
 
-def fetch(url: str, crawler: CrawlerSettings) -> tuple[bytes, str | None]:
-    """One GET: banwatch's User-Agent, the crawler's timeout, at most ``max_size`` bytes."""
+def fetch(
+    url: str, crawler: CrawlerSettings, *, policy: AddressPolicy | None = None
+) -> tuple[bytes, str | None]:
+    """One GET: banwatch's User-Agent, at most ``max_size`` bytes, all of it (connecting,
+    redirects, headers, body) within ``crawler.timeout`` seconds; ``url`` itself trusted,
+    each redirect hop checked by ``policy`` (default: nothing else trusted or allowed)."""
+    import http.client
+    import threading
     import urllib.error
     import urllib.request
+
+    from monitor.net import AddressPolicy, mask_url
+
+    shown = mask_url(url)
+    policy = (policy or AddressPolicy()).with_trusted([url])
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+
+    def cut() -> None:  # the deadline: unblock whatever read is waiting
+        expired.set()
+        for sock in list(sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     request = urllib.request.Request(
         url, headers={"User-Agent": user_agent(crawler), "Accept": "text/html,*/*;q=0.5"}
     )
+    timer = threading.Timer(crawler.timeout, cut)
+    timer.daemon = True
+    timer.start()
     try:
-        with urllib.request.urlopen(request, timeout=crawler.timeout) as response:
+        opener = policy.opener(on_connect=sockets.append)
+        with opener.open(request, timeout=crawler.timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > crawler.max_size:
-                raise FetchError(f"{url}: {declared} bytes, over the {crawler.max_size} limit")
+                raise FetchError(f"{shown}: {declared} bytes, over the {crawler.max_size} limit")
             chunks, size = [], 0
-            while chunk := response.read(CHUNK):
+            while chunk := response.read1(CHUNK):
                 size += len(chunk)
                 if size > crawler.max_size:
-                    raise FetchError(f"{url}: over the {crawler.max_size}-byte limit")
+                    raise FetchError(f"{shown}: over the {crawler.max_size}-byte limit")
                 chunks.append(chunk)
+            if expired.is_set():
+                raise TimeoutError
             return b"".join(chunks), response.headers.get_content_charset()
+    except FetchError:
+        raise
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise FetchError(f"{url}: {exc.reason}") from None
-    except TimeoutError:
-        raise FetchError(f"{url}: no answer within {crawler.timeout:g}s") from None
+        exc.close()
+        raise FetchError(f"{shown}: HTTP {exc.code} {exc.reason}") from None
+    except (TimeoutError, OSError, http.client.HTTPException, urllib.error.URLError) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise FetchError(f"{shown}: no complete answer within {crawler.timeout:g}s") from None
+        if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, FetchError):
+            raise exc.reason from None
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise FetchError(f"{shown}: {reason or type(exc).__name__}") from None
+    finally:
+        timer.cancel()

@@ -222,6 +222,12 @@ class Ingestor:
                 session, name, self.settings.crawler, error, retry_after=retry_after
             )
 
+    def note_error(self, name: str, error: str) -> None:
+        """Keep ``error`` as ``name``'s last error without counting a failed poll (an entry
+        the address policy refused: the source itself answered)."""
+        with session_scope(self.engine) as session:
+            sources.note_error(session, name, error)
+
     def forget_validators(self, name: str) -> bool:
         with session_scope(self.engine) as session:
             return sources.forget_validators(session, name)

@@ -246,6 +246,11 @@ class Subscription(Base):
     active: Mapped[bool] = mapped_column(default=True)
     token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     from_config: Mapped[bool] = mapped_column(default=False)
+    # Who chose the address: "operator" (settings.toml, the CLI) is trusted by the address
+    # policy; "web" (typed into the web form by anyone) must be public, checked at each send.
+    origin: Mapped[str] = mapped_column(
+        sa.String(16), default="operator", server_default="operator"
+    )
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

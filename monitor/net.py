@@ -40,7 +40,7 @@ import ipaddress
 import re
 import socket
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
@@ -321,9 +321,14 @@ class AddressPolicy:
         elif resolve:
             self.resolve(url)
 
-    def opener(self, *, redirects: bool = True) -> urllib.request.OpenerDirector:
+    def opener(
+        self,
+        *,
+        redirects: bool = True,
+        on_connect: Callable[[socket.socket], None] | None = None,
+    ) -> urllib.request.OpenerDirector:
         """A urllib opener bound to this policy (see the module function ``opener``)."""
-        return opener(self, redirects=redirects)
+        return opener(self, redirects=redirects, on_connect=on_connect)
 
     def check_connected(self, url: str, ip: IPAddress | str) -> None:
         """The address actually connected to for ``url``: refused unless the host is
@@ -339,7 +344,7 @@ class AddressPolicy:
         private address among public ones is refused, not tried), ``FetchError`` if the
         name does not resolve."""
         _scheme, host, port = _split(url)
-        ips = _resolve(host, port)
+        ips = _resolve(host, port, url)
         if not self.is_trusted(url):
             for ip in ips:
                 self.check_ip(ip, url=url)
@@ -360,7 +365,7 @@ class AddressPolicy:
         target = url or f"http://{_bracket(host)}:{port}/"
         if self.is_trusted(target):
             return socket.create_connection(address, timeout, source_address)
-        ips = _resolve(normal_host(host), port)
+        ips = _resolve(normal_host(host), port, target)
         for ip in ips:
             self.check_ip(ip, url=target)
         last: OSError | None = None
@@ -390,28 +395,31 @@ def _trusted_key(url: str) -> tuple[str, int] | None:
     return key
 
 
-def _resolve(host: str, port: int) -> list[IPAddress]:
+def _resolve(host: str, port: int, url: str) -> list[IPAddress]:
     ip = literal_ip(host)
     if ip is not None:
         return [ip]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise FetchError(f"{host}: DNS lookup failed ({exc})") from None
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise FetchError(f"{mask_url(url)}: DNS lookup failed ({reason})") from None
     seen: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         addr = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         if addr not in seen:
             seen.append(addr)
     if not seen:
-        raise FetchError(f"{host}: DNS lookup returned no address")
+        raise FetchError(f"{mask_url(url)}: DNS lookup returned no address")
     return seen
 
 
 # --- urllib: every connection and every redirect hop through the policy ----------------
 
 
-def _connection_classes(policy: AddressPolicy, url: str) -> tuple[type, type]:
+def _connection_classes(
+    policy: AddressPolicy, url: str, on_connect: Callable[[socket.socket], None] | None
+) -> tuple[type, type]:
     import http.client
 
     def connect(
@@ -419,7 +427,10 @@ def _connection_classes(policy: AddressPolicy, url: str) -> tuple[type, type]:
         timeout: float | None = None,
         source_address: tuple[str, int] | None = None,
     ) -> socket.socket:
-        return policy.create_connection(address, timeout, source_address, url=url)
+        sock = policy.create_connection(address, timeout, source_address, url=url)
+        if on_connect is not None:
+            on_connect(sock)
+        return sock
 
     class _HTTP(http.client.HTTPConnection):
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -434,23 +445,29 @@ def _connection_classes(policy: AddressPolicy, url: str) -> tuple[type, type]:
     return _HTTP, _HTTPS
 
 
-def opener(policy: AddressPolicy, *, redirects: bool = True) -> urllib.request.OpenerDirector:
+def opener(
+    policy: AddressPolicy,
+    *,
+    redirects: bool = True,
+    on_connect: Callable[[socket.socket], None] | None = None,
+) -> urllib.request.OpenerDirector:
     """A urllib opener that connects only where ``policy`` allows, checks each redirect hop
     (scheme and address) and never reads ``file:``, ``ftp:`` or ``data:`` URLs or the
     environment's proxies. A refusal surfaces as ``AddressRefused`` (wrapped by urllib in
-    ``URLError.reason`` when raised while connecting)."""
+    ``URLError.reason`` when raised while connecting). ``on_connect`` sees each socket
+    opened (e.g. to close it when a total deadline passes)."""
     import urllib.request
 
     class _HTTPHandler(urllib.request.HTTPHandler):
         def http_open(self, req: urllib.request.Request) -> object:
             policy.check_url(req.full_url)
-            return self.do_open(_connection_classes(policy, req.full_url)[0], req)
+            return self.do_open(_connection_classes(policy, req.full_url, on_connect)[0], req)
 
     class _HTTPSHandler(urllib.request.HTTPSHandler):
         def https_open(self, req: urllib.request.Request) -> object:
             policy.check_url(req.full_url)
             return self.do_open(
-                _connection_classes(policy, req.full_url)[1], req, context=self._context
+                _connection_classes(policy, req.full_url, on_connect)[1], req, context=self._context
             )
 
     class _Redirects(urllib.request.HTTPRedirectHandler):

@@ -155,6 +155,19 @@ def record_failure(
     return src
 
 
+def note_error(
+    session: Session, name: str, error: str, *, now: datetime | None = None
+) -> Source | None:
+    """Store ``error`` as ``name``'s last error, leaving its failure count and next poll
+    alone (something the source listed was refused; the source itself is fine)."""
+    src = session.scalar(sa.select(Source).where(Source.name == name))
+    if src is None:
+        return None
+    src.last_error = error[:2000]
+    src.last_error_at = now or datetime.now(UTC)
+    return src
+
+
 def forget_validators(session: Session, name: str) -> bool:
     """Drop ``name``'s stored ETag / Last-Modified, so its next poll is a full fetch.
 

@@ -228,7 +228,8 @@ def _imports(path: Path) -> set[str]:
 def test_monitor_never_imports_crawler_and_crawler_only_ingest_and_config():
     for path in (REPO / "monitor").rglob("*.py"):
         assert not {n for n in _imports(path) if n.split(".")[0] == "crawler"}, path
-    allowed = {"monitor.ingest", "monitor.config", "monitor.errors"}
+    # monitor.net: the address policy every request passes (crawler.netpolicy applies it).
+    allowed = {"monitor.ingest", "monitor.config", "monitor.errors", "monitor.net"}
     for path in (REPO / "crawler").rglob("*.py"):
         used = {n for n in _imports(path) if n.split(".")[0] == "monitor"}
         assert used <= allowed, (path, used - allowed)
@@ -244,3 +245,13 @@ def test_shipped_sites_never_take_their_own_section_pages_for_articles():
     for site in settings.sites:
         pattern = re.compile(site.article_links or "")
         assert not any(pattern.search(url) for url in site.start_urls), site.name
+
+
+def test_every_request_passes_the_address_policy():
+    from monitor.config import settings_from_dict
+    from monitor.crawl import scrapy_settings
+
+    scrapy = scrapy_settings(settings_from_dict({}, {}))
+    assert scrapy.getdict("DOWNLOADER_MIDDLEWARES")["crawler.netpolicy.AddressPolicyMiddleware"]
+    assert scrapy["TWISTED_DNS_RESOLVER"] == "crawler.netpolicy.PolicyResolver"
+    assert scrapy.getbool("TELNETCONSOLE_ENABLED") is False

@@ -35,6 +35,7 @@ from crawler.http import (
 from crawler.items import PageItem
 from crawler.outcomes import SourceOutcomes
 from monitor.config import Settings
+from monitor.errors import AddressRefused
 from monitor.ingest import Ingestor
 
 if TYPE_CHECKING:
@@ -121,7 +122,9 @@ class BanwatchSpider(scrapy.Spider):
         self.outcomes.begin(state.name, self.source_kind, url)
         headers = conditional_headers(state.etag, state.last_modified) if conditional else {}
         # The stored validators belong to this one URL: only its answer may replace them.
-        meta = {**(meta or {}), "banwatch_validators": conditional}
+        # The URL is the operator's (settings.toml or the CLI): its host is trusted by the
+        # address policy (crawler.netpolicy), this exact URL only, not a redirect from it.
+        meta = {**(meta or {}), "banwatch_validators": conditional, "banwatch_configured": url}
         return self._source_request(
             url, callback, state.name, self._round(state), headers=headers, meta=meta
         )
@@ -268,6 +271,15 @@ class BanwatchSpider(scrapy.Spider):
         entry is offered again (``SourceOutcomes.page_lost``)."""
         request = failure.request  # type: ignore[attr-defined]
         error, _ = describe_failure(failure, max_size=self._size_limit())
+        if isinstance(failure.value, AddressRefused):
+            # Not a fetch and not the source's fault: one line, kept on the source.
+            self.crawler.stats.inc_value("banwatch/refused")
+            log.warning(
+                "request refused", extra={"source": request.meta.get("source"), "error": error}
+            )
+            if request.meta.get("source"):
+                self.ingestor.note_error(request.meta["source"], error)
+            return
         if error == "forbidden by robots.txt":
             self.crawler.stats.inc_value("banwatch/robots_forbidden")
             return

@@ -8,9 +8,13 @@ form; Apprise's own warnings about the failure become the recorded error.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channel import Message, SendResult
+from monitor.errors import AddressRefused, FetchError
+
+if TYPE_CHECKING:
+    from monitor.net import AddressPolicy
 
 _SECRETISH = re.compile(r"(?<=://)[^/@\s]+(?=@)|(?<=[/=])[A-Za-z0-9_\-]{16,}")
 
@@ -18,6 +22,28 @@ _SECRETISH = re.compile(r"(?<=://)[^/@\s]+(?=@)|(?<=[/=])[A-Za-z0-9_\-]{16,}")
 def masked(url: str) -> str:
     """An Apprise URL with its credentials and long tokens hidden."""
     return _SECRETISH.sub("****", url)
+
+
+def network_url(url: str) -> str | None:
+    """``http://host:port/`` for the network host an Apprise URL names (``json://host/``,
+    ``ntfys://host/topic``, ``mailto://user@host``), or None when its first part is a
+    service token rather than a host (``discord://1234/token``, ``tgram://bot/chat``): a
+    name with a dot, ``localhost`` or an IP address counts as a host."""
+    from urllib.parse import urlsplit
+
+    from monitor.net import literal_ip
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if literal_ip(host) is None and "." not in host.strip(".") and host != "localhost":
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" if port else f"http://{shown}/"
 
 
 def is_valid(url: str) -> bool:
@@ -30,9 +56,14 @@ def is_valid(url: str) -> bool:
 class AppriseChannel:
     """Sends through one Apprise URL."""
 
-    def __init__(self, url: str, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 15.0, policy: AddressPolicy | None = None
+    ) -> None:
         self.url = url
         self.timeout = timeout
+        # None: the operator's own URL, not checked. A web-form URL's host is checked at
+        # each send (Apprise then resolves it again itself: a residual rebinding window).
+        self.policy = policy
 
     def describe(self) -> str:
         return f"apprise {masked(self.url)}"
@@ -40,6 +71,16 @@ class AppriseChannel:
     def send(self, message: Message) -> SendResult:
         import apprise
 
+        target = network_url(self.url)
+        if self.policy is not None and target is not None:
+            try:
+                self.policy.check_url(target, resolve=True)
+            except AddressRefused as exc:
+                return SendResult.failed(
+                    f"apprise {masked(self.url)}: refused {exc.address} ({exc.rule})", retry=False
+                )
+            except FetchError as exc:
+                return SendResult.failed(f"apprise {masked(self.url)}: {exc}")
         notifier = apprise.Apprise()
         if not notifier.add(self.url):
             return SendResult.failed(

@@ -19,6 +19,7 @@ from monitor.errors import ConfigError
 if TYPE_CHECKING:
     from monitor.config import Settings
     from monitor.models import Subscription
+    from monitor.net import AddressPolicy
 
 CHANNELS = ("email", "webhook", "apprise")
 
@@ -75,16 +76,56 @@ def channel_for(subscription: Subscription, settings: Settings) -> Channel:
         from monitor.alerts.webhook import WebhookChannel
 
         return WebhookChannel(
-            subscription.address, subscription.secret, timeout=settings.alerts.timeout
+            subscription.address,
+            subscription.secret,
+            timeout=settings.alerts.timeout,
+            policy=address_policy(subscription, settings),
         )
     if subscription.channel == "apprise":
         from monitor.alerts.apprise_channel import AppriseChannel
 
-        return AppriseChannel(subscription.address, timeout=settings.alerts.timeout)
+        return AppriseChannel(
+            subscription.address,
+            timeout=settings.alerts.timeout,
+            policy=address_policy(subscription, settings),
+        )
     raise ConfigError(
         f"subscription {subscription.name!r}: channel = {subscription.channel!r}: "
         f"expected one of {', '.join(CHANNELS)}"
     )
+
+
+def address_policy(subscription: Subscription, settings: Settings) -> AddressPolicy:
+    """The address policy a subscription's sends pass: its address trusted when the
+    operator chose it (settings.toml, the CLI), checked at each send when it came from the
+    web form (``origin = "web"``)."""
+    from monitor.net import AddressPolicy
+
+    policy = AddressPolicy.from_settings(settings)
+    if getattr(subscription, "origin", "operator") != "web":
+        policy = policy.with_trusted([subscription.address])
+    return policy
+
+
+def check_untrusted_address(
+    channel: str, address: str, policy: AddressPolicy | None = None
+) -> None:
+    """Raise ``AddressRefused`` unless an address typed by someone other than the operator
+    (the web form) is public or allowed: http(s) only for webhooks, and every address its
+    host resolves to checked (a blocking DNS lookup). For Apprise the host inside the URL
+    (``json://host/``, ``ntfys://host/topic``) is checked; service URLs whose first part is
+    a token rather than a host (``discord://id/token``) have no host to check."""
+    from monitor.net import AddressPolicy
+
+    policy = policy or AddressPolicy()
+    if channel == "webhook":
+        policy.check_url(address, resolve=True)
+    elif channel == "apprise":
+        from monitor.alerts.apprise_channel import network_url
+
+        url = network_url(address)
+        if url is not None:
+            policy.check_url(url, resolve=True)
 
 
 def mask(secret: str | None) -> str:

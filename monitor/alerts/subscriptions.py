@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from monitor.config import Settings, SubscriptionSettings
 
 MODES = ("instant", "digest", "both")
+# Who chose a subscription's address: the operator (settings.toml, CLI) or the web form.
+ORIGINS = ("operator", "web")
 REMOVED = "removed from settings.toml"
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
 
@@ -72,13 +74,24 @@ def create_subscription(
     filters: Filters | None = None,
     mode: str = "instant",
     secret: str | None = None,
+    origin: str = "operator",
 ) -> Subscription:
-    """Add a subscription; a webhook without ``secret`` gets a generated one."""
+    """Add a subscription; a webhook without ``secret`` gets a generated one.
+
+    ``origin``: ``"operator"`` (the CLI) or ``"web"`` (the web form). A web address must be
+    public (``monitor.net``): refused here with ``AddressRefused`` if it is not, and checked
+    again at each send, since a name can resolve elsewhere later."""
     label = f"subscription {name!r}: "
     if not name.strip():
         raise ConfigError("subscription name: expected a non-empty name")
     check_address(channel, address, label)
     check_mode(mode, label)
+    if origin not in ORIGINS:
+        raise ConfigError(f"{label}origin = {origin!r}: expected one of {', '.join(ORIGINS)}")
+    if origin == "web" and channel != "email":
+        from monitor.alerts.channel import check_untrusted_address
+
+        check_untrusted_address(channel, address)
     if session.scalar(sa.select(Subscription.id).where(Subscription.name == name)) is not None:
         raise ConfigError(f"{label}a subscription with this name exists (unsubscribe it first)")
     row = Subscription(
@@ -91,6 +104,7 @@ def create_subscription(
         active=True,
         token=new_token(),
         from_config=False,
+        origin=origin,
     )
     session.add(row)
     session.flush()
@@ -139,6 +153,7 @@ def subscription_dict(row: Subscription, *, show_secret: bool = False) -> dict[s
         "active": row.active,
         "disabled_reason": row.disabled_reason,
         "from_config": row.from_config,
+        "origin": row.origin,
         "secret": row.secret if show_secret else mask(row.secret) or None,
     }
 

@@ -26,6 +26,8 @@ import urllib.request
 from typing import Any
 
 from monitor.alerts.channel import Message, SendResult, mask
+from monitor.errors import AddressRefused, FetchError
+from monitor.net import AddressPolicy, mask_url
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "banwatch-webhook/0.1"
@@ -70,29 +72,34 @@ def encode_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook answering with a redirect has not received the alert: fail, retry later."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 class WebhookChannel:
     """POSTs the message's JSON payload to one URL."""
 
-    def __init__(self, url: str, secret: str | None, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        *,
+        timeout: float = 15.0,
+        policy: AddressPolicy | None = None,
+    ) -> None:
         self.url = url
         self.secret = secret
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        # Connections go only where the address policy allows, checked on the address
+        # actually connected to. Without a policy the URL is the operator's own (trusted).
+        # A redirect is never followed: the receiver has not got the alert; retry later.
+        policy = policy or AddressPolicy.build([url])
+        self._opener = policy.opener(redirects=False)
 
     def describe(self) -> str:
         signed = f" (secret {mask(self.secret)})" if self.secret else " (unsigned)"
-        return f"webhook {self.url}{signed}"
+        return f"webhook {mask_url(self.url)}{signed}"
 
     def send(self, message: Message, *, timestamp: int | None = None) -> SendResult:
+        shown = mask_url(self.url)
         if not self.url.lower().startswith(("http://", "https://")):
-            return SendResult.failed(f"{self.url}: expected an http(s) URL", retry=False)
+            return SendResult.failed(f"{shown}: expected an http(s) URL", retry=False)
         body = encode_body(message.payload)
         stamp = int(time.time()) if timestamp is None else timestamp
         headers = {
@@ -113,7 +120,13 @@ class WebhookChannel:
             if exc.code == 410:
                 return SendResult.failed("http 410 Gone", retry=False, disable=True)
             return SendResult.failed(f"http {exc.code} {exc.reason}".strip())
+        except AddressRefused as exc:
+            return SendResult.failed(str(exc), retry=False)
+        except FetchError as exc:  # the name did not resolve
+            return SendResult.failed(str(exc))
         except urllib.error.URLError as exc:
-            return SendResult.failed(f"{self.url}: {exc.reason}")
+            if isinstance(exc.reason, AddressRefused):
+                return SendResult.failed(str(exc.reason), retry=False)
+            return SendResult.failed(f"{shown}: {exc.reason}")
         except (TimeoutError, OSError, ValueError) as exc:
-            return SendResult.failed(f"{self.url}: {type(exc).__name__}: {exc}")
+            return SendResult.failed(f"{shown}: {type(exc).__name__}: {exc}")
