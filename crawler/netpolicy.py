@@ -37,7 +37,6 @@ from monitor.errors import AddressRefused
 from monitor.net import AddressPolicy, literal_ip, mask_url, normal_host
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from twisted.internet.interfaces import IAddress, IHostResolution
@@ -138,7 +137,7 @@ class AddressPolicyMiddleware:
         resolver = self._resolver()
         return resolver.policy if resolver is not None else self._policy
 
-    def process_request(self, request: Request, spider: Spider) -> None:
+    def process_request(self, request: Request) -> None:
         url = request.url
         if request.meta.get("banwatch_configured") == url:
             self._trust(url)
@@ -147,13 +146,13 @@ class AddressPolicyMiddleware:
         self.policy.check_url(url)
         return None
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         ip = getattr(response, "ip_address", None)
         if ip is not None and not request.meta.get("proxy"):
             self.policy.check_connected(request.url, ip)
         return response
 
-    def process_exception(self, request: Request, exception: Exception, spider: Spider) -> None:
+    def process_exception(self, request: Request, exception: Exception) -> None:
         """A lookup that failed because the resolver dropped refused addresses is the
         policy's refusal, named as such."""
         from scrapy.exceptions import CannotResolveHostError

@@ -55,6 +55,11 @@ DOWNLOAD_TIMEOUT = 20
 # is never this big, and a runaway response must not exhaust memory. No separate warning.
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
+# A feed is parsed in a child process (crawler.feedworker): killed after this many
+# seconds ([crawler] parse_timeout), refused when its elements nest deeper than this (a
+# normal feed nests less than 20 levels).
+BANWATCH_FEED_PARSE_TIMEOUT = 30.0
+BANWATCH_FEED_MAX_DEPTH = 128
 # A response cut short (Content-Length not reached) is an error, never half a feed.
 DOWNLOAD_FAIL_ON_DATALOSS = True
 

@@ -15,8 +15,10 @@ what was expected, e.g.::
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,21 +42,35 @@ ENV_PREFIX = "BANWATCH_"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# No duration banwatch uses (timeouts, intervals, windows, backoff) is longer than a year;
+# a larger one is a typo, and an infinite or NaN one breaks the timers it reaches.
+MAX_DURATION = 366 * 86400.0
 
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
     """Seconds from a number or a string such as ``"90"``, ``"15m"``, ``"2h"``, ``"1d"``."""
     if isinstance(value, bool):
-        raise ValueError("expected seconds or a duration like '15m'")
+        raise ValueError("expected seconds or a duration like '15m', not true/false")
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNIT_SECONDS[(m.group(2) or "s").lower()]
     else:
         raise ValueError("expected seconds or a duration like '15m'")
+    if not math.isfinite(seconds):
+        raise ValueError("expected a finite duration")
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError("expected a positive duration" + (" or 0" if allow_zero else ""))
+    if seconds > MAX_DURATION:
+        raise ValueError("expected a duration of at most 366 days")
     return seconds
+
+
+def _not_bool(value: Any) -> Any:
+    """TOML's true/false are not numbers (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
 
 
 def _parse_pause(value: Any) -> float:
@@ -64,10 +80,15 @@ def _parse_pause(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 # A pause that may be switched off with 0 (e.g. the delay between requests).
 Pause = Annotated[float, BeforeValidator(_parse_pause)]
+# Numbers: never a boolean; floats finite (``allow_inf_nan`` is off for every section).
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class DatabaseSettings(_Section):
@@ -99,7 +120,7 @@ class SiteSettings(_Section):
     article_links: str | None = None
     article_css: str | None = None
     pagination_css: str | None = None
-    depth: int = Field(default=1, ge=0, le=10)
+    depth: Int = Field(default=1, ge=0, le=10)
     interval: Duration = 3600.0
     enabled: bool = True
 
@@ -133,12 +154,12 @@ class CrawlerSettings(_Section):
     contact_url: str = "https://github.com/banwatch/banwatch"
     obey_robots: bool = True
     timeout: Duration = 20.0
-    max_size: int = Field(default=5 * 1024 * 1024, gt=0)
-    concurrency_per_domain: int = Field(default=2, ge=1, le=64)
-    concurrency: int = Field(default=16, ge=1, le=512)
+    max_size: Int = Field(default=5 * 1024 * 1024, gt=0, le=1024 * 1024 * 1024)
+    concurrency_per_domain: Int = Field(default=2, ge=1, le=64)
+    concurrency: Int = Field(default=16, ge=1, le=512)
     download_delay: Pause = 0.5
     autothrottle: bool = True
-    retries: int = Field(default=2, ge=0, le=10)
+    retries: Int = Field(default=2, ge=0, le=10)
     min_interval: Duration = 300.0
     max_interval: Duration = 86400.0
     backoff_base: Duration = 300.0
@@ -149,7 +170,9 @@ class CrawlerSettings(_Section):
     httpcache: bool = False
     tick: Duration = 60.0
     # New entries taken from one feed per poll, newest first; more wait for the next poll.
-    max_entries: int = Field(default=500, ge=1, le=100_000)
+    max_entries: Int = Field(default=500, ge=1, le=100_000)
+    # A feed's parse (in a child process) is stopped after this long: the feed fails alone.
+    parse_timeout: Duration = 30.0
 
 
 class NetworkSettings(_Section):
@@ -184,7 +207,7 @@ class NetworkSettings(_Section):
 
 
 class ClassifierSettings(_Section):
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    threshold: Float = Field(default=0.5, ge=0.0, le=1.0)
     watchlist: list[str] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     platforms: dict[str, list[str]] = Field(default_factory=dict)
@@ -197,7 +220,7 @@ class EventSettings(_Section):
 
 class SmtpSettings(_Section):
     host: str | None = None
-    port: int = Field(default=587, ge=1, le=65535)
+    port: Int = Field(default=587, ge=1, le=65535)
     from_: str = Field(default="banwatch@localhost", alias="from")
     username: str | None = None
     password_env: str | None = None
@@ -219,7 +242,7 @@ class SubscriptionSettings(_Section):
     actions: list[str] = Field(default_factory=list)
     targets: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
-    min_score: float = Field(default=0.0, ge=0.0, le=1.0)
+    min_score: Float = Field(default=0.0, ge=0.0, le=1.0)
     updates: bool = False
 
 
@@ -227,7 +250,7 @@ class AlertSettings(_Section):
     """The outbox dispatcher: per-send timeout (webhook, Apprise) and rows per pass."""
 
     timeout: Duration = 15.0
-    batch: int = Field(default=200, ge=1, le=10_000)
+    batch: Int = Field(default=200, ge=1, le=10_000)
 
 
 class DigestSettings(_Section):
@@ -261,7 +284,7 @@ class ScheduleSettings(_Section):
 class WebSettings(_Section):
     base_url: str | None = None
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: Int = Field(default=8080, ge=1, le=65535)
 
 
 class LoggingSettings(_Section):
@@ -329,16 +352,28 @@ def load_settings(
     env = os.environ if env is None else env
     file = config_path(path, env)
     data: dict[str, Any] = {}
-    if file.exists():
+    exists = file.exists()
+    if exists:
+        # A directory, a FIFO or a device is no settings file (reading a FIFO would block
+        # forever, /dev/zero would never end): say so before opening it.
+        try:
+            mode = file.stat().st_mode
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise ConfigError(f"{file}: {kind}: expected a settings.toml file")
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{file}: values nested too deeply to read") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot be read: {exc}") from None
     elif not missing_ok or path is not None:
         raise ConfigError(f"{file}: no such settings file")
-    return settings_from_dict(data, env, source=file if file.exists() else None)
+    return settings_from_dict(data, env, source=file if exists else None)
 
 
 def secret_from_env(var: str, env: Mapping[str, str] | None = None) -> str:
@@ -357,15 +392,37 @@ def settings_from_dict(
 ) -> Settings:
     """Validate a parsed TOML document (plus environment) into ``Settings``."""
     env = os.environ if env is None else env
-    data = _overlay_env(dict(data), env, source)
     label = str(source) if source else "settings"
+    _no_inline_secrets(data, label)
+    data = _overlay_env(dict(data), env, source)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_one_line(label, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{label}: values nested too deeply to read") from None
     if source is not None:
         settings = settings.model_copy(update={"path": source.resolve()})
     return settings
+
+
+def _no_inline_secrets(data: Mapping[str, Any], label: str) -> None:
+    """A secret written into settings.toml ends up in backups, diffs and bug reports; the
+    documented way is an environment variable named by ``*_env``."""
+    smtp = data.get("smtp")
+    if isinstance(smtp, Mapping) and "password" in smtp:
+        raise ConfigError(
+            f"{label}: smtp.password = '****': expected the password in an environment "
+            "variable named by smtp.password_env, not written in the file"
+        )
+    subs = data.get("subscriptions")
+    for i, sub in enumerate(subs if isinstance(subs, list) else []):
+        if isinstance(sub, Mapping) and "secret" in sub:
+            raise ConfigError(
+                f"{label}: subscriptions[{i}].secret = '****': expected the signing secret "
+                f"in an environment variable named by subscriptions[{i}].secret_env, "
+                "not written in the file"
+            )
 
 
 def _overlay_env(

@@ -111,6 +111,7 @@ def scrapy_settings(settings: Settings, *, worker: bool = False) -> ScrapySettin
         "ROBOTSTXT_OBEY": crawler.obey_robots,
         "DOWNLOAD_TIMEOUT": crawler.timeout,
         "DOWNLOAD_MAXSIZE": crawler.max_size,
+        "BANWATCH_FEED_PARSE_TIMEOUT": crawler.parse_timeout,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawler.concurrency_per_domain,
         "CONCURRENT_REQUESTS": crawler.concurrency,
         "DOWNLOAD_DELAY": crawler.download_delay,

@@ -11,6 +11,7 @@ the latest revision first.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -156,9 +157,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def _ensure_sqlite_folder(url: str) -> None:
+    """The SQLite file's folder exists, and the file is the owner's alone: it holds webhook
+    secrets and subscribers' addresses. A new file is created 0600 (SQLite gives its -wal
+    and -shm files the same mode); an existing one loses any access for other users."""
     path = sa.engine.make_url(url).database
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        file = Path(path).expanduser()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            _restrict(file)
+        else:
+            os.close(fd)
+            os.chmod(file, 0o600)  # whatever the umask said
+
+
+def _restrict(file: Path) -> None:
+    for each in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        try:
+            mode = each.stat().st_mode & 0o777
+            if mode & 0o007:
+                os.chmod(each, mode & ~0o007)
+        except OSError:
+            continue
 
 
 def masked_url(url: str) -> str:

@@ -4,6 +4,8 @@ Extraction is the floor cost of the pipeline (PERF.md: ~70 pages/s in fast mode,
 the per-article time), so it runs in trafilatura's fast mode, which scored the same token
 F1 as the default mode on the ScrapingHub benchmark pages. The crawler's item pipeline and
 ``banwatch explain`` both call ``extract_document`` so a page is read the same way in both.
+Title, text, author and site name are cleaned here, where page text enters banwatch
+(``monitor.sanitize.clean_text``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from monitor.errors import ParseError
+from monitor.sanitize import clean_optional, clean_text
 
 MIN_TEXT_CHARS = 200
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
@@ -97,17 +100,18 @@ def extract_document(
         raise ParseError(f"{url}: extraction failed: {exc.__class__.__name__}: {exc}") from None
     if doc is None:
         raise ParseError(f"{url}: no article text found")
-    text = (doc.text or "").strip()
+    # Cleaned here, where page text enters banwatch (monitor.sanitize).
+    text = clean_text(doc.text or "").strip()
     if len(text) < min_chars:
         raise ParseError(f"{url}: article text too short ({len(text)} chars)")
     return Document(
         url=url,
-        title=(doc.title or "").strip(),
+        title=clean_text(doc.title or "").strip(),
         text=text,
         published_at=_parse_date(doc.date),
         language=(doc.language or _page_language(html) or None),
-        author=doc.author or None,
-        sitename=doc.sitename or None,
+        author=clean_optional(doc.author),
+        sitename=clean_optional(doc.sitename),
         canonical_url=_canonical_link(html, url),
         fetched_at=datetime.now(UTC),
     )

@@ -2,7 +2,8 @@
 
 One line per record, ``key=value`` pairs after the message (or one JSON object per line
 with ``[logging] json = true``), on stderr. Default level WARNING: a healthy daemon is
-silent; every source error is one line saying what and where.
+silent; every source error is one line saying what and where. A password in any URL a
+record quotes is masked (``user:***@``) by both formatters.
 
     log = logging.getLogger("banwatch.crawl")
     log.warning("feed failed", extra={"source": name, "url": url, "error": msg})
@@ -16,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 
 from monitor.config import LoggingSettings
+from monitor.net import mask_passwords
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -27,9 +29,9 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = [stamp, record.levelname.lower(), record.name, record.getMessage()]
+        parts = [stamp, record.levelname.lower(), record.name, mask_passwords(record.getMessage())]
         for key, value in _fields(record).items():
-            text = str(value)
+            text = mask_passwords(str(value))
             parts.append(f"{key}={json.dumps(text) if (' ' in text or not text) else text}")
         line = " ".join(parts)
         if record.exc_info:
@@ -43,9 +45,9 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": mask_passwords(record.getMessage()),
         }
-        payload.update({k: str(v) for k, v in _fields(record).items()})
+        payload.update({k: mask_passwords(str(v)) for k, v in _fields(record).items()})
         return json.dumps(payload, ensure_ascii=False)
 
 

@@ -131,6 +131,17 @@ def mask_url(url: str) -> str:
     return f"{url[:start]}{user}:***{url[at:]}"
 
 
+_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:]*):[^\s/?#@]*@")
+
+
+def mask_passwords(text: str) -> str:
+    """Every URL inside ``text`` with its password masked (``user:***@``): for error lines
+    and log records that may quote a URL."""
+    if "@" not in text:
+        return text
+    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
+
+
 def _refused(url: str, address: str, rule: str) -> AddressRefused:
     return AddressRefused(mask_url(url), address, rule)
 

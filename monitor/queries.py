@@ -24,6 +24,7 @@ from monitor.models import (
     Source,
     Verdict,
 )
+from monitor.net import mask_passwords, mask_url
 from monitor.sources import is_failing
 
 if TYPE_CHECKING:
@@ -149,10 +150,10 @@ def status_report(session: Session, settings: Settings) -> dict[str, Any]:
         {
             "name": s.name,
             "kind": s.kind,
-            "url": s.url,
+            "url": mask_url(s.url),
             "enabled": s.enabled,
             "last_ok": iso(s.last_ok_at),
-            "last_error": s.last_error,
+            "last_error": mask_passwords(s.last_error) if s.last_error else None,
             "failures": s.failures,
             "failing": is_failing(s, settings.crawler, now),
             "next_poll": iso(s.next_poll_at),

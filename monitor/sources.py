@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import CrawlerSettings, Settings
 from monitor.models import Source
+from monitor.net import mask_passwords
 
 KINDS = ("feed", "site", "sitemap")
 
@@ -145,7 +146,7 @@ def record_failure(
     if src is None:
         return None
     src.failures += 1
-    src.last_error = error[:2000]
+    src.last_error = mask_passwords(error)[:2000]
     src.last_error_at = now
     if src.failing_since is None:
         src.failing_since = now
@@ -163,7 +164,7 @@ def note_error(
     src = session.scalar(sa.select(Source).where(Source.name == name))
     if src is None:
         return None
-    src.last_error = error[:2000]
+    src.last_error = mask_passwords(error)[:2000]
     src.last_error_at = now or datetime.now(UTC)
     return src
 

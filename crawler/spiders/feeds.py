@@ -1,24 +1,38 @@
 """The ``feeds`` spider: poll the due feeds, follow their new entries to the article pages.
 
 Per feed: a conditional GET with the stored ETag / Last-Modified (a 304 is a success that
-costs nothing); the body read by ``crawler.feedreader`` (RSS, Atom, RDF, JSON Feed); the
-entries already stored, by link or GUID URL, skipped; each new entry followed with its
-title, date and GUID as hints for the article. A feed that fails (transport, HTTP status,
-"not a feed") is one log line and one stored failure with backoff; the others go on.
+costs nothing); the body read by ``crawler.feedreader`` (RSS, Atom, RDF, JSON Feed) in a
+child process with a time limit, a size and a nesting limit (``crawler.feedworker``), so a
+pathological feed fails alone and never stalls the crawl; the entries already stored, by
+link or GUID URL, skipped; at most ``[crawler] max_entries`` new entries followed, newest
+first, each with its title, date and GUID as hints for the article. When more were new,
+the feed's validators are not kept (the next poll reads it in full and takes the next
+ones: none is lost behind a 304) and the overflow is counted (``banwatch/entries_overflow``).
+A feed that fails (transport, HTTP status, "not a feed", a limit) is one log line and one
+stored failure with backoff; the others go on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from crawler.feedreader import read_feed
+from scrapy import signals
+
+from crawler.feedworker import FeedParserPool
 from crawler.http import content_type
-from crawler.spiders.base import BanwatchSpider, DueSource
+from crawler.spiders.base import BanwatchSpider, DueSource, log
 from monitor.errors import ParseError
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+
+    from crawler.feedreader import FeedEntry
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 class FeedsSpider(BanwatchSpider):
@@ -27,21 +41,49 @@ class FeedsSpider(BanwatchSpider):
     name = "feeds"
     source_kind = "feed"
 
+    parsers: FeedParserPool
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, FeedsSpider)
+        spider.parsers = FeedParserPool(
+            timeout=crawler.settings.getfloat("BANWATCH_FEED_PARSE_TIMEOUT"),
+            max_depth=crawler.settings.getint("BANWATCH_FEED_MAX_DEPTH"),
+            max_bytes=crawler.settings.getint("DOWNLOAD_MAXSIZE") or 5 * 1024 * 1024,
+        )
+        crawler.signals.connect(spider.parsers.close, signal=signals.spider_closed)
+        return spider
+
     def source_requests(self, state: DueSource) -> Iterator[Request]:
         yield self.source_request(state, state.url, self.parse_feed)
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         if self.not_modified(response):
             return
         source = response.meta["source"]
+        future = self.parsers.submit(response.body, response.url, content_type(response))
         try:
-            feed = read_feed(response.body, response.url, content_type(response))
+            feed = await asyncio.wrap_future(future)
         except ParseError as exc:
             self.source_error(response, str(exc))
             return
         self.crawler.stats.inc_value("banwatch/feed_entries", len(feed.entries))
-        entries = {entry.link: entry for entry in feed.entries}
-        fresh = self.new_links(entries, also={e.link: e.urls for e in feed.entries})
+        ordered = newest_first(feed.entries)
+        entries = {entry.link: entry for entry in ordered}
+        fresh = self.new_links(entries, also={e.link: e.urls for e in ordered})
+        limit = self.settings_bw.crawler.max_entries
+        overflow = len(fresh) - limit
+        if overflow > 0:
+            # The rest wait for the next poll, which must read the feed in full: its
+            # validators are dropped (as for a lost page) so no 304 hides them.
+            fresh = fresh[:limit]
+            self.crawler.stats.inc_value("banwatch/entries_overflow", overflow)
+            self.outcomes.page_lost(source)
+            log.info(
+                "feed entries over the limit",
+                extra={"source": source, "taken": limit, "left": overflow},
+            )
         self.source_ok(response, changed=bool(fresh))
         for link in fresh:
             entry = entries[link]
@@ -52,3 +94,8 @@ class FeedsSpider(BanwatchSpider):
                 published=entry.published,
                 extra_urls=entry.urls,
             )
+
+
+def newest_first(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Entries by date, newest first; undated ones after, in the feed's own order."""
+    return sorted(entries, key=lambda e: e.published or _OLDEST, reverse=True)
