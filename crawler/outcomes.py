@@ -8,7 +8,9 @@ else a success carrying the validators and wait hints of the source's own URL. E
 outcome carries the article links the source's answers listed (``Entry``): they are written
 to the crawl frontier in the transaction that records the outcome, so new validators are
 never stored without the entries they cover, and then ``on_recorded`` lets the spider take
-them from the frontier and fetch them.
+them from the frontier and fetch them. Entries of a source with more answers still to come
+(a site's other section pages, another worker's share) are written at once in their own
+transaction, which keeps that rule: they are committed before any validators.
 
 With shared Redis queues a request may be fetched by another worker, which never saw the
 source begin; that worker gathers such answers per source and records them, once, when
@@ -85,7 +87,15 @@ class SourceOutcomes:
         entries: Iterable[Entry] = (),
     ) -> None:
         state = self._state(name, kind, url)
-        state.entries.extend(entries)
+        listed = list(entries)
+        if listed and (state.foreign or state.pending > 1):
+            # More answers are to come (or another worker records the source): write these
+            # entries now, so they are fetched meanwhile. Still before any validators.
+            self.ingestor.add_entries(name, listed)
+            if self.on_recorded is not None:
+                self.on_recorded(name)
+        else:
+            state.entries.extend(listed)
         state.changed = state.changed or changed
         state.etag = etag or state.etag
         state.last_modified = last_modified or state.last_modified

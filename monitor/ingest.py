@@ -265,6 +265,14 @@ class Ingestor:
                 entries=entries,
             )
 
+    def add_entries(self, name: str, entries: Iterable[Entry]) -> None:
+        """Write part of a source's listing before its outcome (more answers to come)."""
+        source_id = self.source_id(name)
+        if source_id is None:
+            return
+        with session_scope(self.engine) as session:
+            frontier.add_entries(session, source_id, entries)
+
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """The subset of ``urls`` (raw) already stored under their canonical form, or
         already in the frontier (waiting, fetched and found no article, or given up)."""
