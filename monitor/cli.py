@@ -535,21 +535,26 @@ def _show_eval(data: dict[str, Any]) -> None:
         data["misclassified"],
     )
     for name in ("target_misses", "action_misses"):
-        _table(
+        table(
             name.replace("_", " "),
-            ["line", "title", "expected", "predicted"],
             [
-                [
-                    m["line"],
-                    m["title"],
-                    f"{m['expected']['platform']} {m['expected']['action']} "
-                    f"{m['expected']['target']}",
-                    "; ".join(
+                Column("line", lambda m: m["line"]),
+                Column("title", lambda m: m["title"]),
+                Column(
+                    "expected",
+                    lambda m: (
+                        f"{m['expected']['platform']} {m['expected']['action']} "
+                        f"{m['expected']['target']}"
+                    ),
+                ),
+                Column(
+                    "predicted",
+                    lambda m: "; ".join(
                         f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]
                     ),
-                ]
-                for m in data[name]
+                ),
             ],
+            data[name],
         )
 
 
