@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import CrawlerSettings
 from monitor.db import insert_ignoring
+from monitor.dedupe import canonical_url
 from monitor.models import Frontier, Source
 
 
@@ -86,32 +87,37 @@ def add_entries(
     session: Session, source_id: int, entries: Iterable[Entry], now: datetime | None = None
 ) -> int:
     """Write ``entries`` as pending rows of ``source_id`` in the caller's transaction;
-    URLs already in the frontier (any state, any source) are left as they are."""
+    URLs already in the frontier (any state, any source, by canonical form: a tracking
+    parameter makes no second row) are left as they are."""
     now = now or datetime.now(UTC)
+    keyed = {canonical_url(e.url): e for e in entries}
     rows = [
         {
             "source_id": source_id,
             "url": entry.url,
+            "url_key": key,
             "state": FrontierState.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
             "hints": entry.hints(),
             "created_at": now,
         }
-        for entry in dict((e.url, e) for e in entries).values()
+        for key, entry in keyed.items()
     ]
     if rows:
-        session.execute(insert_ignoring(session, Frontier.__table__, "url"), rows)
+        session.execute(insert_ignoring(session, Frontier.__table__, "url_key"), rows)
     return len(rows)
 
 
-def known(session: Session, urls: Iterable[str]) -> set[str]:
-    """The subset of ``urls`` already in the frontier, whatever their state."""
-    wanted = list(dict.fromkeys(urls))
+def known_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """The subset of canonical URL ``keys`` already in the frontier, whatever their state."""
+    wanted = list(dict.fromkeys(keys))
     found: set[str] = set()
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
-        found.update(session.scalars(sa.select(Frontier.url).where(Frontier.url.in_(chunk))))
+        found.update(
+            session.scalars(sa.select(Frontier.url_key).where(Frontier.url_key.in_(chunk)))
+        )
     return found
 
 

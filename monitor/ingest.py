@@ -290,8 +290,10 @@ class Ingestor:
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """The subset of ``urls`` (raw) already stored under their canonical form, or
         already in the frontier (waiting, fetched and found no article, or given up)."""
-        raw = [u for u in urls if u]
-        by_key = {dedupe.canonical_url(u): u for u in raw}
+        by_key: dict[str, list[str]] = {}
+        for url in urls:
+            if url:
+                by_key.setdefault(dedupe.canonical_url(url), []).append(url)
         if not by_key:
             return set()
         known: set[str] = set()
@@ -302,8 +304,8 @@ class Ingestor:
                 known.update(
                     session.scalars(sa.select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk)))
                 )
-            listed = frontier.known(session, raw)
-        return {by_key[k] for k in known} | listed
+            known |= frontier.known_keys(session, keys)
+        return {url for key in known for url in by_key[key]}
 
     # --- the crawl frontier --------------------------------------------------------------
 

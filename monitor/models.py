@@ -96,7 +96,8 @@ class Frontier(Base):
     source_id: Mapped[int] = mapped_column(
         sa.ForeignKey("source.id", ondelete="CASCADE"), index=True
     )
-    url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
+    url: Mapped[str] = mapped_column(sa.Text)  # as listed: what is fetched
+    url_key: Mapped[str] = mapped_column(sa.String(2048), unique=True)  # dedupe.canonical_url
     state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # see monitor.frontier
     attempts: Mapped[int] = mapped_column(default=0)  # failed fetches or stores so far
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # or the claim's end

@@ -28,7 +28,8 @@ def upgrade() -> None:
         "frontier",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("url_key", sa.String(length=2048), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -43,7 +44,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_frontier")),
-        sa.UniqueConstraint("url", name=op.f("uq_frontier_url")),
+        sa.UniqueConstraint("url_key", name=op.f("uq_frontier_url_key")),
     )
     op.create_index(op.f("ix_frontier_source_id"), "frontier", ["source_id"], unique=False)
     op.create_index(
