@@ -169,7 +169,7 @@ def test_list_unsubscribe_when_the_web_address_is_configured(
     )
     with session_scope(engine) as session:
         sub = create_subscription(session, name="a", channel="email", address="a@example.org")
-        token = sub.token
+        token = f"{sub.id}.{sub.token}"  # the row's id, then its 192-bit secret
     _open(engine, settings)
 
     dispatch_due(engine, settings)

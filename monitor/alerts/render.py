@@ -184,7 +184,9 @@ def unsubscribe_url(settings: Settings, subscription: Subscription) -> str | Non
     """The one-click unsubscribe link, when the web server's address is configured."""
     if not settings.web.base_url or not subscription.token:
         return None
-    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{subscription.token}"
+    from monitor.alerts.subscriptions import link_token
+
+    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{link_token(subscription)}"
 
 
 def event_payload(
