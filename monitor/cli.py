@@ -509,7 +509,16 @@ def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
     """Score the classifier and the event grouping on a labelled JSON-lines file.
 
     Each line: title, text, label ("enforcement" | "not_enforcement"), and optionally
-    platform, action, target, event, published, url.
+    platform, action, target, target_names (names a verdict may give the target by),
+    event, published (YYYY-MM-DD, or YYYY-MM / YYYY read as their first day), url.
+
+    Reinstatements: label a ban being lifted either "enforcement" with action
+    "reinstatement" and an event key of its own (it is grouped apart from the ban), or
+    "not_enforcement" with action "reinstatement" (not a ban): then verdicts that are all
+    reinstatements count as a correct "not a ban".
+
+    Prints precision, recall, platform/action/target accuracy, the grouping's pairwise
+    scores with events per labelled event and wrong joins, and the misses of each.
 
     Example:
         banwatch eval tests/data/devset.jsonl
@@ -527,13 +536,15 @@ def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
     click.echo(
         f"n={data['n']}  precision={data['precision']:.3f}  recall={data['recall']:.3f}  "
         f"F1={data['f1']:.3f}  platform accuracy={data['platform_accuracy']:.3f}  "
-        f"action accuracy={data['action_accuracy']:.3f}"
+        f"action accuracy={data['action_accuracy']:.3f}  "
+        f"target accuracy={data['target_accuracy']:.3f}"
     )
     if data["events"]:
         ev = data["events"]
         click.echo(
             f"events (pairwise): precision={ev['precision']:.3f}  recall={ev['recall']:.3f}  "
-            f"F1={ev['f1']:.3f}"
+            f"F1={ev['f1']:.3f}  events per labelled event={ev['events_per_event']:.2f}  "
+            f"wrong joins={ev['wrong_joins']}"
         )
     confusion = data["confusion"]
     _table(
@@ -557,6 +568,23 @@ def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
             for m in data["misclassified"]
         ],
     )
+    for name in ("target_misses", "action_misses"):
+        _table(
+            name.replace("_", " "),
+            ["line", "title", "expected", "predicted"],
+            [
+                [
+                    m["line"],
+                    m["title"],
+                    f"{m['expected']['platform']} {m['expected']['action']} "
+                    f"{m['expected']['target']}",
+                    "; ".join(
+                        f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]
+                    ),
+                ]
+                for m in data[name]
+            ],
+        )
 
 
 @main.command()
