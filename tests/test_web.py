@@ -35,8 +35,12 @@ SECURITY_HEADERS = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def web(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def web(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServer]:
     """The app over the seeds and the hostile article (read-only tests share it)."""
     tmp = tmp_path_factory.mktemp("web")
     if request.param == "sqlite":
@@ -311,16 +315,17 @@ def test_head_and_get_never_unsubscribe_post_does(web: WebServer) -> None:
     # A POST without the one-click body or a CSRF token is refused (403), still active.
     assert requests.post(web.url + link, data={}, timeout=10).status_code == 403
     assert _active(web, "ana")
-    one_click = requests.post(
-        web.url + link, data={"List-Unsubscribe": "One-Click"}, timeout=10
-    )
+    one_click = requests.post(web.url + link, data={"List-Unsubscribe": "One-Click"}, timeout=10)
     assert one_click.status_code == 200
     assert not _active(web, "ana")
     # a wrong secret, a bare secret, an unknown id: 404, nothing changes
     for bad in ("/unsubscribe/1." + "A" * 32, "/unsubscribe/" + "t" * 32, "/unsubscribe/9999.x"):
-        assert requests.post(
-            web.url + bad, data={"List-Unsubscribe": "One-Click"}, timeout=10
-        ).status_code == 404
+        assert (
+            requests.post(
+                web.url + bad, data={"List-Unsubscribe": "One-Click"}, timeout=10
+            ).status_code
+            == 404
+        )
 
 
 def test_forms_need_a_csrf_token(web: WebServer) -> None:
@@ -328,7 +333,9 @@ def test_forms_need_a_csrf_token(web: WebServer) -> None:
         web.url + "/subscribe", data={"channel": "email", "address": "a@example.org"}, timeout=10
     )
     assert response.status_code == 403
-    assert requests.post(web.url + "/admin/dismiss", data={"event": "1"}, timeout=10).status_code in (403, 404)
+    assert requests.post(
+        web.url + "/admin/dismiss", data={"event": "1"}, timeout=10
+    ).status_code in (403, 404)
 
 
 def test_admin_is_off_without_a_token(web: WebServer) -> None:

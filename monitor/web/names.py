@@ -60,8 +60,9 @@ def validate_filters(settings: Settings, filters: Filters) -> dict[str, str]:
     platforms = known_platforms(settings)
     for name in filters.platforms:
         if fold(name) not in platforms:
-            near = nearest(name, sorted(set(platforms.values())) + sorted(platforms))
-            hint = f"; did you mean {', '.join(dict.fromkeys(near))}?" if near else ""
+            close = difflib.get_close_matches(fold(name), list(platforms), n=6, cutoff=0.6)
+            near = list(dict.fromkeys(platforms[c] for c in close))[:3]
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
             errors["platforms"] = f"unknown platform {name!r}{hint}"
             break
     for action in filters.actions:

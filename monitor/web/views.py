@@ -63,7 +63,7 @@ class Context:
 
 
 def page(
-    ctx: Context, request: Request, template: str, status: int = 200, **context: Any
+    ctx: Context, request: Request, template: str, code: int = 200, **context: Any
 ) -> HTMLResponse:
     """A page from ``template``, with the CSRF token its forms need (cookie set if new)."""
     from monitor.web.app import public_base
@@ -79,7 +79,7 @@ def page(
         admin=security.is_admin(request, ctx.settings.web.admin_token),
         **context,
     )
-    response = HTMLResponse(body, status)
+    response = HTMLResponse(body, code)
     if new:
         security.set_csrf(
             response, token, secure=security.secure_cookies(request, ctx.settings.web.base_url)
@@ -87,7 +87,7 @@ def page(
     return response
 
 
-def chart(counts: WeekCounts, width: int = 640, height: int = 160) -> dict[str, Any]:
+def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str, Any]:
     """Bar geometry for the events-per-platform-per-week SVG (stacked by platform)."""
     if not counts.weeks:
         return {"bars": [], "legend": [], "labels": [], "width": width, "height": height}
@@ -511,7 +511,7 @@ async def admin_page(ctx: Context, request: Request) -> Response:
         nav="admin",
         events=data["found"].events,
         total=data["found"].total,
-        status=data["status"],
+        health=data["status"],
         deliveries=data["deliveries"],
         filters=p.given,
         notice=request.query_params.get("done", "")[:200],
