@@ -61,7 +61,7 @@ ODD_TEXT = st.one_of(
             "reversed",
             "\u202e",
         ]
-    ),  # fmt: skip
+    ),
 )
 
 
