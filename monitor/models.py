@@ -246,9 +246,6 @@ class Subscription(Base):
     active: Mapped[bool] = mapped_column(default=True)
     token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     from_config: Mapped[bool] = mapped_column(default=False)
-    # config | cli | web: only what the operator chose (config, cli) is trusted by the
-    # outbound address policy; a webhook typed into the web form never is.
-    origin: Mapped[str] = mapped_column(sa.String(16), default="cli", server_default="cli")
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -75,11 +75,8 @@ def create_subscription(
     filters: Filters | None = None,
     mode: str = "instant",
     secret: str | None = None,
-    origin: str = "cli",
 ) -> Subscription:
-    """Add a subscription; a webhook without ``secret`` gets a generated one. ``origin``
-    is ``cli`` for the operator's own, ``web`` for one typed into the web form (its address
-    is never trusted by the outbound address policy)."""
+    """Add a subscription; a webhook without ``secret`` gets a generated one."""
     label = f"subscription {name!r}: "
     if not name.strip():
         raise ConfigError("subscription name: expected a non-empty name")
@@ -97,7 +94,6 @@ def create_subscription(
         active=True,
         token=new_token(),
         from_config=False,
-        origin=origin,
     )
     session.add(row)
     session.flush()
@@ -287,7 +283,6 @@ def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats
                     active=True,
                     token=new_token(),
                     from_config=True,
-                    origin="config",
                 )
             )
             stats.added += 1
