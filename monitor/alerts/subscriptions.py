@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitor.alerts.channel import CHANNELS, mask
+from monitor.alerts.channel import mask
+from monitor.alerts.channels import CHANNELS
 from monitor.alerts.filters import Filters
 from monitor.errors import ConfigError
 from monitor.models import Delivery, Subscription
@@ -171,18 +172,20 @@ def create_pending_subscription(
     ``awaiting confirmation``, so nothing is sent to the address until the link of the
     confirmation mail is followed (``confirm_subscription``)."""
     row = create_subscription(
-        session,
-        name=name,
-        channel="email",
-        address=address,
-        filters=filters,
-        mode=mode,
-        origin="web",
+        session, name=name, channel="email", address=address, filters=filters, mode=mode
     )
+    mark_from_web(row)
     row.active = False
     row.disabled_reason = AWAITING
     session.flush()
     return row
+
+
+def mark_from_web(row: Subscription) -> None:
+    """Record that a stranger typed this address into the web form (never trusted by the
+    outbound address policy), where the schema has ``subscription.origin``."""
+    if hasattr(Subscription, "origin"):
+        row.origin = "web"
 
 
 def confirm_subscription(

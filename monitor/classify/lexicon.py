@@ -8,6 +8,7 @@ automaton (see ``monitor.classify.matcher``).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ class Grammar:
     definite_nouns: frozenset[str]
     actor_nouns: frozenset[str]
     named_stopwords: frozenset[str]
+    name_breaks: frozenset[str]
+    name_titles: frozenset[str]
+    owned_nouns: frozenset[str]
+    network_nouns: frozenset[str]
     clutter_markers: frozenset[str]
     sidebar_markers: frozenset[str]
     teaser_endings: tuple[str, ...]
@@ -95,18 +100,40 @@ class Lexicon:
     grammar: Grammar
     automaton: Any = field(repr=False)
     network_targets: frozenset[str] = frozenset()
+    origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
 
     target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     def target_key(self, name: str) -> str:
         """The grouping key of a target name: its canonical name folded, so every alias of
-        one target gives the same key; a name not on the watchlist is simply folded."""
+        one target gives the same key; a name not on the watchlist is folded without what
+        only says where it lives: "@ElonJet", "r/NoNewNormal", "The Daily Stormer's
+        page", "Kanye West's account" -> "elonjet", "nonewnormal", "daily stormer",
+        "kanye west"."""
         key = _key(name)
-        return self.target_keys.get(key, key)
+        known = self.target_keys.get(key)
+        if known is not None:
+            return known
+        bare = bare_key(name, self.grammar.owned_nouns)
+        return self.target_keys.get(bare, bare) or key
 
 
 def _key(name: str) -> str:
     return " ".join(fold(name).split())
+
+
+_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:[ru]/|@)?", re.I)
+_POSSESSIVE = re.compile(r"(?<=\w) s(?= |$)")
+
+
+def bare_key(name: str, owned: frozenset[str]) -> str:
+    """A name folded without a leading "the", a subreddit or user prefix, possessives and
+    the trailing words for an account ("channel", "page", "accounts")."""
+    key = _POSSESSIVE.sub("", _key(_PREFIX.sub("", name)))
+    words = key.split()
+    while len(words) > 1 and (words[-1] in owned or words[-1].rstrip("s") in owned):
+        words.pop()
+    return " ".join(words)
 
 
 @lru_cache(maxsize=1)
@@ -184,6 +211,14 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         automaton=automaton,
         network_targets=frozenset(
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
+        ),
+        origins=MappingProxyType(
+            {
+                word.lower(): (country, kind == "places")
+                for country, spec in data.get("origins", {}).items()
+                for kind in ("adjectives", "places")
+                for word in spec.get(kind, ())
+            }
         ),
         target_keys=MappingProxyType(
             {

@@ -290,7 +290,11 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
         response.headers["Retry-After"] = str(ctx.limiter.retry_after(client))
         return response
 
-    from monitor.alerts.subscriptions import create_pending_subscription, create_subscription
+    from monitor.alerts.subscriptions import (
+        create_pending_subscription,
+        create_subscription,
+        mark_from_web,
+    )
 
     def work(session: Session) -> tuple[int, str | None, str]:
         name = _free_name(session, f"web {parsed.channel} {parsed.address}"[:180])
@@ -310,8 +314,9 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
             address=parsed.address,
             filters=parsed.filters,
             mode=parsed.mode,
-            origin="web",
         )
+        mark_from_web(row)
+        session.flush()
         return row.id, row.secret, name
 
     sub_id, secret, name = await ctx.db(work)
@@ -608,11 +613,9 @@ async def api_digest(ctx: Context, request: Request) -> Response:
 
 
 def digest_json(digest: Any) -> dict[str, Any]:
-    try:
-        from monitor.alerts.digest_render import digest_json as as_json  # type: ignore[import-not-found]
-    except ImportError:
-        from monitor.digest import digest_json as as_json  # type: ignore[attr-defined,no-redef]
-    return as_json(digest)  # type: ignore[no-any-return]
+    from monitor.alerts.digest_render import digest_json as as_json
+
+    return as_json(digest)
 
 
 async def api_hits(ctx: Context, request: Request) -> Response:
