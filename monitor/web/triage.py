@@ -25,9 +25,11 @@ def _id(form: Mapping[str, Any], key: str, label: str) -> int:
 
 
 def _library(name: str) -> Callable[..., Any]:
-    import monitor.events as events
-
-    function = getattr(events, name, None)
+    try:
+        import monitor.corrections as corrections  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        corrections = None
+    function = getattr(corrections, name, None)
     if function is None:
         raise BadRequest(f"{name} is not available in this version of banwatch.", 422)
     return function  # type: ignore[no-any-return]
@@ -59,7 +61,7 @@ def split(session: Session, settings: Settings, form: Mapping[str, Any]) -> str:
     event_id = _id(form, "event", "event id")
     article_id = _id(form, "article", "article id")
     result = _call(_library("split_article"), session, event_id, article_id)
-    new_id = getattr(result, "id", result)
+    new_id = getattr(result, "event_id", result)
     return f"Article {article_id} split off event {event_id} into event {new_id}."
 
 
