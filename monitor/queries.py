@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -26,8 +26,11 @@ from monitor.models import (
 )
 from monitor.sources import is_failing
 
-if TYPE_CHECKING:
-    from monitor.alerts.filters import Aliases
+
+class Aliases(Protocol):
+    """Whatever resolves a name to every name it is known by (``alerts.filters.Aliases``)."""
+
+    def names(self, *values: str) -> set[str]: ...
 
 
 def iso(value: datetime | None) -> str | None:
@@ -57,7 +60,7 @@ def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
         "platform": event.platform,
         "action": event.action,
         "target": event.target,
-        "targets": [t.target for t in event.targets] or [event.target],
+        "targets": event.target_names,
         "status": event.status,
         "article_count": event.article_count,
         "outlet_count": event.outlet_count,
