@@ -200,6 +200,7 @@ class EventQuery:
     until: datetime | None = None
     limit: int = 50
     offset: int = 0
+    dismissed: bool = False  # only the events dismissed as not a ban (triage), else none
 
 
 def _like(value: str) -> str:
@@ -208,7 +209,10 @@ def _like(value: str) -> str:
 
 
 def _event_conditions(query: EventQuery, aliases: Aliases | None) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = []
+    where: list[sa.ColumnElement[bool]] = [
+        Event.merged_into_id.is_(None),
+        Event.dismissed_at.is_not(None) if query.dismissed else Event.dismissed_at.is_(None),
+    ]
     if query.platform:
         names = (
             aliases.names(query.platform)
@@ -510,6 +514,17 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
             history.append(HistoryEntry(added, "updated", f"also reported by {outlet}"))
     if event.status == "reversed" and not any(h.kind == "reversed" for h in history):
         history.append(HistoryEntry(event.reversed_at, "reversed", "the ban was lifted"))
+    for merged_id, merged_at in session.execute(
+        sa.select(Event.id, Event.updated_at).where(Event.merged_into_id == event_id)
+    ):
+        history.append(HistoryEntry(merged_at, "merged", f"event {merged_id} merged into this one"))
+    if event.merged_into_id is not None:
+        history.append(
+            HistoryEntry(event.updated_at, "merged", f"merged into event {event.merged_into_id}")
+        )
+    if event.dismissed_at is not None:
+        history.append(HistoryEntry(event.dismissed_at, "dismissed", "dismissed: not a ban"))
+    history.sort(key=lambda h: h.at or event.first_seen_at)
     if best is None:
         best = Evidence(
             event.evidence,
@@ -521,8 +536,11 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
             event.score,
         )
     urls = [a.url for a in articles]
+    shown = event_dict(event, urls)
+    shown["merged_into"] = event.merged_into_id
+    shown["dismissed"] = iso(event.dismissed_at)
     return EventDetail(
-        event_dict(event, urls),
+        shown,
         best,
         tuple(articles),
         tuple(history),

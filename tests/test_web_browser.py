@@ -222,10 +222,6 @@ def admin_sign_in(page: Any, site: WebServer) -> None:
 
 
 def test_admin_dismisses_an_event_in_the_browser(browser: Any, site: WebServer) -> None:
-    try:
-        from monitor.corrections import dismiss_event  # noqa: F401
-    except ImportError:
-        pytest.skip("monitor.corrections.dismiss_event is not there yet (the events helper's)")
     page = browser.new_page()
     admin_sign_in(page, site)
     with session_scope(site.engine) as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from monitor.corrections import dismiss_event, merge_events, split_article
 from monitor.errors import BanwatchError
 from monitor.web import params
 from monitor.web.params import BadRequest
@@ -24,17 +25,6 @@ def _id(form: Mapping[str, Any], key: str, label: str) -> int:
     return params.integer(str(form.get(key) or ""), label, low=1, high=params.MAX_ID)
 
 
-def _library(name: str) -> Callable[..., Any]:
-    try:
-        import monitor.corrections as corrections  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        corrections = None
-    function = getattr(corrections, name, None)
-    if function is None:
-        raise BadRequest(f"{name} is not available in this version of banwatch.", 422)
-    return function  # type: ignore[no-any-return]
-
-
 def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
@@ -44,7 +34,7 @@ def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def dismiss(session: Session, settings: Settings, form: Mapping[str, Any]) -> str:
     event_id = _id(form, "event", "event id")
-    _call(_library("dismiss_event"), session, event_id)
+    _call(dismiss_event, session, event_id)
     return f"Event {event_id} dismissed as not a ban."
 
 
@@ -53,16 +43,15 @@ def merge(session: Session, settings: Settings, form: Mapping[str, Any]) -> str:
     other = _id(form, "other", "event to merge")
     if keep == other:
         raise BadRequest("Choose two different events to merge.", 422)
-    _call(_library("merge_events"), session, keep, other)
+    _call(merge_events, session, keep, other)
     return f"Event {other} merged into event {keep}."
 
 
 def split(session: Session, settings: Settings, form: Mapping[str, Any]) -> str:
     event_id = _id(form, "event", "event id")
     article_id = _id(form, "article", "article id")
-    result = _call(_library("split_article"), session, event_id, article_id)
-    new_id = getattr(result, "event_id", result)
-    return f"Article {article_id} split off event {event_id} into event {new_id}."
+    result = _call(split_article, session, event_id, article_id)
+    return f"Article {article_id} split off event {event_id} into event {result.event_id}."
 
 
 def retry(session: Session, settings: Settings, form: Mapping[str, Any]) -> str:

@@ -496,12 +496,14 @@ async def admin_page(ctx: Context, request: Request) -> Response:
     if not security.is_admin(request, ctx.settings.web.admin_token):
         return page(ctx, request, "admin_login.html", nav="admin", failed=False)
     p = params.event_params(request.query_params, default_limit=50)
+    dismissed = request.query_params.get("dismissed") == "1"
 
     def work(session: Session) -> dict[str, Any]:
         from monitor.alerts.outbox import list_deliveries
 
+        query = replace(p.query, dismissed=dismissed)
         return {
-            "found": search_events(session, p.query, aliases=ctx.aliases),
+            "found": search_events(session, query, aliases=ctx.aliases),
             "status": status_report(session, ctx.settings),
             "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
                 :50
@@ -519,6 +521,7 @@ async def admin_page(ctx: Context, request: Request) -> Response:
         health=data["status"],
         deliveries=data["deliveries"],
         filters=p.given,
+        dismissed=dismissed,
         notice=request.query_params.get("done", "")[:200],
     )
 
