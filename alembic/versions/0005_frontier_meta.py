@@ -6,8 +6,8 @@ between a feed's answer and its pages can no longer hide an entry behind the nex
 meta: state by key; this revision stores the installation id that salts delivery ids
 (webhook-id, Message-ID), created once per database here.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
