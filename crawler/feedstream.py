@@ -97,7 +97,7 @@ def _entry(elem: object, base: str, entry_type: type[FeedEntry]) -> FeedEntry | 
         link = guid
     if not link:
         return None
-    from monitor.sanitize import clean_text
+    from monitor.ingest import clean_text
 
     link = clean_text(link).strip()
     if not link.startswith(("http://", "https://")):

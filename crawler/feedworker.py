@@ -22,7 +22,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from monitor.errors import BanwatchError, ParseError
+from monitor.ingest import BanwatchError, ParseError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

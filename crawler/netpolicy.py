@@ -33,8 +33,7 @@ from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer, provider
 
 from monitor.config import Settings
-from monitor.errors import AddressRefused
-from monitor.net import AddressPolicy, literal_ip, mask_url, normal_host
+from monitor.ingest import AddressPolicy, AddressRefused, literal_ip, mask_url, normal_host
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -3,13 +3,14 @@
 Per feed: a conditional GET with the stored ETag / Last-Modified (a 304 is a success that
 costs nothing); the body read by ``crawler.feedreader`` (RSS, Atom, RDF, JSON Feed) in a
 child process with a time limit, a size and a nesting limit (``crawler.feedworker``), so a
-pathological feed fails alone and never stalls the crawl; the entries already stored, by
-link or GUID URL, skipped; at most ``[crawler] max_entries`` new entries followed, newest
-first, each with its title, date and GUID as hints for the article. When more were new,
-the feed's validators are not kept (the next poll reads it in full and takes the next
-ones: none is lost behind a 304) and the overflow is counted (``banwatch/entries_overflow``).
-A feed that fails (transport, HTTP status, "not a feed", a limit) is one log line and one
-stored failure with backoff; the others go on.
+pathological feed fails alone and never stalls the crawl; the entries already stored or
+listed, by link or GUID URL, skipped; at most ``[crawler] max_entries`` new entries taken,
+newest first, each written to the crawl frontier with its title, date and GUID as hints
+for the article, then fetched. When more were new, the feed's validators are not kept
+(the next poll reads it in full and takes the next ones: none is lost behind a 304) and the
+overflow is counted (``banwatch/entries_overflow``). A feed that fails (transport, HTTP
+status, "not a feed", a limit) is one log line and one stored failure with backoff; the
+others go on.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from scrapy import signals
 from crawler.feedworker import FeedParserPool
 from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource, log
-from monitor.errors import ParseError
+from monitor.ingest import Entry, ParseError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -76,24 +77,25 @@ class FeedsSpider(BanwatchSpider):
         overflow = len(fresh) - limit
         if overflow > 0:
             # The rest wait for the next poll, which must read the feed in full: its
-            # validators are dropped (as for a lost page) so no 304 hides them.
+            # validators are not kept, so no 304 hides them.
             fresh = fresh[:limit]
             self.crawler.stats.inc_value("banwatch/entries_overflow", overflow)
-            self.outcomes.page_lost(source)
             log.info(
                 "feed entries over the limit",
                 extra={"source": source, "taken": limit, "left": overflow},
             )
-        self.source_ok(response, changed=bool(fresh))
-        for link in fresh:
-            entry = entries[link]
-            yield self.page_request(
+        listed = [
+            Entry(
                 link,
-                source,
-                title=entry.title,
-                published=entry.published,
-                extra_urls=entry.urls,
+                title=entries[link].title,
+                published=entries[link].published,
+                extra_urls=tuple(u for u in entries[link].urls if u != link),
             )
+            for link in fresh
+        ]
+        self.source_ok(response, changed=bool(fresh), entries=listed, keep_validators=overflow <= 0)
+        return
+        yield  # an async generator yielding nothing: the pages come from the frontier
 
 
 def newest_first(entries: list[FeedEntry]) -> list[FeedEntry]:

@@ -16,6 +16,10 @@ from monitor.errors import AddressRefused, FetchError
 if TYPE_CHECKING:
     from monitor.net import AddressPolicy
 
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.models import Subscription
+
 _SECRETISH = re.compile(r"(?<=://)[^/@\s]+(?=@)|(?<=[/=])[A-Za-z0-9_\-]{16,}")
 
 
@@ -64,6 +68,19 @@ class AppriseChannel:
         # None: the operator's own URL, not checked. A web-form URL's host is checked at
         # each send (Apprise then resolves it again itself: a residual rebinding window).
         self.policy = policy
+
+    @classmethod
+    def from_subscription(cls, subscription: Subscription, settings: Settings) -> AppriseChannel:
+        from monitor.alerts.channel import address_policy
+
+        policy = address_policy(subscription, settings)
+        # The operator's own URL is not checked; a web-form URL's host is, at each send.
+        trusted = getattr(subscription, "origin", "operator") != "web"
+        return cls(
+            subscription.address,
+            timeout=settings.alerts.timeout,
+            policy=None if trusted else policy,
+        )
 
     def describe(self) -> str:
         return f"apprise {masked(self.url)}"

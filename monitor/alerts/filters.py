@@ -3,7 +3,7 @@
 Names compare case-insensitively through their canonical form, so a subscription to
 ``"x"`` matches events on ``"Twitter"`` when the two are aliases, and ``"Russia Today"``
 matches an event whose target is ``"RT"``. Alias groups come from the classifier's
-lexicon when it offers them and from ``[classifier] aliases`` / ``platforms`` in settings.
+lexicon and from ``[classifier] aliases`` / ``platforms`` in settings.
 
     f = Filters.from_json(subscription.filters)
     f.matches(event, aliases_for(settings))
@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from monitor.classify import load_lexicon
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -70,25 +72,10 @@ def aliases_for(settings: Settings) -> Aliases:
 
 
 def _lexicon_tables(settings: Settings) -> list[Mapping[str, Iterable[str]]]:
-    """The built-in lexicon's alias tables, when the classifier exposes them: any of its
-    ``platforms``, ``targets`` or ``aliases`` attributes that maps a canonical name to its
-    aliases."""
-    try:
-        from monitor.classify import load_lexicon  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    try:
-        lexicon = load_lexicon(settings.classifier)
-    except Exception:  # a broken lexicon is the classifier's error to report, not ours
-        return []
-    tables: list[Mapping[str, Iterable[str]]] = []
-    for attr in ("platforms", "targets", "aliases"):
-        table = getattr(lexicon, attr, None)
-        if isinstance(table, Mapping) and all(
-            isinstance(v, list | tuple | set | frozenset) for v in table.values()
-        ):
-            tables.append(table)
-    return tables
+    """The lexicon's alias tables: its platforms and its targets, each a canonical name
+    with its aliases. A broken lexicon raises its own ``ConfigError``."""
+    lexicon = load_lexicon(settings.classifier)
+    return [lexicon.platforms, lexicon.targets]
 
 
 def event_target_names(event: Event) -> list[str]:

@@ -23,11 +23,15 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channel import Message, SendResult, mask
 from monitor.errors import AddressRefused, FetchError
 from monitor.net import AddressPolicy, mask_url
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.models import Subscription
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "banwatch-webhook/0.1"
@@ -91,6 +95,17 @@ class WebhookChannel:
         # A redirect is never followed: the receiver has not got the alert; retry later.
         policy = policy or AddressPolicy.build([url])
         self._opener = policy.opener(redirects=False)
+
+    @classmethod
+    def from_subscription(cls, subscription: Subscription, settings: Settings) -> WebhookChannel:
+        from monitor.alerts.channel import address_policy
+
+        return cls(
+            subscription.address,
+            subscription.secret,
+            timeout=settings.alerts.timeout,
+            policy=address_policy(subscription, settings),
+        )
 
     def describe(self) -> str:
         signed = f" (secret {mask(self.secret)})" if self.secret else " (unsigned)"

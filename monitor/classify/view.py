@@ -70,10 +70,6 @@ class View:
     def word(self, k: int) -> str:
         return self.low[k] if 0 <= k < self.n else ""
 
-    def kind_at(self, k: int, kind: str, name: str | None = None) -> Span | None:
-        span = self.at(k)
-        return span if span is not None and span.has(kind, name) else None
-
     def cue_between(self, start: int, end: int, *names: str) -> Span | None:
         """The first cue of one of ``names`` over tokens [start, end)."""
         for span in self.spans:
