@@ -170,6 +170,7 @@ def test_a_source_of_several_pages_gets_one_outcome():
             "last_modified": None,
             "not_before": 60.0,
             "entries": [],
+            "drop_validators": False,
         },
     )
     outcomes.begin("partly", "site", "http://x/s1")
@@ -181,7 +182,13 @@ def test_a_source_of_several_pages_gets_one_outcome():
     calls = len(ingestor.calls)
     assert calls == 2  # nothing for "theirs" yet
     outcomes.flush()  # the spider closes with requests outstanding
-    nothing_new = {"etag": None, "last_modified": None, "not_before": None, "entries": []}
+    nothing_new = {
+        "etag": None,
+        "last_modified": None,
+        "not_before": None,
+        "entries": [],
+        "drop_validators": False,
+    }
     assert ingestor.calls[calls:] == [
         ("success", "partly", {"changed": True, **nothing_new}),
         ("success", "theirs", {"changed": False, **nothing_new}),
