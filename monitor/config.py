@@ -274,7 +274,9 @@ class WebSettings(_Section):
     @classmethod
     def _public_address(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"(?i)^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
-            raise ValueError("expected the public http(s) address of the web app, like https://banwatch.example.org")
+            raise ValueError(
+                "expected the public http(s) address of the web app, like https://banwatch.example.org"
+            )
         return value.rstrip("/") if value else value
 
 
