@@ -136,5 +136,5 @@ def test_base_url_must_be_an_http_address() -> None:
         == "https://bw.example"
     )
     for bad in ("javascript:alert(1)", "bw.example", "https://bw.example/?q=1", "ftp://bw.example"):
-        with pytest.raises(ConfigError, match="web.base_url"):
+        with pytest.raises(ConfigError, match=r"web\.base_url"):
             settings_from_dict({"web": {"base_url": bad}}, env={})
