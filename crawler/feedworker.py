@@ -131,11 +131,13 @@ def read_feed_wire(body: bytes, url: str, content_type: str, **limits: int) -> W
     from crawler.feedreader import read_feed
 
     feed = read_feed(body, url, content_type, **limits)
-    entries = [
+    rows = [
         (e.link, e.guid, e.title, e.published.timestamp() if e.published else None)
         for e in feed.entries
     ]
-    return feed.version, feed.bozo, feed.skipped, entries
+    # Newest first (undated last, in the feed's order), sorted here rather than in the crawl.
+    rows.sort(key=lambda row: row[3] if row[3] is not None else float("-inf"), reverse=True)
+    return feed.version, feed.bozo, feed.skipped, rows
 
 
 def from_wire(wire: Wire) -> ParsedFeed:
@@ -144,8 +146,10 @@ def from_wire(wire: Wire) -> ParsedFeed:
     from crawler.feedreader import FeedEntry, ParsedFeed
 
     version, bozo, skipped, rows = wire
-    entries = [
-        FeedEntry(link, guid, title, datetime.fromtimestamp(ts, UTC) if ts is not None else None)
-        for link, guid, title, ts in rows
-    ]
+    entries = []
+    rows.reverse()
+    while rows:  # each row freed as its entry is made: never both lists in full
+        link, guid, title, ts = rows.pop()
+        when = datetime.fromtimestamp(ts, UTC) if ts is not None else None
+        entries.append(FeedEntry(link, guid, title, when))
     return ParsedFeed(version, entries, bozo, skipped)

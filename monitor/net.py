@@ -131,7 +131,13 @@ def mask_url(url: str) -> str:
     return f"{url[:start]}{user}:***{url[at:]}"
 
 
-_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:]*):[^\s/?#@]*@")
+# user:password@ with or without a scheme before it (Twisted quotes a URL's netloc as a
+# bare "invalid hostname: user:password@host").
+_USERINFO_PASSWORD = re.compile(
+    r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*"  # scheme://user
+    r"|(?<![^\s\"'(<=,;])[^\s/?#@:\"'<>]+)"  # or a bare user at a word's start
+    r":[^\s/?#@\"'<>]*@"  # :password@
+)
 
 
 def mask_passwords(text: str) -> str:

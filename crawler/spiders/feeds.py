@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from crawler.feedreader import FeedEntry
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+_CHUNK = 1000  # entries checked against the database at a time
 
 
 class FeedsSpider(BanwatchSpider):
@@ -70,32 +71,47 @@ class FeedsSpider(BanwatchSpider):
             self.source_error(response, str(exc))
             return
         self.crawler.stats.inc_value("banwatch/feed_entries", len(feed.entries))
-        ordered = newest_first(feed.entries)
-        entries = {entry.link: entry for entry in ordered}
-        fresh = self.new_links(entries, also={e.link: e.urls for e in ordered})
-        limit = self.settings_bw.crawler.max_entries
-        overflow = len(fresh) - limit
+        listed, overflow = self._take_new(newest_first(feed.entries))
+        del feed  # a 100,000-entry feed: only the entries taken live on
         if overflow > 0:
             # The rest wait for the next poll, which must read the feed in full: its
             # validators are not kept, so no 304 hides them.
-            fresh = fresh[:limit]
             self.crawler.stats.inc_value("banwatch/entries_overflow", overflow)
             log.info(
                 "feed entries over the limit",
-                extra={"source": source, "taken": limit, "left": overflow},
+                extra={"source": source, "taken": len(listed), "left": overflow},
             )
-        listed = [
-            Entry(
-                link,
-                title=entries[link].title,
-                published=entries[link].published,
-                extra_urls=tuple(u for u in entries[link].urls if u != link),
-            )
-            for link in fresh
-        ]
-        self.source_ok(response, changed=bool(fresh), entries=listed, keep_validators=overflow <= 0)
+        self.source_ok(
+            response, changed=bool(listed), entries=listed, keep_validators=overflow <= 0
+        )
         return
         yield  # an async generator yielding nothing: the pages come from the frontier
+
+    def _take_new(self, ordered: list[FeedEntry]) -> tuple[list[Entry], int]:
+        """The first ``[crawler] max_entries`` entries not stored or listed yet, and how
+        many more new ones there were. Checked a chunk at a time, so a huge feed never
+        holds more than one chunk's lookups at once."""
+        limit = self.settings_bw.crawler.max_entries
+        listed: list[Entry] = []
+        taken: set[str] = set()
+        overflow = 0
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = {e.link: e for e in ordered[start : start + _CHUNK] if e.link not in taken}
+            fresh = self.new_links(chunk, also={link: e.urls for link, e in chunk.items()})
+            room = max(limit - len(listed), 0)
+            for link in fresh[:room]:
+                entry = chunk[link]
+                taken.add(link)
+                listed.append(
+                    Entry(
+                        link,
+                        title=entry.title,
+                        published=entry.published,
+                        extra_urls=tuple(u for u in entry.urls if u != link),
+                    )
+                )
+            overflow += len(fresh) - min(len(fresh), room)
+        return listed, overflow
 
 
 def newest_first(entries: list[FeedEntry]) -> list[FeedEntry]:
