@@ -18,13 +18,16 @@ import click
 from monitor.errors import BanwatchError
 from monitor.output import (
     Column,
+    day,
     echo_plain,
     emit,
     emit_json_line,
     json_wanted,
     listing,
+    moment,
     table,
 )
+from monitor.states import DeliveryStatus, EventStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -194,7 +197,9 @@ def run(app: App, once: bool) -> None:
 @click.option("--platform", help="Only this platform (e.g. Twitter).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target (name or alias key).")
-@click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in EventStatus]), help="Only this status."
+)
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
 @listing
@@ -231,14 +236,14 @@ def events(
         )
     emit(
         rows,
-        Column("id", lambda r: r["id"]),
-        Column("first seen", lambda r: (r["first_seen"] or "")[:10]),
-        Column("platform", lambda r: r["platform"]),
-        Column("action", lambda r: r["action"]),
-        Column("target", lambda r: ", ".join(r.get("targets") or [r["target"]])),
-        Column("outlets", lambda r: r["outlet_count"]),
-        Column("status", lambda r: r["status"]),
-        Column("headline", lambda r: r["headline"]),
+        Column("id", lambda r: r.id),
+        Column("first seen", lambda r: day(r.first_seen)),
+        Column("platform", lambda r: r.platform),
+        Column("action", lambda r: r.action),
+        Column("target", lambda r: ", ".join(r.targets)),
+        Column("outlets", lambda r: r.outlet_count),
+        Column("status", lambda r: r.status),
+        Column("headline", lambda r: r.headline),
         title="events",
     )
 
@@ -262,12 +267,12 @@ def hits(app: App, since: str | None, limit: int | None) -> None:
         rows = list_hits(session, since=parse_since(since), limit=limit)
     emit(
         rows,
-        Column("published", lambda r: (r["published"] or "")[:10]),
-        Column("platform", lambda r: r["platform"]),
-        Column("action", lambda r: r["action"]),
-        Column("target", lambda r: r["target"]),
-        Column("score", lambda r: r["score"]),
-        Column("title", lambda r: r["title"]),
+        Column("published", lambda r: day(r.published)),
+        Column("platform", lambda r: r.platform),
+        Column("action", lambda r: r.action),
+        Column("target", lambda r: r.target),
+        Column("score", lambda r: round(r.score, 3)),
+        Column("title", lambda r: r.title),
         title="hits",
     )
 
@@ -287,20 +292,20 @@ def status(app: App) -> None:
 
     with app.session() as session:
         report = status_report(session, app.settings)
-    d = report["deliveries"]
+    d = report.deliveries
     emit(
         report,
-        Column("name", lambda s: s["name"]),
-        Column("kind", lambda s: s["kind"]),
-        Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
-        Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
-        Column("next poll", lambda s: (s["next_poll"] or "due")[:19]),
-        Column("last error", lambda s: (s["last_error"] or "")[:80]),
+        Column("name", lambda s: s.name),
+        Column("kind", lambda s: s.kind),
+        Column("last ok", lambda s: moment(s.last_ok) or "never"),
+        Column("failures", lambda s: f"{s.failures}{' FAILING' if s.failing else ''}"),
+        Column("next poll", lambda s: moment(s.next_poll) or "due"),
+        Column("last error", lambda s: (s.last_error or "")[:80]),
         title="sources",
-        rows=report["sources"],
+        rows=report.sources,
         show=lambda: click.echo(
-            f"articles {report['articles']}  hits {report['hits']}  events {report['events']}  "
-            f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['dead']} dead"
+            f"articles {report.articles}  hits {report.hits}  events {report.events}  "
+            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead"
         ),
     )
 
@@ -324,11 +329,11 @@ def demo(app: App, keep: bool) -> None:
     result = run_demo(keep=keep, progress=not json_wanted())
     emit(
         result.events,
-        Column("platform", lambda e: e["platform"]),
-        Column("action", lambda e: e["action"]),
-        Column("target", lambda e: ", ".join(e.get("targets") or [e["target"]])),
-        Column("outlets", lambda e: e["outlet_count"]),
-        Column("headline", lambda e: e["headline"]),
+        Column("platform", lambda e: e.platform),
+        Column("action", lambda e: e.action),
+        Column("target", lambda e: ", ".join(e.targets)),
+        Column("outlets", lambda e: e.outlet_count),
+        Column("headline", lambda e: e.headline),
         title=f"events found in the demo site ({result.articles} articles, {result.hits} hits)",
     )
     if keep:
@@ -717,28 +722,30 @@ def subscriptions(app: App, show_secrets: bool) -> None:
         banwatch subscriptions
         banwatch subscriptions --json
     """
-    from monitor.alerts.filters import Filters
     from monitor.alerts.subscriptions import list_subscriptions
 
     with app.session() as session:
         rows = list_subscriptions(session, show_secrets=show_secrets)
     emit(
         rows,
-        Column("name", lambda r: r["name"] + (" (settings)" if r["from_config"] else "")),
-        Column("channel", lambda r: r["channel"]),
+        Column("name", lambda r: r.name + (" (settings)" if r.from_config else "")),
+        Column("channel", lambda r: r.channel),
+        Column("address", lambda r: r.address + (f"  secret {r.secret}" if r.secret else "")),
+        Column("mode", lambda r: r.mode),
+        Column("filters", lambda r: r.filters.describe()),
+        Column("active", lambda r: "yes" if r.active else f"no: {r.disabled_reason}"),
         Column(
-            "address", lambda r: r["address"] + (f"  secret {r['secret']}" if r["secret"] else "")
+            "sent/pending/dead",
+            lambda r: f"{r.deliveries.sent}/{r.deliveries.pending}/{r.deliveries.dead}",
         ),
-        Column("mode", lambda r: r["mode"]),
-        Column("filters", lambda r: Filters.from_json(r["filters"]).describe()),
-        Column("active", lambda r: "yes" if r["active"] else f"no: {r['disabled_reason']}"),
-        Column("sent/pending/dead", lambda r: "{sent}/{pending}/{dead}".format(**r["deliveries"])),
         title="subscriptions",
     )
 
 
 @main.group(invoke_without_command=True)
-@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only this status.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in DeliveryStatus]), help="Only this status."
+)
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
 @listing
 @click.pass_context
@@ -752,26 +759,25 @@ def deliveries(ctx: click.Context, status: str | None, limit: int) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from monitor.alerts.outbox import list_deliveries
+    from monitor.queries import list_deliveries
+    from monitor.states import DeliveryStatus
 
     app = ctx.find_object(App)
     with app.session() as session:
         rows = list_deliveries(session, status=status, limit=limit)
     emit(
         rows,
-        Column("id", lambda r: r["id"]),
-        Column("subscription", lambda r: r["subscription"]),
-        Column("kind", lambda r: r["kind"]),
-        Column("about", lambda r: f"event {r['event_id']}" if r["event_id"] else r["digest_date"]),
-        Column("status", lambda r: r["status"]),
-        Column("attempts", lambda r: r["attempts"]),
+        Column("id", lambda r: r.id),
+        Column("subscription", lambda r: r.subscription),
+        Column("kind", lambda r: r.kind),
+        Column("about", lambda r: f"event {r.event_id}" if r.event_id else r.digest_date),
+        Column("status", lambda r: r.status),
+        Column("attempts", lambda r: r.attempts),
         Column(
             "next / sent",
-            lambda r: ((r["next_attempt"] if r["status"] == "pending" else r["sent_at"]) or "")[
-                :19
-            ],
+            lambda r: moment(r.next_attempt if r.status == DeliveryStatus.PENDING else r.sent_at),
         ),
-        Column("last", lambda r: (r["last_error"] or r["last_result"] or "")[:80]),
+        Column("last", lambda r: (r.last_error or r.last_result or "")[:80]),
         title="deliveries",
     )
 

@@ -35,6 +35,7 @@ from monitor.alerts.filters import Aliases, Filters, aliases_for
 from monitor.models import Article, Event, EventArticle, Source, Verdict
 from monitor.queries import iso
 from monitor.sources import is_failing
+from monitor.states import EventStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -191,7 +192,7 @@ def build_digest(
         .where(EventArticle.added_at >= window.start, EventArticle.added_at < window.end)
     ).all()
     reversed_ids = {eid for eid, _o, action in added if action == "reinstatement"}
-    reversed_ids |= {e.id for e in new if e.status == "reversed"}
+    reversed_ids |= {e.id for e in new if e.status == EventStatus.REVERSED}
     new_ids = {e.id for e in new}
     touched = {eid for eid, _o, action in added if action != "reinstatement"} - new_ids
     older = _events(session, (touched | reversed_ids) - new_ids)

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from monitor.states import DeliveryStatus, EventStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -174,7 +176,7 @@ class Event(Base):
     target: Mapped[str] = mapped_column(sa.Text)
     target_key: Mapped[str] = mapped_column(sa.String(255))
     scale: Mapped[str | None] = mapped_column(sa.String(100))
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")  # active | reversed
+    status: Mapped[str] = mapped_column(sa.String(16), default=EventStatus.ACTIVE)
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime]
     reversed_at: Mapped[datetime | None]
@@ -276,7 +278,7 @@ class Delivery(Base):
     digest_date: Mapped[date | None] = mapped_column(sa.Date)
     kind: Mapped[str] = mapped_column(sa.String(32))  # event.opened|event.updated|...|digest
     idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending|sent|dead
+    status: Mapped[str] = mapped_column(sa.String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

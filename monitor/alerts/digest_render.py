@@ -18,6 +18,7 @@ from monitor.alerts.render import action_label, link_html, local_time, unsubscri
 from monitor.digest import Digest, DigestEvent, build_digest
 from monitor.models import Delivery
 from monitor.queries import iso
+from monitor.states import AlertKind, EventStatus
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ def render_text(digest: Digest, *, unsubscribe: str | None = None) -> str:
         for target, events in targets:
             lines.append(f"  {target}")
             for e in events:
-                flag = "  [reversed]" if e.status == "reversed" else ""
+                flag = "  [reversed]" if e.status == EventStatus.REVERSED else ""
                 lines.append(f"    - {_event_line(e, w.zone)}{flag}")
                 lines.append(f"      {e.headline}")
                 lines.extend(f"      {r.url}" for r in e.reports)
@@ -103,7 +104,7 @@ def render_html(digest: Digest, *, unsubscribe: str | None = None) -> str:
         for target, events in targets:
             out.append(f"<h3>{esc(target)}</h3><ul>")
             for e in events:
-                flag = " <em>(reversed)</em>" if e.status == "reversed" else ""
+                flag = " <em>(reversed)</em>" if e.status == EventStatus.REVERSED else ""
                 links = "".join(f"<li>{link_html(r.title, r.url)}</li>" for r in e.reports)
                 out.append(
                     f"<li>{esc(_event_line(e, w.zone))}{flag}<br>{esc(e.headline)}"
@@ -211,7 +212,7 @@ def digest_message(session: Session, delivery: Delivery, settings: Settings) -> 
     unsubscribe = unsubscribe_url(settings, subscription)
     return Message(
         id=delivery.idempotency_key,
-        kind="digest",
+        kind=AlertKind.DIGEST,
         subject=subject_for(digest),
         text=render_text(digest, unsubscribe=unsubscribe),
         html=render_html(digest, unsubscribe=unsubscribe),

@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 from monitor.alerts.channel import Message
 from monitor.models import Article, Delivery, Event, EventArticle, Subscription, Verdict
 from monitor.queries import event_dict, iso
+from monitor.states import AlertKind, EventStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
 
 KIND_LABEL = {
-    "event.opened": "new",
-    "event.updated": "update",
-    "event.reversed": "reversed",
+    AlertKind.OPENED: "new",
+    AlertKind.UPDATED: "update",
+    AlertKind.REVERSED: "reversed",
 }
 
 
@@ -171,10 +172,10 @@ def target_label(event: Event) -> str:
 def subject_for(event: Event, kind: str) -> str:
     """``[banwatch] Twitter — ad ban — RT, Sputnik`` (with ``reversed`` / outlet count)."""
     action = action_label(event.action)
-    if kind == "event.reversed":
+    if kind == AlertKind.REVERSED:
         action += " reversed"
     subject = f"[banwatch] {event.platform} — {action} — {target_label(event)}"
-    if kind == "event.updated":
+    if kind == AlertKind.UPDATED:
         subject += f" (reported by {event.outlet_count} outlets)"
     return " ".join(subject.split())
 
@@ -215,7 +216,7 @@ def event_text(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
     event = ctx.event
     lines = [
         f"{event.platform} — {action_label(event.action)} — {target_label(event)}"
-        + ("  [REVERSED]" if event.status == "reversed" else ""),
+        + ("  [REVERSED]" if event.status == EventStatus.REVERSED else ""),
         "",
         f"Platform:   {event.platform}",
         f"Action:     {action_label(event.action)}",
@@ -265,7 +266,7 @@ def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | No
         + "</li>"
         for a in ctx.articles
     )
-    status = " <em>(reversed)</em>" if event.status == "reversed" else ""
+    status = " <em>(reversed)</em>" if event.status == EventStatus.REVERSED else ""
     footer = f"{esc(KIND_LABEL.get(kind, kind))} · banwatch event {event.id}"
     if unsubscribe:
         footer += f' · <a href="{esc(unsubscribe, quote=True)}">unsubscribe</a>'

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import sqlalchemy as sa
@@ -33,7 +32,8 @@ from starlette.routing import Route
 from monitor.config import Settings, parse_duration
 from monitor.db import session_scope
 from monitor.models import Article, Event, EventArticle
-from monitor.queries import event_dict, event_urls, iso, list_events, list_hits, status_report
+from monitor.queries import EventRow, event_urls, iso, list_events, list_hits, status_report
+from monitor.states import EventStatus
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -69,10 +69,10 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         ]
         for e in rows:
             body.append(
-                f'<tr class="{escape(e["status"])}"><td>{escape((e["first_seen"] or "")[:10])}</td>'
-                f"<td>{escape(e['platform'])}</td><td>{escape(e['action'])}</td>"
-                f"<td>{escape(e['target'])}</td><td>{e['outlet_count']}</td>"
-                f'<td><a href="/events/{e["id"]}">{escape(e["headline"])}</a></td></tr>'
+                f'<tr class="{escape(e.status)}"><td>{escape(iso(e.first_seen) or "")[:10]}</td>'
+                f"<td>{escape(e.platform)}</td><td>{escape(e.action)}</td>"
+                f"<td>{escape(e.target)}</td><td>{e.outlet_count}</td>"
+                f'<td><a href="/events/{e.id}">{escape(e.headline)}</a></td></tr>'
             )
         body.append("</table>" if rows else "</table><p>No enforcement events yet.</p>")
         return HTMLResponse(PAGE.format(title="banwatch events", body="".join(body)))
@@ -124,7 +124,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
                 since=since,
                 limit=limit,
             )
-        return JSONResponse(rows)
+        return JSONResponse([row.as_json() for row in rows])
 
     def api_event(request: Request) -> JSONResponse:
         event_id = request.path_params["event_id"]
@@ -132,23 +132,25 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             event = session.get(Event, event_id)
             if event is None:
                 return JSONResponse({"error": "no such event"}, 404)
-            data = event_dict(event, event_urls(session, [event_id]).get(event_id, []))
+            data = EventRow.of(event, event_urls(session, [event_id]).get(event_id, [])).as_json()
             data["evidence"] = event.evidence
         return JSONResponse(data)
 
     def api_hits(request: Request) -> JSONResponse:
         with session_scope(engine) as session:
-            return JSONResponse(list_hits(session, limit=500))
+            return JSONResponse([hit.as_json() for hit in list_hits(session, limit=500)])
 
     def api_status(request: Request) -> JSONResponse:
         with session_scope(engine) as session:
-            return JSONResponse(status_report(session, settings))
+            return JSONResponse(status_report(session, settings).as_json())
 
     def atom(request: Request) -> Response:
         base = (settings.web.base_url or str(request.base_url)).rstrip("/")
         with session_scope(engine) as session:
             rows = list_events(session, limit=100)
-            updated = max((e["last_seen"] for e in rows), default=iso(datetime.now(UTC)))
+            updated = iso(
+                max((e.last_seen for e in rows if e.last_seen), default=datetime.now(UTC))
+            )
         entries = "".join(_atom_entry(base, e) for e in rows)
         xml = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -195,15 +197,15 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     )
 
 
-def _atom_entry(base: str, e: dict[str, Any]) -> str:
-    title = f"{e['platform']} — {e['action'].replace('_', ' ')} — {e['target']}"
-    if e["status"] == "reversed":
+def _atom_entry(base: str, e: EventRow) -> str:
+    title = f"{e.platform} — {e.action.replace('_', ' ')} — {e.target}"
+    if e.status == EventStatus.REVERSED:
         title += " (reversed)"
-    summary = f"{e['headline']} (reported by {e['outlet_count']} outlet(s))"
+    summary = f"{e.headline} (reported by {e.outlet_count} outlet(s))"
     return (
-        f"<entry><id>{xml_escape(base)}/events/{e['id']}</id><title>{xml_escape(title)}</title>"
-        f'<link href="{xml_escape(base)}/events/{e["id"]}"/>'
-        f"<published>{e['first_seen']}</published><updated>{e['last_seen']}</updated>"
+        f"<entry><id>{xml_escape(base)}/events/{e.id}</id><title>{xml_escape(title)}</title>"
+        f'<link href="{xml_escape(base)}/events/{e.id}"/>'
+        f"<published>{iso(e.first_seen)}</published><updated>{iso(e.last_seen)}</updated>"
         f"<summary>{xml_escape(summary)}</summary></entry>"
     )
 
