@@ -9,6 +9,7 @@ need them, so ``banwatch --help`` stays fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,20 +31,12 @@ from monitor.output import (
 from monitor.states import DeliveryStatus, EventStatus
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
     from monitor.config import Settings
-
-
-class CliError(click.ClickException):
-    """A BanwatchError on its way out: one line, the error's exit code."""
-
-    def __init__(self, error: BanwatchError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"banwatch: error: {self.format_message()}", err=True)
 
 
 class BanwatchGroup(click.Group):
@@ -51,7 +44,9 @@ class BanwatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BanwatchError as exc:
-            raise CliError(exc) from None
+            # One line and the error's exit code, never a traceback.
+            click.echo(f"banwatch: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @dataclass
@@ -82,7 +77,7 @@ class App:
             self._engine = open_database(self.settings.database.url)
         return self._engine
 
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self) -> AbstractContextManager[Session]:
         from monitor.db import session_scope
 
         return session_scope(self.engine)
@@ -450,10 +445,15 @@ def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
 VERDICT_HEADERS = ("platform", "action", "target", "scale", "score", "evidence")
 
 
-def _verdict_columns(get: Any = None) -> list[Column]:
+def _verdict_columns(get: Callable[[Any], Any] | None = None) -> list[Column]:
     """The columns of a verdict table; ``get`` finds the verdict dict in a row."""
-    pick = get or (lambda row: row)
-    return [Column(key, lambda row, key=key: pick(row)[key]) for key in VERDICT_HEADERS]
+
+    def column(key: str) -> Column:
+        if get is None:
+            return Column(key, lambda row: row[key])
+        return Column(key, lambda row: get(row)[key])
+
+    return [column(key) for key in VERDICT_HEADERS]
 
 
 @main.command("eval")
@@ -763,6 +763,7 @@ def deliveries(ctx: click.Context, status: str | None, limit: int) -> None:
     from monitor.states import DeliveryStatus
 
     app = ctx.find_object(App)
+    assert app is not None  # main() always makes one
     with app.session() as session:
         rows = list_deliveries(session, status=status, limit=limit)
     emit(

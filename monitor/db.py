@@ -96,12 +96,15 @@ def _insert_ignoring(dialect: str, table: sa.Table, conflict: tuple[str, ...]) -
     """Built once per table: ingest runs it for every article, and building a statement
     costs more than running it."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - banwatch supports SQLite and PostgreSQL only
-        raise StorageError(f"database dialect {dialect!r} is not supported (SQLite or PostgreSQL)")
-    return insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    # pragma: no cover - banwatch supports SQLite and PostgreSQL only
+    raise StorageError(f"database dialect {dialect!r} is not supported (SQLite or PostgreSQL)")
 
 
 def lock_for_ingest(session: Session) -> None:

@@ -355,9 +355,9 @@ def find_near_duplicate(
     return best
 
 
-def _exact_statement() -> sa.Select[tuple[int, int]]:
+def _exact_statement() -> sa.Select[int, int]:
     article, article_url = Article.__table__, ArticleUrl.__table__
-    urls = sa.bindparam("urls", expanding=True)
+    urls: sa.BindParameter[str] = sa.bindparam("urls", expanding=True)
     union = sa.union_all(
         sa.select(article.c.id.label("article_id"), sa.literal_column("0").label("by_url")).where(
             article.c.content_hash == sa.bindparam("content_hash")
@@ -370,7 +370,7 @@ def _exact_statement() -> sa.Select[tuple[int, int]]:
     return sa.select(union.c.article_id, union.c.by_url).order_by(union.c.by_url.desc()).limit(1)
 
 
-def _near_statement() -> sa.Select[tuple[int, bytes | None]]:
+def _near_statement() -> sa.Select[int, bytes | None]:
     article, band = Article.__table__, ArticleBand.__table__
     shared = sa.func.count().label("shared")
     candidates = (

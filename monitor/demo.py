@@ -48,7 +48,7 @@ def serve_site(folder: Path) -> tuple[ThreadingHTTPServer, str]:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="demo-site", daemon=True).start()
     host, port = server.server_address[:2]
-    return server, f"http://{host}:{port}"
+    return server, f"http://{host!s}:{port}"
 
 
 def prepare_site(target: Path, base_url: str) -> None:

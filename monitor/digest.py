@@ -280,7 +280,7 @@ def _new_outlets(session: Session, event_ids: list[int], since: datetime) -> dic
     )
     for event_id, outlet, first_at in session.execute(first):
         first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)
-        if first_at >= since:
+        if first_at >= since and outlet is not None:
             out.setdefault(event_id, []).append(outlet)
     for outlets in out.values():
         outlets.sort()

@@ -146,7 +146,7 @@ def match_reversed_ban(
     return None if event_id is None else session.get(Event, event_id)
 
 
-def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
+def _match_statement(*, reinstatement: bool) -> sa.Select[int]:
     """Core, not ORM: the id of the matching event (the ORM select costs 4x to run)."""
     event, target = Event.__table__, EventTarget.__table__
     query = (
@@ -168,7 +168,7 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
 
 
-def _match_any_statement() -> sa.Select[tuple[int]]:
+def _match_any_statement() -> sa.Select[int]:
     """The newest event of a platform and action family in a window, whatever its target."""
     event = Event.__table__
     return (
@@ -334,8 +334,7 @@ def _report_generic(
             _add_target(session, event, verdict)
         _link(session, event, article, group[0])
         return
-    event = session.get(Event, event_id)
-    assert event is not None
+    event = session.get_one(Event, event_id)
     if _link(session, event, article, best):
         _update(event, article, best, seen_at)
         touched.setdefault(event.id, (event, AlertKind.UPDATED))

@@ -10,7 +10,7 @@ source ──< article ──< verdict
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -56,6 +56,9 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: sa.JSON(),
     }
+    if TYPE_CHECKING:
+        # Every model here is mapped to one Table (declarative types it as a FromClause).
+        __table__: ClassVar[sa.Table]
 
 
 class Source(Base):

@@ -22,10 +22,10 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
 from monitor.alerts.channel import Channel, Message, SendResult
@@ -78,7 +78,7 @@ def enqueue_event_alerts(
     """
     if kind not in EVENT_KINDS:
         raise ValueError(f"kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
-    if event.id is None:
+    if sa.inspect(event).key is None:  # not flushed yet: the rows need its id
         session.flush()
     aliases = aliases if aliases is not None else aliases_for(settings)
     subscriptions = session.scalars(
@@ -228,7 +228,7 @@ def _claim(engine: Engine, delivery_id: int, now: datetime, lease: timedelta) ->
             .values(next_attempt_at=now + lease)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def _dispatch_one(

@@ -26,7 +26,7 @@ from monitor.states import AlertKind, EventStatus
 if TYPE_CHECKING:
     from monitor.config import Settings
 
-KIND_LABEL = {
+KIND_LABEL: dict[str, str] = {
     AlertKind.OPENED: "new",
     AlertKind.UPDATED: "update",
     AlertKind.REVERSED: "reversed",
