@@ -139,10 +139,17 @@ def list_events(
     since: datetime | None = None,
     limit: int | None = None,
     aliases: Aliases | None = None,
+    dismissed: bool = False,
 ) -> list[EventRow]:
     """Events, newest first, filtered case-insensitively. ``target`` matches any target of
-    the ban under any of its names (``aliases``: "Russia Today" finds the RT event)."""
-    query = sa.select(Event)
+    the ban under any of its names (``aliases``: "Russia Today" finds the RT event).
+    Events the user dismissed (not a ban) are listed only with ``dismissed``, and then
+    only they; events merged into another never are."""
+    query = sa.select(Event).where(Event.merged_into_id.is_(None))
+    if dismissed:
+        query = query.where(Event.dismissed_at.is_not(None))
+    else:
+        query = query.where(Event.dismissed_at.is_(None))
     if platform:
         query = query.where(sa.func.lower(Event.platform) == platform.lower())
     if action:
