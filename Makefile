@@ -31,12 +31,14 @@ demo: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/ruff format --check monitor crawler tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/classify.py

@@ -103,14 +103,16 @@ class IngestPipeline(_Stage):
         spider = self.crawler.spider
         ingestor = getattr(spider, "ingestor", None)
         if ingestor is None:
-            raise self.drop("no_ingestor", f"{item.url}: spider {spider.name} has no Ingestor")
+            name = getattr(spider, "name", None)
+            raise self.drop("no_ingestor", f"{item.url}: spider {name} has no Ingestor")
         try:
             result = ingestor.ingest(item.document, source_name=item.source_name)
         except BanwatchError as exc:
             self.crawler.stats.inc_value("banwatch/errors")
             log.error("store failed", extra={"url": item.url, "error": str(exc)})
-            if item.source_name:
-                spider.outcomes.page_lost(item.source_name)  # type: ignore[attr-defined]
+            outcomes = getattr(spider, "outcomes", None)
+            if item.source_name and outcomes is not None:
+                outcomes.page_lost(item.source_name)
             raise self.drop("storage", f"{item.url}: {exc}") from None
         key = "banwatch/stored" if result.status == "new" else "banwatch/duplicates"
         self.crawler.stats.inc_value(key)
