@@ -215,9 +215,13 @@ def events(
         banwatch events --platform Twitter --since 30d
         banwatch events --json
     """
-    from monitor.alerts.filters import aliases_for
     from monitor.queries import list_events
 
+    aliases = None
+    if target:  # the alias tables come from the classifier's lexicon: load it only then
+        from monitor.alerts.filters import aliases_for
+
+        aliases = aliases_for(app.settings)
     with app.session() as session:
         rows = list_events(
             session,
@@ -227,7 +231,7 @@ def events(
             status=status,
             since=parse_since(since),
             limit=limit,
-            aliases=aliases_for(app.settings) if target else None,
+            aliases=aliases,
         )
     emit(
         rows,
