@@ -526,7 +526,7 @@ def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]
         .order_by(EventArticle.event_id, Article.published_at.nulls_last(), Article.id)
     )
     for event_id, outlet in rows:
-        if outlet not in out[event_id]:
+        if outlet is not None and outlet not in out[event_id]:
             out[event_id].append(outlet)
     return out
 

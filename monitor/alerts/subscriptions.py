@@ -184,8 +184,8 @@ def create_pending_subscription(
 def mark_from_web(row: Subscription) -> None:
     """Record that a stranger typed this address into the web form (never trusted by the
     outbound address policy), where the schema has ``subscription.origin``."""
-    if hasattr(Subscription, "origin"):
-        row.origin = "web"
+    if hasattr(Subscription, "origin"):  # the column comes with the hostile migration
+        setattr(row, "origin", "web")  # noqa: B010
 
 
 def confirm_subscription(

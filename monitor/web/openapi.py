@@ -91,10 +91,10 @@ EVENT_SCHEMA = {
 
 def schema() -> dict[str, Any]:
     """The document ``/openapi.json`` answers."""
-    ok_json = lambda ref: {  # noqa: E731
-        "description": "OK",
-        "content": {"application/json": {"schema": {"$ref": ref}}},
-    }
+
+    def ok_json(ref: str) -> dict[str, Any]:
+        return {"description": "OK", "content": {"application/json": {"schema": {"$ref": ref}}}}
+
     return {
         "openapi": "3.1.0",
         "info": {

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from monitor.classify.types import ACTIONS
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.queries import (
@@ -98,12 +99,12 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
     colors = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(counts.platforms)}
     bars = []
     for i, week in enumerate(counts.weeks):
-        y = top + plot_h
+        y: float = top + plot_h
         for platform in counts.platforms:
             n = counts.counts[platform][i]
             if not n:
                 continue
-            h = plot_h * n / peak
+            h = plot_h * n / peak  # a float: bars are drawn to a tenth of a pixel
             y -= h
             bars.append(
                 {
@@ -162,7 +163,7 @@ async def events_page(ctx: Context, request: Request) -> Response:
         pages=pages,
         chart=chart(weeks),
         platforms=platforms,
-        actions=params.ACTIONS,
+        actions=ACTIONS,
         feed_query=p.link(limit=None, page=None),
     )
 
@@ -241,7 +242,7 @@ async def subscribe_form(ctx: Context, request: Request) -> Response:
         nav="subscribe",
         values={},
         errors={},
-        actions=params.ACTIONS,
+        actions=ACTIONS,
     )
 
 
@@ -273,7 +274,7 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
             nav="subscribe",
             values=values,
             errors=errors,
-            actions=params.ACTIONS,
+            actions=ACTIONS,
         )
     client = _client(request)
     if not ctx.limiter.allow(client):
@@ -499,13 +500,13 @@ async def admin_page(ctx: Context, request: Request) -> Response:
     dismissed = request.query_params.get("dismissed") == "1"
 
     def work(session: Session) -> dict[str, Any]:
-        from monitor.alerts.outbox import list_deliveries
+        from monitor.queries import list_deliveries
 
         query = replace(p.query, dismissed=dismissed)
         return {
             "found": search_events(session, query, aliases=ctx.aliases),
             "status": status_report(session, ctx.settings),
-            "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
+            "deliveries": [d for d in list_deliveries(session, limit=200) if d.status != "sent"][
                 :50
             ],
         }
@@ -625,11 +626,13 @@ async def api_hits(ctx: Context, request: Request) -> Response:
     limit = params.integer(
         request.query_params.get("limit"), "limit", low=1, high=params.MAX_LIMIT, default=500
     )
-    return JSONResponse(await ctx.db(lambda s: list_hits(s, limit=limit)))
+    hits = await ctx.db(lambda s: list_hits(s, limit=limit))
+    return JSONResponse([hit.as_json() for hit in hits])
 
 
 async def api_status(ctx: Context, request: Request) -> Response:
-    return JSONResponse(await ctx.db(lambda s: status_report(s, ctx.settings)))
+    report = await ctx.db(lambda s: status_report(s, ctx.settings))
+    return JSONResponse(report.as_json())
 
 
 async def openapi(ctx: Context, request: Request) -> Response:
