@@ -44,6 +44,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/dedupe.py --quick
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
