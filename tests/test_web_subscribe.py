@@ -56,10 +56,18 @@ def rows(web: WebServer) -> list[Subscription]:
 
 
 def test_email_is_double_opt_in(web: WebServer, smtp_server: SmtpServer) -> None:
-    response = subscribe(web, channel="email", address="ana@example.org", platforms="X")
+    response = subscribe(
+        web,
+        channel="email",
+        address="ana@example.org",
+        platforms="X",
+        keywords="ads, accounts",
+        min_score="0.6",
+    )
     assert response.status_code == 200 and "Check your mail" in response.text
     (row,) = rows(web)
     assert row.active is False and row.disabled_reason == AWAITING
+    assert row.filters["keywords"] == ["ads", "accounts"] and row.filters["min_score"] == 0.6
     assert getattr(row, "origin", "web") == "web"
     (mail,) = smtp_server.messages
     text = mail.get_body(("plain",)).get_content()
@@ -131,6 +139,11 @@ def test_unknown_filter_names_get_the_nearest_known_ones(web: WebServer) -> None
     assert response.status_code == 422 and "ad_ban" in response.text
     bad = subscribe(web, channel="email", address="not a mail address")
     assert bad.status_code == 422
+    for score in ("1.5", "nan", "-0.1", "abc"):
+        assert (
+            subscribe(web, channel="email", address="a@example.org", min_score=score).status_code
+            == 422
+        )
     assert rows(web) == []
 
 
