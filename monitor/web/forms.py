@@ -112,15 +112,19 @@ def _many(form: Mapping[str, str], key: str) -> list[str]:
 def webhook_refusal(settings: Settings, url: str) -> str | None:
     """Why the outbound address policy refuses ``url`` as a webhook typed in from outside,
     or ``None`` when it may be used."""
-    from monitor.errors import BanwatchError
+    from monitor.errors import AddressRefused, BanwatchError
     from monitor.net import AddressPolicy
 
     if not re.match(r"(?i)^https?://[^\s/?#]+", url):
         return "expected an http:// or https:// URL"
     try:
         AddressPolicy.from_settings(settings).check_url(url, resolve=True)
-    except BanwatchError as exc:
-        return f"refused: {exc}"
+    except AddressRefused as exc:
+        # The rule, not the address: a stranger learns nothing of what internal names
+        # resolve to.
+        return f"refused: a webhook must be a public address ({exc.rule})"
+    except BanwatchError:
+        return "refused: its host name does not resolve to a public address"
     return None
 
 
