@@ -192,9 +192,9 @@ def run(app: App, once: bool) -> None:
 
 
 @main.command()
-@click.option("--platform", help="Only this platform (e.g. Twitter).")
+@click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
-@click.option("--target", help="Only this target (name or alias key).")
+@click.option("--target", help="Only this target, under any of its names (Russia Today).")
 @click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
@@ -212,13 +212,18 @@ def events(
 ) -> None:
     """List enforcement events: one row per ban, however many outlets reported it.
 
+    Platforms and targets may be named by any alias: --platform X is Twitter, --platform
+    Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
+    Today" finds RT.
+
     Example:
         banwatch events --platform Twitter --since 30d
+        banwatch events --platform X --target "Russia Today"
         banwatch events --json
     """
-    from monitor.alerts.filters import aliases_for
     from monitor.queries import list_events
 
+    vocab = _checked_words(app, platform, action)
     with app.session() as session:
         rows = list_events(
             session,
@@ -228,7 +233,7 @@ def events(
             status=status,
             since=parse_since(since),
             limit=limit,
-            aliases=aliases_for(app.settings) if target else None,
+            vocabulary=vocab,
         )
     if as_json:
         emit_json(rows)
@@ -254,20 +259,41 @@ def events(
 
 @main.command()
 @click.option("--since", help="Fetched since a date or a duration (7d).")
+@click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
+@click.option("--action", help="Only this action (e.g. ad_ban).")
+@click.option("--target", help="Only this target, under any of its names (Russia Today).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
-def hits(app: App, since: str | None, limit: int | None, as_json: bool) -> None:
+def hits(
+    app: App,
+    since: str | None,
+    platform: str | None,
+    action: str | None,
+    target: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """List classifier hits: every verdict on every stored article.
 
     Example:
         banwatch hits --since 1d
+        banwatch hits --platform X --target "Russia Today"
         banwatch hits --json
     """
     from monitor.queries import list_hits
 
+    vocab = _checked_words(app, platform, action)
     with app.session() as session:
-        rows = list_hits(session, since=parse_since(since), limit=limit)
+        rows = list_hits(
+            session,
+            since=parse_since(since),
+            limit=limit,
+            platform=platform,
+            action=action,
+            target=target,
+            vocabulary=vocab,
+        )
     if as_json:
         emit_json(rows)
         return
@@ -381,6 +407,19 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     from monitor.web.app import serve as run_server
 
     run_server(app.settings, app.engine, host=host, port=port)
+
+
+def _checked_words(app: App, platform: str | None, action: str | None) -> Any:
+    """The settings' vocabulary, after refusing an unknown platform or action with the
+    nearest names (``--platform Youtub``: did you mean YouTube?)."""
+    from monitor.classify.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary(app.settings.classifier)
+    if platform:
+        vocab.check_platform(platform)
+    if action:
+        vocab.check_action(action)
+    return vocab
 
 
 def _table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
@@ -608,7 +647,12 @@ def explain(app: App, source: str, as_json: bool) -> None:
     help="How alerts are delivered.",
 )
 @click.option("--address", required=True, help="Mail address, webhook URL or Apprise URL.")
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    help="Only this platform, an alias (X) or a family (Meta) (repeatable).",
+)
 @click.option(
     "--action", "actions", multiple=True, help="Only this action, e.g. ad_ban (repeatable)."
 )
@@ -653,6 +697,7 @@ def subscribe(
     """
     from monitor.alerts.filters import Filters
     from monitor.alerts.subscriptions import create_subscription
+    from monitor.classify.vocabulary import load_vocabulary
     from monitor.config import secret_from_env
 
     secret = secret_from_env(secret_env) if secret_env else None
@@ -663,7 +708,7 @@ def subscribe(
         keywords=keywords,
         min_score=min_score,
         updates=updates,
-    )
+    ).checked(load_vocabulary(app.settings.classifier))
     with app.session() as session:
         row = create_subscription(
             session,
@@ -809,18 +854,36 @@ def deliveries_retry(app: App, delivery_id: int) -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (alias, family).")
+@click.option("--action", "actions", multiple=True, help="Only this action (repeatable).")
+@click.option("--target", "targets", multiple=True, help="Only this target (any of its names).")
 @click.option("--send", is_flag=True, help="Send it to the digest subscribers now.")
 @pass_app
-def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:
+def digest(
+    app: App,
+    day: datetime | None,
+    fmt: str,
+    platforms: tuple[str, ...],
+    actions: tuple[str, ...],
+    targets: tuple[str, ...],
+    send: bool,
+) -> None:
     """Show (or --send) the daily digest: the last day's events grouped by platform and
     target, reversals, newly reported events and failing sources.
+
+    --platform, --action and --target narrow what is shown the way a subscription's filters
+    do (--platform Meta also shows Facebook and Instagram events); --send always sends each
+    subscriber the digest of their own filters.
 
     Example:
         banwatch digest
         banwatch digest --date 2024-09-02 --format html > digest.html
+        banwatch digest --platform Meta --target "Russia Today"
         banwatch digest --send
     """
     from monitor import digest as digests
+    from monitor.alerts.filters import Filters
+    from monitor.classify.vocabulary import load_vocabulary
 
     when = day.date() if day else digests.local_today(app.settings)
     if send:
@@ -830,8 +893,16 @@ def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:
             sync_config_subscriptions(session, app.settings)
         click.echo(str(digests.send_digest(app.engine, app.settings, when)))
         return
+    vocab = load_vocabulary(app.settings.classifier)
+    filters = Filters(platforms=platforms, actions=actions, targets=targets).checked(vocab)
     with app.session() as session:
-        built = digests.build_digest(session, app.settings, when)
+        built = digests.build_digest(
+            session,
+            app.settings,
+            when,
+            filters=filters if filters != Filters() else None,
+            vocabulary=vocab,
+        )
     click.echo(digests.render(built, fmt), nl=fmt != "html")
 
 

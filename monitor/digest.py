@@ -31,9 +31,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.alerts.channel import Message
-from monitor.alerts.filters import Aliases, Filters, aliases_for
+from monitor.alerts.filters import Filters
 from monitor.alerts.outbox import DIGEST_MODES, DispatchStats, dispatch_due, enqueue_digest
 from monitor.alerts.render import action_label, link_html, target_label, unsubscribe_url
+from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.db import session_scope
 from monitor.models import Article, Delivery, Event, EventArticle, Source, Subscription, Verdict
 from monitor.queries import iso
@@ -169,15 +170,15 @@ def build_digest(
     day: date,
     *,
     filters: Filters | None = None,
-    aliases: Aliases | None = None,
+    vocabulary: Vocabulary | None = None,
     now: datetime | None = None,
 ) -> Digest:
     """The digest for ``day``; with ``filters``, only the events they match."""
     window = digest_window(settings, day)
-    aliases = aliases if aliases is not None else aliases_for(settings)
+    vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
 
     def wanted(event: Event) -> bool:
-        return filters is None or filters.matches(event, aliases)
+        return filters is None or filters.matches(event, vocab)
 
     new = [
         e
@@ -536,7 +537,7 @@ def send_digest(
     subscriber and day, then run a dispatcher pass so it goes out now."""
     day = day or local_today(settings, now)
     run = DigestRun(day)
-    aliases = aliases_for(settings)
+    vocab = load_vocabulary(settings.classifier)
     with session_scope(engine) as session:
         subscriptions = session.scalars(
             sa.select(Subscription)
@@ -550,7 +551,7 @@ def send_digest(
                     settings,
                     day,
                     filters=Filters.from_json(sub.filters),
-                    aliases=aliases,
+                    vocabulary=vocab,
                     now=now,
                 )
                 if digest.empty:

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from monitor.classify.vocabulary import load_vocabulary
 from monitor.config import Settings
 from monitor.models import (
     Article,
@@ -27,7 +28,7 @@ from monitor.models import (
 from monitor.sources import is_failing
 
 if TYPE_CHECKING:
-    from monitor.alerts.filters import Aliases
+    from monitor.classify.vocabulary import Vocabulary
 
 
 def iso(value: datetime | None) -> str | None:
@@ -69,6 +70,38 @@ def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
     }
 
 
+def platform_condition(
+    column: InstrumentedAttribute[str], word: str, vocabulary: Vocabulary
+) -> sa.ColumnElement[bool]:
+    """Rows whose platform is one the user's ``word`` covers: an alias ("X" is Twitter),
+    a family ("Meta": Meta, Facebook, Instagram, WhatsApp, Threads), else the word as
+    written, case-insensitively."""
+    names = {p.lower() for p in vocabulary.platforms_for(word)}
+    return sa.func.lower(column).in_(sorted(names))
+
+
+def target_condition(
+    key_column: InstrumentedAttribute[str],
+    name_column: InstrumentedAttribute[str],
+    word: str,
+    vocabulary: Vocabulary,
+) -> sa.ColumnElement[bool]:
+    """Rows whose target is the one the user's ``word`` names, under any of its names
+    ("Russia Today" and "TV-Novosti" find RT), by grouping key or by name."""
+    keys = vocabulary.target_keys_for(word)
+    canonical = vocabulary.target(word)
+    names = {
+        word.strip().lower(),
+        *(n.lower() for n in vocabulary.target_names.get(canonical or "", ())),
+    }
+    return sa.or_(key_column.in_(sorted(keys)), sa.func.lower(name_column).in_(sorted(names)))
+
+
+def action_value(word: str, vocabulary: Vocabulary) -> str:
+    """The action the user's ``word`` names ("Ad ban" -> "ad_ban"), else the word."""
+    return vocabulary.action(word) or word.strip()
+
+
 def list_events(
     session: Session,
     *,
@@ -78,25 +111,27 @@ def list_events(
     status: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
-    aliases: Aliases | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """Events, newest first, filtered case-insensitively. ``target`` matches any target of
-    the ban under any of its names (``aliases``: "Russia Today" finds the RT event)."""
+    """Events, newest first. ``platform``, ``action`` and ``target`` are the user's words,
+    read through the vocabulary (default: the shipped one; pass
+    ``load_vocabulary(settings.classifier)`` for the settings' additions): ``platform="X"``
+    finds Twitter events, ``"Meta"`` Facebook and Instagram ones too, and ``target`` matches
+    any target of the ban under any of its names ("Russia Today" finds the RT event)."""
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
     query = sa.select(Event)
     if platform:
-        query = query.where(sa.func.lower(Event.platform) == platform.lower())
+        query = query.where(platform_condition(Event.platform, platform, vocab))
     if action:
-        query = query.where(Event.action == action)
+        query = query.where(Event.action == action_value(action, vocab))
     if target:
-        names = aliases.names(target) if aliases else {" ".join(target.casefold().split())}
         any_target = sa.select(EventTarget.event_id).where(
-            sa.or_(sa.func.lower(EventTarget.target).in_(names), EventTarget.target_key.in_(names))
+            target_condition(EventTarget.target_key, EventTarget.target, target, vocab)
         )
         query = query.where(
             sa.or_(
                 Event.id.in_(any_target),
-                sa.func.lower(Event.target).in_(names),
-                Event.target_key.in_(names),
+                target_condition(Event.target_key, Event.target, target, vocab),
             )
         )
     if status:
@@ -112,12 +147,27 @@ def list_events(
 
 
 def list_hits(
-    session: Session, *, since: datetime | None = None, limit: int | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    platform: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """Verdicts with their article, newest article first (``banwatch hits``)."""
+    """Verdicts with their article, newest article first (``banwatch hits``); ``platform``,
+    ``action`` and ``target`` read as in ``list_events``."""
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
     query = sa.select(Verdict, Article).join(Article, Article.id == Verdict.article_id)
     if since:
         query = query.where(Article.fetched_at >= since)
+    if platform:
+        query = query.where(platform_condition(Verdict.platform, platform, vocab))
+    if action:
+        query = query.where(Verdict.action == action_value(action, vocab))
+    if target:
+        query = query.where(target_condition(Verdict.target_key, Verdict.target, target, vocab))
     query = query.order_by(Article.published_at.desc().nulls_last(), Verdict.id)
     if limit:
         query = query.limit(limit)
