@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.alerts.filters import Filters
-from monitor.classify.vocabulary import Vocabulary
 from monitor.alerts.outbox import (
     MAX_ATTEMPTS,
     RETRY_SCHEDULE,
@@ -21,6 +20,7 @@ from monitor.alerts.outbox import (
     retry_delay,
 )
 from monitor.alerts.subscriptions import create_subscription
+from monitor.classify.vocabulary import Vocabulary
 from monitor.db import open_database, session_scope
 from monitor.models import Delivery, Event, EventTarget
 from tests.alert_servers import make_event, make_settings
