@@ -30,11 +30,13 @@ demo: $(STAMP)
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/ruff format --check monitor crawler tests bench
+	$(BIN)/lint-imports
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/classify.py

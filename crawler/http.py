@@ -14,7 +14,7 @@ import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from monitor.errors import BanwatchError
+from monitor.ingest import BanwatchError
 
 if TYPE_CHECKING:
     from scrapy.http import Headers, Response

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import PageItem
-from monitor.errors import BanwatchError, ParseError
-from monitor.ingest import Document, extract_document
+from monitor.ingest import BanwatchError, Document, ParseError, extract_document
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

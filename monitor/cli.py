@@ -8,15 +8,23 @@ need them, so ``banwatch --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor.errors import BanwatchError
+from monitor.output import (
+    Column,
+    echo_plain,
+    emit,
+    emit_json_line,
+    json_wanted,
+    listing,
+    table,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -80,16 +88,6 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console()
-
-
 def parse_since(value: str | None) -> datetime | None:
     """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d)."""
     if not value:
@@ -137,15 +135,14 @@ def main(ctx: click.Context, config: str | None, verbose: int) -> None:
 def init(app: App) -> None:
     """Create or upgrade the database; register the configured sources and subscriptions.
 
+    \b
     Example:
         banwatch init
     """
-    from monitor.alerts.subscriptions import sync_config_subscriptions
-    from monitor.sources import sync_sources
+    from monitor.sync import sync_config
 
     with app.session() as session:
-        sync_sources(session, app.settings)
-        sync_config_subscriptions(session, app.settings)
+        sync_config(session, app.settings)
     click.echo(f"database ready: {_safe_url(app.settings.database.url)}")
 
 
@@ -160,6 +157,7 @@ def db() -> None:
 def db_upgrade(app: App, revision: str) -> None:
     """Run the Alembic migrations up to REVISION.
 
+    \b
     Example:
         banwatch db upgrade
     """
@@ -178,6 +176,7 @@ def db_upgrade(app: App, revision: str) -> None:
 def run(app: App, once: bool) -> None:
     """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
 
+    \b
     Example:
         banwatch run
         banwatch run --once
@@ -198,7 +197,7 @@ def run(app: App, once: bool) -> None:
 @click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
 def events(
     app: App,
@@ -208,7 +207,6 @@ def events(
     status: str | None,
     since: str | None,
     limit: int | None,
-    as_json: bool,
 ) -> None:
     """List enforcement events: one row per ban, however many outlets reported it.
 
@@ -216,10 +214,11 @@ def events(
     Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
     Today" finds RT.
 
+    \b
     Example:
         banwatch events --platform Twitter --since 30d
-        banwatch events --platform X --target "Russia Today"
         banwatch events --json
+        banwatch events --platform X --target "Russia Today"
     """
     from monitor.queries import list_events
 
@@ -235,25 +234,17 @@ def events(
             limit=limit,
             vocabulary=vocab,
         )
-    if as_json:
-        emit_json(rows)
-        return
-    _table(
-        "events",
-        ["id", "first seen", "platform", "action", "target", "outlets", "status", "headline"],
-        [
-            [
-                r["id"],
-                (r["first_seen"] or "")[:10],
-                r["platform"],
-                r["action"],
-                ", ".join(r.get("targets") or [r["target"]]),
-                r["outlet_count"],
-                r["status"],
-                r["headline"],
-            ]
-            for r in rows
-        ],
+    emit(
+        rows,
+        Column("id", lambda r: r["id"]),
+        Column("first seen", lambda r: (r["first_seen"] or "")[:10]),
+        Column("platform", lambda r: r["platform"]),
+        Column("action", lambda r: r["action"]),
+        Column("target", lambda r: ", ".join(r.get("targets") or [r["target"]])),
+        Column("outlets", lambda r: r["outlet_count"]),
+        Column("status", lambda r: r["status"]),
+        Column("headline", lambda r: r["headline"]),
+        title="events",
     )
 
 
@@ -263,7 +254,7 @@ def events(
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target, under any of its names (Russia Today).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
 def hits(
     app: App,
@@ -272,10 +263,10 @@ def hits(
     action: str | None,
     target: str | None,
     limit: int | None,
-    as_json: bool,
 ) -> None:
     """List classifier hits: every verdict on every stored article.
 
+    \b
     Example:
         banwatch hits --since 1d
         banwatch hits --platform X --target "Russia Today"
@@ -294,100 +285,76 @@ def hits(
             target=target,
             vocabulary=vocab,
         )
-    if as_json:
-        emit_json(rows)
-        return
-    _table(
-        "hits",
-        ["published", "platform", "action", "target", "score", "title"],
-        [
-            [
-                (r["published"] or "")[:10],
-                r["platform"],
-                r["action"],
-                r["target"],
-                r["score"],
-                r["title"],
-            ]
-            for r in rows
-        ],
+    emit(
+        rows,
+        Column("published", lambda r: (r["published"] or "")[:10]),
+        Column("platform", lambda r: r["platform"]),
+        Column("action", lambda r: r["action"]),
+        Column("target", lambda r: r["target"]),
+        Column("score", lambda r: r["score"]),
+        Column("title", lambda r: r["title"]),
+        title="hits",
     )
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
-def status(app: App, as_json: bool) -> None:
+def status(app: App) -> None:
     """Show counts, each source's health (last success, last error, next poll) and the outbox.
 
+    \b
     Example:
         banwatch status
         banwatch status --json
     """
     from monitor.queries import status_report
-    from monitor.sources import sync_sources
 
     with app.session() as session:
-        sync_sources(session, app.settings)
-    with app.session() as session:
         report = status_report(session, app.settings)
-    if as_json:
-        emit_json(report)
-        return
     d = report["deliveries"]
-    click.echo(
-        f"articles {report['articles']}  hits {report['hits']}  events {report['events']}  "
-        f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['dead']} dead"
-    )
-    _table(
-        "sources",
-        ["name", "kind", "last ok", "failures", "next poll", "last error"],
-        [
-            [
-                s["name"],
-                s["kind"],
-                (s["last_ok"] or "never")[:19],
-                f"{s['failures']}{' FAILING' if s['failing'] else ''}",
-                (s["next_poll"] or "due")[:19],
-                (s["last_error"] or "")[:80],
-            ]
-            for s in report["sources"]
-        ],
+    emit(
+        report,
+        Column("name", lambda s: s["name"]),
+        Column("kind", lambda s: s["kind"]),
+        Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
+        Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
+        Column("next poll", lambda s: (s["next_poll"] or "due")[:19]),
+        Column("last error", lambda s: (s["last_error"] or "")[:80]),
+        title="sources",
+        rows=report["sources"],
+        show=lambda: click.echo(
+            f"articles {report['articles']}  hits {report['hits']}  events {report['events']}  "
+            f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['dead']} dead"
+        ),
     )
 
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Keep the temporary folder (database, settings).")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@listing
 @pass_app
-def demo(app: App, keep: bool, as_json: bool) -> None:
+def demo(app: App, keep: bool) -> None:
     """Run one full cycle against a built-in sample news site on 127.0.0.1.
 
     Serves a small site (article pages with menus and sidebars, and an RSS feed), crawls
     it into a temporary database, and prints the events found. Needs no internet.
 
+    \b
     Example:
         banwatch demo
     """
     from monitor.demo import run_demo
 
-    result = run_demo(keep=keep, progress=not as_json)
-    if as_json:
-        emit_json(result.events)
-        return
-    _table(
-        f"events found in the demo site ({result.articles} articles, {result.hits} hits)",
-        ["platform", "action", "target", "outlets", "headline"],
-        [
-            [
-                e["platform"],
-                e["action"],
-                ", ".join(e.get("targets") or [e["target"]]),
-                e["outlet_count"],
-                e["headline"],
-            ]
-            for e in result.events
-        ],
+    result = run_demo(keep=keep, progress=not json_wanted())
+    emit(
+        result.events,
+        Column("platform", lambda e: e["platform"]),
+        Column("action", lambda e: e["action"]),
+        Column("target", lambda e: ", ".join(e.get("targets") or [e["target"]])),
+        Column("outlets", lambda e: e["outlet_count"]),
+        Column("headline", lambda e: e["headline"]),
+        title=f"events found in the demo site ({result.articles} articles, {result.hits} hits)",
     )
     if keep:
         click.echo(f"kept: {result.folder}")
@@ -400,6 +367,7 @@ def demo(app: App, keep: bool, as_json: bool) -> None:
 def serve(app: App, host: str | None, port: int | None) -> None:
     """Serve the event pages, the JSON API, the Atom feed and unsubscribe links.
 
+    \b
     Example:
         banwatch serve --port 8080
         curl http://127.0.0.1:8080/api/events
@@ -422,28 +390,10 @@ def _checked_words(app: App, platform: str | None, action: str | None) -> Any:
     return vocab
 
 
-def _table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console().print(table)
-    if not rows:
-        click.echo("(none)")
-
-
 def _safe_url(url: str) -> str:
     from monitor.db import masked_url
 
     return masked_url(url)
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"banwatch: error: {message}", err=True)
-    sys.exit(code)
 
 
 # --- crawl verbs ---
@@ -461,14 +411,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @click.option(
     "--worker", is_flag=True, help="Share the Redis queue ([crawler] redis_url) with other workers."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the crawl's counts as JSON.")
+@listing
 @pass_app
-def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bool) -> None:
+def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
     """Fetch the due feeds, sites and/or sitemaps once and store the new articles.
 
     Each failing source is logged in one line, stored with its error and backed off; the
     crawl goes on. Shows a progress line on a terminal; prints one summary line.
 
+    \b
     Example:
         banwatch crawl feeds
         banwatch crawl feeds --source "Meta newsroom"
@@ -477,12 +428,9 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bo
     from monitor.crawl import run_crawl
 
     stats = run_crawl(
-        app.settings, kind, names=list(names) or None, worker=worker, progress=not as_json
+        app.settings, kind, names=list(names) or None, worker=worker, progress=not json_wanted()
     )
-    if as_json:
-        emit_json(stats.as_dict())
-    else:
-        click.echo(stats.describe())
+    emit(stats.as_dict(), show=lambda: click.echo(stats.describe()))
 
 
 # --- classifier verbs ---
@@ -497,14 +445,15 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool, as_json: bo
     metavar="FILE",
     help='One JSON object a line with "title" and "text" ("-" for stdin).',
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
-def classify_verb(app: App, text: str | None, title: str, jsonl: Any, as_json: bool) -> None:
+def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
     """Find the enforcement actions a text reports.
 
     Reads TEXT, or standard input without it; with --jsonl, one article a line, and
     prints one result a line in input order (--json).
 
+    \b
     Example:
         banwatch classify "Twitter bans ads from RT and Sputnik"
         banwatch classify --title "TikTok removes RT accounts" < article.txt
@@ -516,40 +465,51 @@ def classify_verb(app: App, text: str | None, title: str, jsonl: Any, as_json: b
     lexicon = load_lexicon(app.settings.classifier)
     if jsonl is not None:
         results = classify_records(iter_jsonl(jsonl, jsonl.name), lexicon)
-        if as_json:
+        if json_wanted():
             for result in results:
-                click.echo(json.dumps(result, ensure_ascii=False))
+                emit_json_line(result)
             return
-        rows = [[r["line"], *_verdict_row(v)] for r in results for v in r["verdicts"]]
-        _table("verdicts", ["line", *VERDICT_HEADERS], rows)
+        rows = [(r["line"], v) for r in results for v in r["verdicts"]]
+        line = Column("line", lambda row: row[0])
+        emit(rows, line, *_verdict_columns(lambda row: row[1]), title="verdicts")
         return
     if text is None:
         text = sys.stdin.read()
     verdicts = [v.as_dict() for v in classify(title, text, lexicon)]
-    if as_json:
-        emit_json({"title": title, "verdicts": verdicts})
-        return
-    _table("verdicts", VERDICT_HEADERS, [_verdict_row(v) for v in verdicts])
+    report = {"title": title, "verdicts": verdicts}
+    emit(report, *_verdict_columns(), title="verdicts", rows=verdicts)
 
 
-VERDICT_HEADERS = ["platform", "action", "target", "scale", "score", "evidence"]
+VERDICT_HEADERS = ("platform", "action", "target", "scale", "score", "evidence")
 
 
-def _verdict_row(verdict: dict[str, Any]) -> list[Any]:
-    return [verdict[k] for k in VERDICT_HEADERS]
+def _verdict_columns(get: Any = None) -> list[Column]:
+    """The columns of a verdict table; ``get`` finds the verdict dict in a row."""
+    pick = get or (lambda row: row)
+    return [Column(key, lambda row, key=key: pick(row)[key]) for key in VERDICT_HEADERS]
 
 
 @main.command("eval")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--no-events", is_flag=True, help="Skip the event-grouping score.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
-def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
+def eval_verb(app: App, path: str, no_events: bool) -> None:
     """Score the classifier and the event grouping on a labelled JSON-lines file.
 
     Each line: title, text, label ("enforcement" | "not_enforcement"), and optionally
-    platform, action, target, event, published, url.
+    platform, action, target, target_names (names a verdict may give the target by),
+    event, published (YYYY-MM-DD, or YYYY-MM / YYYY read as their first day), url.
 
+    Reinstatements: label a ban being lifted either "enforcement" with action
+    "reinstatement" and an event key of its own (it is grouped apart from the ban), or
+    "not_enforcement" with action "reinstatement" (not a ban): then verdicts that are all
+    reinstatements count as a correct "not a ban".
+
+    Prints precision, recall, platform/action/target accuracy, the grouping's pairwise
+    scores with events per labelled event and wrong joins, and the misses of each.
+
+    \b
     Example:
         banwatch eval tests/data/devset.jsonl
         banwatch eval tests/data/devset.jsonl --json
@@ -559,55 +519,94 @@ def eval_verb(app: App, path: str, no_events: bool, as_json: bool) -> None:
 
     settings = app.settings
     report = evaluate_file(path, settings, load_lexicon(settings.classifier), events=not no_events)
-    if as_json:
-        emit_json(report.as_json())
-        return
-    data = report.as_json()
+    emit(report, show=lambda: _show_eval(report.as_json()))
+
+
+def _show_eval(data: dict[str, Any]) -> None:
     click.echo(
         f"n={data['n']}  precision={data['precision']:.3f}  recall={data['recall']:.3f}  "
         f"F1={data['f1']:.3f}  platform accuracy={data['platform_accuracy']:.3f}  "
-        f"action accuracy={data['action_accuracy']:.3f}"
+        f"action accuracy={data['action_accuracy']:.3f}  "
+        f"target accuracy={data['target_accuracy']:.3f}"
     )
     if data["events"]:
         ev = data["events"]
         click.echo(
             f"events (pairwise): precision={ev['precision']:.3f}  recall={ev['recall']:.3f}  "
-            f"F1={ev['f1']:.3f}"
+            f"F1={ev['f1']:.3f}  events per labelled event={ev['events_per_event']:.2f}  "
+            f"wrong joins={ev['wrong_joins']}"
         )
     confusion = data["confusion"]
-    _table(
+    table(
         "confusion (rows: expected, columns: predicted)",
-        ["", "enforcement", "not_enforcement"],
-        [[label, row["enforcement"], row["not_enforcement"]] for label, row in confusion.items()],
-    )
-    _table("recall per platform", ["platform", "recall"],
-           [[p, f"{r:.3f}"] for p, r in data["per_platform_recall"].items()])  # fmt: skip
-    _table(
-        "misclassified",
-        ["line", "kind", "title", "expected", "predicted"],
         [
-            [
-                m["line"],
-                m["kind"],
-                m["title"],
-                " ".join(str(m["expected"][k] or "") for k in ("platform", "action", "target")),
-                "; ".join(f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]),
-            ]
-            for m in data["misclassified"]
+            Column("", lambda item: item[0]),
+            Column("enforcement", lambda item: item[1]["enforcement"]),
+            Column("not_enforcement", lambda item: item[1]["not_enforcement"]),
         ],
+        confusion.items(),
     )
+    table(
+        "recall per platform",
+        [Column("platform", lambda item: item[0]), Column("recall", lambda item: f"{item[1]:.3f}")],
+        data["per_platform_recall"].items(),
+    )
+    table(
+        "misclassified",
+        [
+            Column("line", lambda m: m["line"]),
+            Column("kind", lambda m: m["kind"]),
+            Column("title", lambda m: m["title"]),
+            Column(
+                "expected",
+                lambda m: " ".join(
+                    str(m["expected"][k] or "") for k in ("platform", "action", "target")
+                ),
+            ),
+            Column(
+                "predicted",
+                lambda m: "; ".join(
+                    f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]
+                ),
+            ),
+        ],
+        data["misclassified"],
+    )
+    for name in ("target_misses", "action_misses"):
+        table(
+            name.replace("_", " "),
+            [
+                Column("line", lambda m: m["line"]),
+                Column("title", lambda m: m["title"]),
+                Column(
+                    "expected",
+                    lambda m: (
+                        f"{m['expected']['platform']} {m['expected']['action']} "
+                        f"{m['expected']['target']}"
+                    ),
+                ),
+                Column(
+                    "predicted",
+                    lambda m: "; ".join(
+                        f"{v['platform']} {v['action']} {v['target']}" for v in m["predicted"]
+                    ),
+                ),
+            ],
+            data[name],
+        )
 
 
 @main.command()
 @click.argument("source", metavar="FILE|URL")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @pass_app
-def explain(app: App, source: str, as_json: bool) -> None:
+def explain(app: App, source: str) -> None:
     """Show why a page was (not) flagged: what was extracted, every verdict and its
     evidence, or the nearest misses.
 
     A URL is fetched once with banwatch's User-Agent; a file is read as saved HTML.
 
+    \b
     Example:
         banwatch explain saved-article.html
         banwatch explain https://example.org/news/story --json
@@ -617,22 +616,28 @@ def explain(app: App, source: str, as_json: bool) -> None:
 
     settings = app.settings
     result = explain_page(source, settings.crawler, load_lexicon(settings.classifier))
-    if as_json:
-        emit_json(result.as_json())
-        return
+    emit(result, show=lambda: _show_explanation(result))
+
+
+def _show_explanation(result: Any) -> None:
     published = result.published.date().isoformat() if result.published else "unknown"
-    click.echo(f"title:     {result.title}")
-    click.echo(f"published: {published}")
-    click.echo(f"language:  {result.language or 'unknown'}")
+    echo_plain("title:    ", result.title)
+    echo_plain("published:", published)
+    echo_plain("language: ", result.language or "unknown")
     click.echo("")
-    click.echo(result.text)
+    for line in result.text.splitlines():
+        echo_plain(line)
     click.echo("")
     if result.verdicts:
-        _table("verdicts", VERDICT_HEADERS, [_verdict_row(v.as_dict()) for v in result.verdicts])
+        table("verdicts", _verdict_columns(), [v.as_dict() for v in result.verdicts])
     else:
         click.echo("no verdict")
     if result.near_misses:
-        _table("nearest misses", ["sentence", "why not"], [list(m) for m in result.near_misses])
+        table(
+            "nearest misses",
+            [Column("sentence", lambda m: m[0]), Column("why not", lambda m: m[1])],
+            result.near_misses,
+        )
 
 
 # --- alert verbs ---
@@ -689,6 +694,7 @@ def subscribe(
 
     A webhook without --secret-env gets a generated whsec_ secret, printed once.
 
+    \b
     Example:
         banwatch subscribe analyst --channel email --address me@example.org --platform Twitter
         banwatch subscribe ops --channel webhook --address https://hooks.example.org/bw \\
@@ -731,6 +737,7 @@ def subscribe(
 def unsubscribe(app: App, name: str) -> None:
     """Remove subscription NAME (one declared in settings.toml is switched off instead).
 
+    \b
     Example:
         banwatch unsubscribe analyst
     """
@@ -743,52 +750,46 @@ def unsubscribe(app: App, name: str) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @click.option("--show-secrets", is_flag=True, help="Print webhook secrets in full.")
 @pass_app
-def subscriptions(app: App, as_json: bool, show_secrets: bool) -> None:
+def subscriptions(app: App, show_secrets: bool) -> None:
     """List subscriptions with their filters and delivery counts.
 
+    \b
     Example:
         banwatch subscriptions
         banwatch subscriptions --json
     """
-    from monitor.alerts.subscriptions import list_subscriptions, sync_config_subscriptions
+    from monitor.alerts.filters import Filters
+    from monitor.alerts.subscriptions import list_subscriptions
 
     with app.session() as session:
-        sync_config_subscriptions(session, app.settings)
         rows = list_subscriptions(session, show_secrets=show_secrets)
-    if as_json:
-        emit_json(rows)
-        return
-    from monitor.alerts.filters import Filters
-
-    _table(
-        "subscriptions",
-        ["name", "channel", "address", "mode", "filters", "active", "sent/pending/dead"],
-        [
-            [
-                r["name"] + (" (settings)" if r["from_config"] else ""),
-                r["channel"],
-                r["address"] + (f"  secret {r['secret']}" if r["secret"] else ""),
-                r["mode"],
-                Filters.from_json(r["filters"]).describe(),
-                "yes" if r["active"] else f"no: {r['disabled_reason']}",
-                "{sent}/{pending}/{dead}".format(**r["deliveries"]),
-            ]
-            for r in rows
-        ],
+    emit(
+        rows,
+        Column("name", lambda r: r["name"] + (" (settings)" if r["from_config"] else "")),
+        Column("channel", lambda r: r["channel"]),
+        Column(
+            "address", lambda r: r["address"] + (f"  secret {r['secret']}" if r["secret"] else "")
+        ),
+        Column("mode", lambda r: r["mode"]),
+        Column("filters", lambda r: Filters.from_json(r["filters"]).describe()),
+        Column("active", lambda r: "yes" if r["active"] else f"no: {r['disabled_reason']}"),
+        Column("sent/pending/dead", lambda r: "{sent}/{pending}/{dead}".format(**r["deliveries"])),
+        title="subscriptions",
     )
 
 
 @main.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only this status.")
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@listing
 @click.pass_context
-def deliveries(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
+def deliveries(ctx: click.Context, status: str | None, limit: int) -> None:
     """List alert deliveries (the outbox), newest first; `retry ID` re-queues a dead one.
 
+    \b
     Example:
         banwatch deliveries --status dead
         banwatch deliveries --json
@@ -800,25 +801,22 @@ def deliveries(ctx: click.Context, status: str | None, limit: int, as_json: bool
     app = ctx.find_object(App)
     with app.session() as session:
         rows = list_deliveries(session, status=status, limit=limit)
-    if as_json:
-        emit_json(rows)
-        return
-    _table(
-        "deliveries",
-        ["id", "subscription", "kind", "about", "status", "attempts", "next / sent", "last"],
-        [
-            [
-                r["id"],
-                r["subscription"],
-                r["kind"],
-                f"event {r['event_id']}" if r["event_id"] else r["digest_date"],
-                r["status"],
-                r["attempts"],
-                ((r["next_attempt"] if r["status"] == "pending" else r["sent_at"]) or "")[:19],
-                (r["last_error"] or r["last_result"] or "")[:80],
-            ]
-            for r in rows
-        ],
+    emit(
+        rows,
+        Column("id", lambda r: r["id"]),
+        Column("subscription", lambda r: r["subscription"]),
+        Column("kind", lambda r: r["kind"]),
+        Column("about", lambda r: f"event {r['event_id']}" if r["event_id"] else r["digest_date"]),
+        Column("status", lambda r: r["status"]),
+        Column("attempts", lambda r: r["attempts"]),
+        Column(
+            "next / sent",
+            lambda r: ((r["next_attempt"] if r["status"] == "pending" else r["sent_at"]) or "")[
+                :19
+            ],
+        ),
+        Column("last", lambda r: (r["last_error"] or r["last_result"] or "")[:80]),
+        title="deliveries",
     )
 
 
@@ -828,6 +826,7 @@ def deliveries(ctx: click.Context, status: str | None, limit: int, as_json: bool
 def deliveries_retry(app: App, delivery_id: int) -> None:
     """Queue delivery ID (a dead one) for the next dispatcher pass, with a fresh schedule.
 
+    \b
     Example:
         banwatch deliveries retry 42
     """
@@ -875,35 +874,40 @@ def digest(
     do (--platform Meta also shows Facebook and Instagram events); --send always sends each
     subscriber the digest of their own filters.
 
+    \b
     Example:
         banwatch digest
         banwatch digest --date 2024-09-02 --format html > digest.html
         banwatch digest --platform Meta --target "Russia Today"
         banwatch digest --send
     """
-    from monitor import digest as digests
     from monitor.alerts.filters import Filters
     from monitor.classify.vocabulary import load_vocabulary
+    from monitor.digest import local_today
 
-    when = day.date() if day else digests.local_today(app.settings)
+    when = day.date() if day else local_today(app.settings)
     if send:
-        from monitor.alerts.subscriptions import sync_config_subscriptions
+        from monitor.alerts.digest_send import send_digest
+        from monitor.sync import sync_config
 
         with app.session() as session:
-            sync_config_subscriptions(session, app.settings)
-        click.echo(str(digests.send_digest(app.engine, app.settings, when)))
+            sync_config(session, app.settings)
+        click.echo(str(send_digest(app.engine, app.settings, when)))
         return
+    from monitor.alerts.digest_render import render
+    from monitor.digest import build_digest
+
     vocab = load_vocabulary(app.settings.classifier)
     filters = Filters(platforms=platforms, actions=actions, targets=targets).checked(vocab)
     with app.session() as session:
-        built = digests.build_digest(
+        built = build_digest(
             session,
             app.settings,
             when,
             filters=filters if filters != Filters() else None,
             vocabulary=vocab,
         )
-    click.echo(digests.render(built, fmt), nl=fmt != "html")
+    click.echo(render(built, fmt), nl=fmt != "html")
 
 
 if __name__ == "__main__":

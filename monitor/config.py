@@ -148,6 +148,39 @@ class CrawlerSettings(_Section):
     worker_idle: Duration = 10.0  # `crawl --worker` exits after the shared queue idles this long
     httpcache: bool = False
     tick: Duration = 60.0
+    # New entries taken from one feed per poll, newest first; more wait for the next poll.
+    max_entries: int = Field(default=500, ge=1, le=100_000)
+
+
+class NetworkSettings(_Section):
+    """``[network] allow``: hosts, addresses or CIDR networks that may be private/loopback.
+
+    Everything else a feed entry, a redirect or the web form points at must be public
+    (``monitor.net``); the hosts of configured sources and alert addresses are trusted."""
+
+    allow: list[str] = Field(default_factory=list)
+
+    @field_validator("allow")
+    @classmethod
+    def _hosts_or_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            text = entry.strip()
+            if "/" in text:
+                try:
+                    ipaddress.ip_network(text, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{entry!r}: expected a host, an address or a CIDR network "
+                        "such as '10.1.0.0/16'"
+                    ) from None
+            elif not text or not re.fullmatch(r"\[?[A-Za-z0-9._:%-]+\]?", text):
+                raise ValueError(
+                    f"{entry!r}: expected a host, an address or a CIDR network "
+                    "such as '10.1.0.0/16'"
+                )
+        return v
 
 
 class ClassifierSettings(_Section):
@@ -254,6 +287,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
+    network: NetworkSettings = NetworkSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

@@ -4,6 +4,7 @@
     ├── ConfigError        a setting is missing, malformed or out of range
     ├── SourceError        a feed, site or page could not be used
     │   ├── FetchError     the transport failed (DNS, refused, timeout, 4xx/5xx, too large)
+    │   │   └── AddressRefused  the address policy (monitor.net) forbids the URL or address
     │   └── ParseError     bytes arrived but are not a feed / not an article
     ├── StorageError       the database refused or could not be reached
     └── DeliveryError      an alert could not be handed to its channel
@@ -32,6 +33,21 @@ class SourceError(BanwatchError):
 
 class FetchError(SourceError):
     """The transport failed: DNS, connection, timeout, HTTP error status, size limit."""
+
+
+class AddressRefused(FetchError):
+    """The outbound address policy (``monitor.net``) forbids connecting: a scheme other than
+    http(s), or a private/loopback/metadata/... address the operator did not allow.
+
+    ``url`` is the URL asked for (its password masked), ``address`` the host or address
+    refused, ``rule`` the rule that refused it (``loopback``, ``private``, ``metadata``,
+    ``scheme is not http or https``, ...)."""
+
+    def __init__(self, url: str, address: str, rule: str) -> None:
+        self.url = url
+        self.address = address
+        self.rule = rule
+        super().__init__(f"{self.url}: refused {address or 'address'} ({rule})")
 
 
 class ParseError(SourceError):

@@ -23,10 +23,10 @@ time window (``[events] window``, 14 days by default). Rules, applied per articl
 * A near-identical story needs no rule here: dedupe stores it as the same article, whose
   events it then counts towards (``refresh_counts``).
 
-Opening an event enqueues its alerts ("event.opened"); a later report updates the event
-and calls the outbox with "event.updated", which only subscriptions asking for updates
-receive; a reversal calls it with "event.reversed". Everything runs in the caller's
-transaction, so an alert exists exactly when its event change does.
+``attach_verdicts`` returns what changed: each event touched with its change ("event.opened",
+"event.updated" or "event.reversed"). It sends nothing: the caller (``monitor.ingest``)
+enqueues the alerts for those changes in the same transaction, so an alert exists exactly
+when its event change does.
 """
 
 from __future__ import annotations
@@ -61,15 +61,25 @@ FAMILY = {action: family for family in _FAMILIES for action in family}
 HEADLINE_CHARS = 300
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One event an article changed, and how: the alert kind it calls for."""
+
+    event: Event
+    kind: str  # event.opened | event.updated | event.reversed
+
+
 @dataclass(slots=True)
 class Changes:
     """Event ids one article opened, updated and reversed; ``events`` all of them, in the
-    order of the article's verdicts."""
+    order of the article's verdicts; ``changed`` the events themselves with their change,
+    for the caller to enqueue alerts for."""
 
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     reversed: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
 
 
 def attach_verdicts(
@@ -79,7 +89,8 @@ def attach_verdicts(
     verdicts: Iterable[VerdictRow],
     seen_at: datetime,
 ) -> Changes:
-    """Attach a newly stored article's verdicts to events, opening or reversing as needed."""
+    """Attach a newly stored article's verdicts to events, opening or reversing as needed;
+    return what changed (alerts are the caller's to enqueue)."""
     window = timedelta(seconds=settings.events.window)
     changes = Changes()
     touched: dict[int, tuple[Event, str]] = {}
@@ -94,7 +105,7 @@ def attach_verdicts(
         {"event.opened": changes.opened, "event.updated": changes.updated}.get(
             kind, changes.reversed
         ).append(event.id)
-    _enqueue(session, settings, touched.values())
+        changes.changed.append(Change(event, kind))
     return changes
 
 
@@ -433,10 +444,3 @@ def _update(event: Event, article: Article, verdict: VerdictRow, seen_at: dateti
 
 def _headline(article: Article, verdict: VerdictRow) -> str:
     return (article.title or verdict.evidence)[:HEADLINE_CHARS]
-
-
-def _enqueue(session: Session, settings: Settings, changes: Iterable[tuple[Event, str]]) -> None:
-    from monitor.alerts.outbox import enqueue_event_alerts
-
-    for event, kind in changes:
-        enqueue_event_alerts(session, event, kind, settings)

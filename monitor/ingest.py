@@ -23,18 +23,24 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor import dedupe, events, sources
+from monitor.alerts.outbox import enqueue_event_alerts
 from monitor.classify import CLASSIFIER_VERSION, Lexicon, classify, load_lexicon
 from monitor.classify.types import Verdict
 from monitor.config import Settings
 from monitor.db import insert_ignoring, lock_for_ingest, open_database, session_scope
+from monitor.errors import BanwatchError, ParseError
 from monitor.extract import Document, extract_document
 from monitor.models import Article, ArticleUrl, Source
 from monitor.models import Verdict as VerdictRow
 
+# crawler imports only this module and monitor.config: what it needs of the rest is here.
 __all__ = [
+    "BanwatchError",
     "Document",
     "IngestResult",
     "Ingestor",
+    "ParseError",
+    "enqueue_alerts",
     "extract_document",
     "ingest_document",
 ]
@@ -84,7 +90,8 @@ def ingest_document(
     A duplicate (same URL, same text or near-identical text, see ``monitor.dedupe``) is not
     stored again: its URLs are recorded on the stored copy, whose events count the new
     outlet. A new article is stored with its dedupe keys, classified, and each verdict is
-    attached to its event (``monitor.events``), which enqueues the alerts.
+    attached to its event (``monitor.events``) and the alerts its event changes call for
+    are enqueued (``enqueue_alerts``).
     """
     now = now or datetime.now(UTC)
     urls = _candidate_urls(doc)
@@ -148,6 +155,7 @@ def ingest_document(
         seen_at = min(doc.published_at or now, now)
         article = session.get_one(Article, article_id)
         changes = events.attach_verdicts(session, settings, article, rows, seen_at)
+        enqueue_alerts(session, settings, changes)
         result.opened, result.updated, result.reversed, result.events = (
             changes.opened,
             changes.updated,
@@ -156,6 +164,12 @@ def ingest_document(
         )
         result.reversal_of = events.reversals_reported(session, article_id)
     return result
+
+
+def enqueue_alerts(session: Session, settings: Settings, changes: events.Changes) -> None:
+    """The outbox rows for what an article changed, in the caller's transaction."""
+    for change in changes.changed:
+        enqueue_event_alerts(session, change.event, change.kind, settings)
 
 
 def _candidate_urls(doc: Document) -> list[str]:

@@ -193,6 +193,16 @@ class Event(Base):
         back_populates="event", cascade="all, delete-orphan", order_by="EventTarget.position"
     )
 
+    @property
+    def target_names(self) -> list[str]:
+        """The display names of every target the ban hit, first target first."""
+        return [t.target for t in self.targets] or [self.target]
+
+    @property
+    def target_label(self) -> str:
+        """``"RT, Sputnik"``."""
+        return ", ".join(self.target_names)
+
 
 class EventTarget(Base):
     """Every target one ban hit: "Twitter bans ads from RT and Sputnik" is one event with

@@ -58,7 +58,7 @@ def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
         "platform": event.platform,
         "action": event.action,
         "target": event.target,
-        "targets": [t.target for t in event.targets] or [event.target],
+        "targets": event.target_names,
         "status": event.status,
         "article_count": event.article_count,
         "outlet_count": event.outlet_count,

@@ -103,7 +103,7 @@ def dispatch_job(settings: Settings, engine: Engine) -> str:
 
 def digest_job(settings: Settings, engine: Engine) -> str:
     """Queue (once per day, by idempotency key) and send the daily digest."""
-    from monitor.digest import send_digest
+    from monitor.alerts.digest_send import send_digest
 
     return str(send_digest(engine, settings, None))
 
@@ -116,12 +116,10 @@ def digest_due(settings: Settings, now: datetime | None = None) -> bool:
 
 def housekeeping_job(settings: Settings, engine: Engine) -> str:
     """Mirror settings.toml's sources and subscriptions into the database."""
-    from monitor.alerts.subscriptions import sync_config_subscriptions
-    from monitor.sources import sync_sources
+    from monitor.sync import sync_config
 
     with session_scope(engine) as session:
-        sync_sources(session, settings)
-        sync_config_subscriptions(session, settings)
+        sync_config(session, settings)
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")

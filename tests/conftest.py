@@ -210,7 +210,18 @@ def _make_handler(site: LoopbackSite) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def loopback_site() -> Iterator[LoopbackSite]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    yield from _serve("127.0.0.1")
+
+
+@pytest.fixture
+def private_site() -> Iterator[LoopbackSite]:
+    """A second server, on 127.0.0.2: it stands for a private host the operator did not
+    allow (monitor.net refuses it unless ``[network] allow`` names it)."""
+    yield from _serve("127.0.0.2")
+
+
+def _serve(host: str) -> Iterator[LoopbackSite]:
+    server = ThreadingHTTPServer((host, 0), BaseHTTPRequestHandler)
     site = LoopbackSite(server)
     server.RequestHandlerClass = _make_handler(site)
     server.daemon_threads = True

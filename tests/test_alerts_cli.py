@@ -56,6 +56,7 @@ def _run(config: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 
 def test_subscribe_list_and_unsubscribe(config: Path) -> None:
+    _run(config, "init")  # mirrors settings.toml's ops-hook; listing verbs only read
     out = _run(
         config,
         "subscribe",

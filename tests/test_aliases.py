@@ -125,7 +125,7 @@ def test_a_settings_subscription_with_a_typo_stops_with_one_line(
         f'[database]\nurl = "{sqlite_url}"\n\n[[subscriptions]]\nname = "a"\n'
         'channel = "email"\naddress = "a@example.org"\nplatforms = ["Instagramm"]\n'
     )
-    code, out = _cli(str(config), "subscriptions")
+    code, out = _cli(str(config), "init")  # sync_config reads the file into the database
     assert code == 2
     assert "subscriptions[0].platforms: platform 'Instagramm'" in out
     assert "did you mean Instagram?" in out

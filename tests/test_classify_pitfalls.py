@@ -84,7 +84,7 @@ CASES = [
     (
         "drug ban",
         "Reddit banned the forum r/WallStreetBets_Leaks for doxxing.",
-        ("Reddit", "ban", "WallStreetBets_Leaks"),
+        ("Reddit", "ban", "r/WallStreetBets_Leaks"),
         "The agency banned the drug after a TikTok trend, and YouTube reported the news.",
     ),
     (

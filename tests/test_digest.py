@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from monitor.alerts.digest_render import digest_json, render_html, render_text
+from monitor.alerts.digest_send import send_digest
 from monitor.alerts.filters import Filters
 from monitor.alerts.subscriptions import create_subscription
 from monitor.db import open_database, session_scope
-from monitor.digest import (
-    build_digest,
-    digest_json,
-    digest_window,
-    render_html,
-    render_text,
-    send_digest,
-)
+from monitor.digest import build_digest, digest_window
 from monitor.models import Delivery, Source
 from tests.alert_servers import (
     SmtpServer,

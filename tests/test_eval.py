@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.errors import ParseError
-from monitor.evaluate import pairwise, read_items
+from monitor.evaluate import names_target, pairwise, read_items, spread_and_joins
 
 ITEMS = [
     {"title": "Twitter bans ads from RT and Sputnik", "text": "Twitter banned ads from RT.",
@@ -55,7 +55,7 @@ def test_eval_json_has_the_contract_fields(labelled: Path, config: Path) -> None
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {"n", "precision", "recall", "f1", "platform_accuracy", "events"} <= set(data)
-    assert set(data["events"]) == {"precision", "recall", "f1"}
+    assert {"precision", "recall", "f1", "events_per_event", "wrong_joins"} == set(data["events"])
     assert data["n"] == 6
     assert data["precision"] == 1.0 and data["recall"] == 1.0
     assert data["platform_accuracy"] == pytest.approx(3 / 4)  # Apple found, Spotify labelled
@@ -63,7 +63,8 @@ def test_eval_json_has_the_contract_fields(labelled: Path, config: Path) -> None
         "enforcement": {"enforcement": 4, "not_enforcement": 0},
         "not_enforcement": {"enforcement": 0, "not_enforcement": 2},
     }
-    assert data["events"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert data["events"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0,
+                              "events_per_event": 1.0, "wrong_joins": 0}  # fmt: skip
     (wrong,) = data["misclassified"]
     assert wrong["kind"] == "wrong_platform" and wrong["line"] == 6
     assert data["per_platform_recall"] == {"Spotify": 0.0, "Twitter": 1.0, "YouTube": 1.0}
@@ -139,3 +140,80 @@ def test_eval_of_the_devset_groups_its_events(config: Path) -> None:
     assert data["n"] >= 150
     assert data["f1"] >= 0.95 and data["precision"] >= 0.95
     assert data["events"]["precision"] >= 0.9 and data["events"]["recall"] >= 0.9
+
+
+def test_eval_reads_reduced_precision_dates(tmp_path: Path) -> None:
+    path = tmp_path / "dates.jsonl"
+    lines = [
+        {"title": "a", "text": "b", "label": "not_enforcement", "published": "2019-06"},
+        {"title": "a", "text": "b", "label": "not_enforcement", "published": "2019"},
+        {"title": "a", "text": "b", "label": "not_enforcement", "published": "2019-06-07T10:30:00+02:00"},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    first, second, third = read_items(path)
+    assert (first.published.year, first.published.month, first.published.day) == (2019, 6, 1)
+    assert (second.published.month, second.published.day) == (1, 1)
+    assert third.published.hour == 10 and third.published.utcoffset().seconds == 7200
+    path.write_text(json.dumps({"title": "a", "text": "b", "label": "enforcement",
+                                "published": "2019-13"}), encoding="utf-8")  # fmt: skip
+    with pytest.raises(ParseError, match="not an ISO date"):
+        read_items(path)
+
+
+def test_eval_scores_targets_and_lists_the_misses(tmp_path: Path, config: Path) -> None:
+    path = tmp_path / "targets.jsonl"
+    lines = [
+        {"title": "YouTube terminates Infowars", "text": "YouTube terminated the Infowars channel.",
+         "label": "enforcement", "platform": "YouTube", "action": "ban", "target": "Infowars"},
+        {"title": "Twitter bans ads from RT", "text": "Twitter banned ads from RT.",
+         "label": "enforcement", "platform": "Twitter", "action": "ad_ban",
+         "target": "Russia Today", "target_names": ["russia today", "rt"]},
+        {"title": "Twitter suspends Sputnik", "text": "Twitter suspended Sputnik's account.",
+         "label": "enforcement", "platform": "Twitter", "action": "ban", "target": "Kaspersky"},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    data = json.loads(run(config, "eval", str(path), "--json", "--no-events").output)
+    assert data["target_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    (miss,) = data["target_misses"]
+    assert miss["line"] == 3 and miss["kind"] == "wrong_target"
+    assert [m["line"] for m in data["action_misses"]] == [3]  # a suspension, labelled ban
+    table = run(config, "eval", str(path), "--no-events").output
+    assert "target accuracy=0.667" in table and "target misses" in table
+
+
+def test_names_target_takes_whole_words_only() -> None:
+    assert names_target("network linked to Iran", ["iran"])
+    assert names_target("The Daily Mail's", ["daily mail"])
+    assert not names_target("Iranian", ["iran"])
+    assert not names_target("page", ["daily mail"])
+
+
+def test_a_reinstatement_labelled_not_a_ban_is_right_when_read_as_one(
+    tmp_path: Path, config: Path
+) -> None:
+    path = tmp_path / "back.jsonl"
+    lines = [
+        {"title": "Twitter restores Babylon Bee account", "label": "not_enforcement",
+         "text": "Twitter reinstated the Babylon Bee's account on Friday.",
+         "platform": "Twitter", "action": "reinstatement"},
+        {"title": "Twitter restores Babylon Bee account", "label": "enforcement",
+         "text": "Twitter reinstated the Babylon Bee's account on Friday.",
+         "platform": "Twitter", "action": "reinstatement"},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    data = json.loads(run(config, "eval", str(path), "--json", "--no-events").output)
+    assert data["confusion"]["not_enforcement"] == {"enforcement": 0, "not_enforcement": 1}
+    assert data["confusion"]["enforcement"] == {"enforcement": 1, "not_enforcement": 0}
+
+
+def test_spread_and_wrong_joins() -> None:
+    expected = {1: "A", 2: "A", 3: "A", 4: "B", 5: "C"}
+    # A split over two events, B joined with A's second, C found nowhere
+    spread, wrong = spread_and_joins(expected, {1: "x", 2: "x", 3: "y", 4: "y", 5: "alone:5"})
+    assert spread == pytest.approx((2 + 1) / 2) and wrong == 1
+    assert spread_and_joins(expected, {1: "x", 2: "x", 3: "x", 4: "y", 5: "z"}) == (1.0, 0)
+
+
+def test_eval_help_says_how_reinstatements_are_labelled(config: Path) -> None:
+    out = run(config, "eval", "--help").output
+    assert "reinstatement" in out and "YYYY-MM" in out and "target_names" in out

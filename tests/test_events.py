@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from monitor import events
 from monitor.config import Settings, settings_from_dict
 from monitor.db import open_database, session_scope
+from monitor.ingest import enqueue_alerts
 from monitor.models import Article, ArticleUrl, Delivery, Event, Subscription
 from monitor.models import Verdict as VerdictRow
 
@@ -76,7 +77,9 @@ def report(
     ]
     session.add_all(rows)
     session.flush()
-    return events.attach_verdicts(session, settings, article, rows, at)
+    changes = events.attach_verdicts(session, settings, article, rows, at)
+    enqueue_alerts(session, settings, changes)
+    return changes
 
 
 def all_events(session: Session) -> list[Event]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.feedreader import read_feed
 from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource
-from monitor.errors import ParseError
+from monitor.ingest import ParseError
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response

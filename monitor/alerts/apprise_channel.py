@@ -8,9 +8,13 @@ form; Apprise's own warnings about the failure become the recorded error.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channel import Message, SendResult
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.models import Subscription
 
 _SECRETISH = re.compile(r"(?<=://)[^/@\s]+(?=@)|(?<=[/=])[A-Za-z0-9_\-]{16,}")
 
@@ -33,6 +37,10 @@ class AppriseChannel:
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
         self.url = url
         self.timeout = timeout
+
+    @classmethod
+    def from_subscription(cls, subscription: Subscription, settings: Settings) -> AppriseChannel:
+        return cls(subscription.address, timeout=settings.alerts.timeout)
 
     def describe(self) -> str:
         return f"apprise {masked(self.url)}"

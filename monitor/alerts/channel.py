@@ -1,8 +1,12 @@
-"""The one protocol every alert channel implements, and the factory that picks one.
+"""The one protocol every alert channel implements, and the types they share.
 
-    channel = channel_for(subscription, settings)
+    channel = WebhookChannel.from_subscription(subscription, settings)
     result = channel.send(message)        # never raises for a transport failure
     channel.describe()                    # 'webhook https://hooks.example/x (secret ****)'
+
+Each channel module builds its channel from a subscription itself; ``monitor.alerts.channels``
+is the registry that picks one by the subscription's ``channel`` name. This module imports
+no channel.
 
 A channel turns every failure it knows into a ``SendResult`` (``ok=False`` with the reason,
 whether a later attempt may succeed, and whether the receiver asked to be left alone), so
@@ -14,13 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.errors import ConfigError
-
 if TYPE_CHECKING:
     from monitor.config import Settings
     from monitor.models import Subscription
-
-CHANNELS = ("email", "webhook", "apprise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +65,10 @@ class Channel(Protocol):
         ...
 
 
-def channel_for(subscription: Subscription, settings: Settings) -> Channel:
-    """The channel a subscription delivers through, configured from it and the settings."""
-    if subscription.channel == "email":
-        from monitor.alerts.email import EmailChannel
+class ChannelBuilder(Protocol):
+    """How the registry makes a channel: each channel class's ``from_subscription``."""
 
-        return EmailChannel.from_settings(subscription.address, settings)
-    if subscription.channel == "webhook":
-        from monitor.alerts.webhook import WebhookChannel
-
-        return WebhookChannel(
-            subscription.address, subscription.secret, timeout=settings.alerts.timeout
-        )
-    if subscription.channel == "apprise":
-        from monitor.alerts.apprise_channel import AppriseChannel
-
-        return AppriseChannel(subscription.address, timeout=settings.alerts.timeout)
-    raise ConfigError(
-        f"subscription {subscription.name!r}: channel = {subscription.channel!r}: "
-        f"expected one of {', '.join(CHANNELS)}"
-    )
+    def __call__(self, subscription: Subscription, settings: Settings, /) -> Channel: ...
 
 
 def mask(secret: str | None) -> str:

@@ -21,6 +21,7 @@ from monitor.alerts.channel import Message, SendResult
 
 if TYPE_CHECKING:
     from monitor.config import Settings, SmtpSettings
+    from monitor.models import Subscription
 
 
 def one_line(value: str) -> str:
@@ -56,6 +57,10 @@ class EmailChannel:
         self.address = address
         self.smtp = smtp
         self.maildir = maildir
+
+    @classmethod
+    def from_subscription(cls, subscription: Subscription, settings: Settings) -> EmailChannel:
+        return cls.from_settings(subscription.address, settings)
 
     @classmethod
     def from_settings(cls, address: str, settings: Settings) -> EmailChannel:

@@ -28,8 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor.alerts.channel import Channel, Message, SendResult, channel_for
+from monitor.alerts.channel import Channel, Message, SendResult
+from monitor.alerts.channels import channel_for
+from monitor.alerts.digest_render import digest_message
 from monitor.alerts.filters import Filters
+from monitor.alerts.render import event_message
 from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
@@ -141,16 +144,6 @@ def insert_deliveries(session: Session, rows: Iterable[Mapping[str, Any]]) -> li
             .execution_options(populate_existing=True)
         )
     )
-
-
-def delivery_counts(session: Session) -> dict[str, int]:
-    """``{"pending": n, "sent": n, "dead": n}`` for ``banwatch status``."""
-    counts = {"pending": 0, "sent": 0, "dead": 0}
-    for state, count in session.execute(
-        sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
-    ):
-        counts[state] = count
-    return counts
 
 
 # --- the dispatcher --------------------------------------------------------------------
@@ -293,11 +286,7 @@ def _send(channel: Channel, message: Message) -> SendResult:
 def build_message(session: Session, delivery: Delivery, settings: Settings) -> Message:
     """The rendered message of a delivery: an event alert or a daily digest."""
     if delivery.kind == "digest":
-        from monitor.digest import digest_message
-
         return digest_message(session, delivery, settings)
-    from monitor.alerts.render import event_message
-
     return event_message(session, delivery, settings)
 
 

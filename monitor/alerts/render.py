@@ -160,13 +160,12 @@ def local_time(value: datetime | None, zone: tzinfo) -> str:
 
 def target_names(event: Event) -> list[str]:
     """The display names of every target the ban hit, first target first."""
-    names = [t.target for t in getattr(event, "targets", None) or ()]
-    return names or [event.target]
+    return event.target_names
 
 
 def target_label(event: Event) -> str:
     """``"RT, Sputnik"``."""
-    return ", ".join(target_names(event))
+    return event.target_label
 
 
 def subject_for(event: Event, kind: str) -> str:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitor.alerts.channel import CHANNELS, mask
+from monitor.alerts.channel import mask
+from monitor.alerts.channels import CHANNELS
 from monitor.alerts.filters import Filters
 from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError

@@ -23,9 +23,13 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channel import Message, SendResult, mask
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.models import Subscription
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "banwatch-webhook/0.1"
@@ -85,6 +89,10 @@ class WebhookChannel:
         self.secret = secret
         self.timeout = timeout
         self._opener = urllib.request.build_opener(_NoRedirect)
+
+    @classmethod
+    def from_subscription(cls, subscription: Subscription, settings: Settings) -> WebhookChannel:
+        return cls(subscription.address, subscription.secret, timeout=settings.alerts.timeout)
 
     def describe(self) -> str:
         signed = f" (secret {mask(self.secret)})" if self.secret else " (unsigned)"

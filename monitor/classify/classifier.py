@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.classify import targets as tg
 from monitor.classify.actors import Recent
 from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
 from monitor.classify.rules import Binding, Miss, bind_sentence
-from monitor.classify.text import CLUTTER, TITLE, Sentence, build_document, segment
+from monitor.classify.text import CLUTTER, LEAD, TITLE, Sentence, build_document, segment
 from monitor.classify.types import Verdict
 from monitor.classify.view import View
 
@@ -178,13 +179,26 @@ def _resolve_generic(
     hits: list[Hit],
     lexicon: Lexicon,
 ) -> None:
-    """Give an ownerless object the watchlist name nearby sentences tie it to."""
+    """Give an ownerless object a name: the watchlist name nearby sentences tie it to;
+    for one account, page or channel ("the comedian's channel") the name the headline or
+    lead gives; for accounts and pages the network's origin ("linked to Iran and Russia",
+    "China-based"), from its sentence, else the headline, else the lead."""
     generic = [b for b in bindings if b.generic]
     if not generic:
         return
     starts = [h.start for h in hits]
     prose = [s for s in sentences if s.kind != CLUTTER]
     order = {s.index: n for n, s in enumerate(prose)}
+
+    def view_of(sentence: Sentence) -> View:
+        view = views.get(sentence.index)
+        if view is None:
+            view = View(doc, sentence, _hits_in(hits, starts, sentence), lexicon.grammar)
+            views[sentence.index] = view
+        return view
+
+    named_platforms = {b.platform for b in bindings if not b.generic}
+    headline_lead = [s for s in prose if s.kind in (TITLE, LEAD)]
     for binding in generic:
         n = order.get(binding.sentence.index)
         if n is None:
@@ -195,16 +209,52 @@ def _resolve_generic(
         if prose[0].kind == TITLE and prose[0] not in nearby:
             nearby.append(prose[0])
         for sentence in nearby:
-            view = views.get(sentence.index)
-            if view is None:
-                view = View(doc, sentence, _hits_in(hits, starts, sentence), lexicon.grammar)
-                views[sentence.index] = view
-            linked = tg.linked_targets(view)
+            linked = tg.linked_targets(view_of(sentence))
             if linked:
-                binding.targets = linked
-                binding.score += CONTEXT_TARGET
-                binding.rules.append("target:context")
+                _rename(binding, linked, "context", CONTEXT_TARGET)
                 break
+        else:
+            if binding.platform in named_platforms:
+                continue  # the article names whom the platform acted on
+            if _owned_single(binding.targets[0].name, lexicon):
+                owner = _owner(headline_lead, view_of, binding.platform)
+                if owner is not None:
+                    _rename(binding, [owner], "owner")
+                continue
+            if not _network_words(binding.targets[0].name, lexicon):
+                continue
+            for sentence in [binding.sentence, *headline_lead]:
+                countries = tg.origins_in(view_of(sentence), lexicon.origins)
+                if countries:
+                    _rename(binding, [tg.origin_target(countries)], "origin")
+                    break
+
+
+def _rename(binding: Binding, targets: list[tg.Target], how: str, bonus: float = 0.0) -> None:
+    binding.targets = targets
+    binding.score += bonus
+    binding.rules[:] = [r for r in binding.rules if r != "target:generic"]
+    binding.rules.append(f"target:{how}")
+
+
+def _network_words(phrase: str, lexicon: Lexicon) -> bool:
+    """Accounts, pages, groups or a network: what an unnamed operation is made of."""
+    words = set(phrase.lower().replace(",", " ").split())
+    return not words.isdisjoint(lexicon.grammar.network_nouns)
+
+
+def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
+    """ "the channel", "his page", "the comedian's channel": one account of someone."""
+    words = phrase.lower().replace("’", "'").split()
+    return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
+
+
+def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
+    for sentence in sentences:
+        for name in tg.names_in(view_of(sentence)):
+            if name.name != platform:
+                return tg.Target(name.name, tg.NAMED, name.i, name.j)
+    return None
 
 
 def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdict]:

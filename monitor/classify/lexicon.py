@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from monitor.classify.vocabulary import Vocabulary
+from monitor.classify.vocabulary import bare_key as bare_key
 from monitor.classify.vocabulary import name_key as _key
 from monitor.errors import ConfigError
 
@@ -58,6 +59,10 @@ class Grammar:
     definite_nouns: frozenset[str]
     actor_nouns: frozenset[str]
     named_stopwords: frozenset[str]
+    name_breaks: frozenset[str]
+    name_titles: frozenset[str]
+    owned_nouns: frozenset[str]
+    network_nouns: frozenset[str]
     clutter_markers: frozenset[str]
     sidebar_markers: frozenset[str]
     teaser_endings: tuple[str, ...]
@@ -97,10 +102,13 @@ class Lexicon:
     vocabulary: Vocabulary = field(repr=False)
     automaton: Any = field(repr=False)
     network_targets: frozenset[str] = frozenset()
+    origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
 
     def target_key(self, name: str) -> str:
         """The grouping key of a target name (``Vocabulary.target_key``): its canonical
-        name's key, so every alias of one target gives the same key."""
+        name's key, so every alias of one target gives the same key; a name on no list
+        keyed without what only says where it lives ("@ElonJet", "r/NoNewNormal", "Kanye
+        West's account" -> "elonjet", "nonewnormal", "kanye west")."""
         return self.vocabulary.target_key(name)
 
 
@@ -163,14 +171,17 @@ def _tables(additions: tuple[Any, ...] | None) -> tuple[Tables, dict[str, str], 
 
 def vocabulary_tables(
     additions: tuple[Any, ...] | None,
-) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[str]]]:
-    """What ``monitor.classify.vocabulary`` is built from: platform aliases, families and
-    target aliases (canonical name -> aliases)."""
+) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[str]], frozenset[str]]:
+    """What ``monitor.classify.vocabulary`` is built from: platform aliases, families,
+    target aliases (canonical name -> aliases) and the words that name an account
+    ("channel", "page") rather than its owner."""
     platforms, families, targets = _tables(additions)
+    grammar = Grammar.from_table(_shipped().get("grammar", {}))
     return (
         {k: v["aliases"] for k, v in platforms.items()},
         families,
         {k: v["aliases"] for k, v in targets.items()},
+        grammar.owned_nouns,
     )
 
 
@@ -211,6 +222,14 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
         ),
         vocabulary=_load(additions),
+        origins=MappingProxyType(
+            {
+                word.lower(): (country, kind == "places")
+                for country, spec in data.get("origins", {}).items()
+                for kind in ("adjectives", "places")
+                for word in spec.get(kind, ())
+            }
+        ),
     )
 
 

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from monitor.classify.view import View
 
 WATCHLIST, NAMED, PRONOUN, GENERIC, CONTEXT = "watchlist", "named", "pronoun", "generic", "context"
+ORIGIN, OWNER = "origin", "owner"
 LINK_REACH = 8
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _MULTIPLIERS = frozenset({"million", "thousand", "billion", "m", "k", "mn", "bn"})
@@ -29,6 +32,9 @@ _QUANTIFIERS = frozenset(
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
+_AUXILIARIES = frozenset(
+    {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
+)
 _NAME_LEADS = frozenset({"of", "from", "by", "to", "with", "against", "on"})
 
 
@@ -67,43 +73,141 @@ def platform_targets(view: View, start: int, end: int, actor: str) -> list[Targe
 
 def proper_name(view: View, start: int, end: int) -> Target | None:
     """A capitalised name that is the object, or names its owner: "banned Alex Jones",
-    "the channel of Press TV", "the streamer Dr Lupo", "the forum r/WallStreetBets", "the
-    former Ku Klux Klan leader David Duke" (a name right before a lower-case noun only
-    modifies it), "Myanmar's military, the Tatmadaw". Never in a title-case headline."""
+    "the channel of Press TV", "the page of the Daily Mail", "the streamer Dr Lupo", "the
+    forum r/WallStreetBets", "the former Ku Klux Klan leader David Duke" (a name right
+    before a lower-case noun only modifies it), "Myanmar's military, the Tatmadaw", a
+    handle "@elonjet" (its owner when the text says whose it is). The whole name: "Prairie
+    Daily Herald", "R. Kelly", "HKmap.live", without a title in front ("President").
+    Never in a title-case headline, where every word is capitalised."""
+    head = first_content(view, start, end)
+    handle = _handle(view, head, end)
+    if handle is not None:
+        return handle
     if view.title_case:
         return None
-    head = first_content(view, start, end)
     stop = view.grammar.named_stopwords
     for k in range(start, end):
-        if not _name_word(view, k, stop) or view.at(k) is not None:
+        if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             continue
         if not (
             k == head
             or view.word(k - 1) in _NAME_LEADS
+            or (view.word(k - 1) == "the" and view.word(k - 2) in _NAME_LEADS)
             or _after_object(view, k, head)
             or _in_head_phrase(view, k, head)
             or _apposition(view, k, head)
         ):
             continue
-        j = _name_end(view, k, end, stop)
+        j = _name_end(view, k, end)
         if _modifies_next_word(view, j, end):
             continue  # "the Ku Klux Klan leader ...": look on
+        k = _after_titles(view, k, j)
         if j - k < 6:
+            if view.word(k - 1) == "/" and view.word(k - 2) in ("r", "u"):
+                k -= 2  # "r/The_Donald": the subreddit as written
             return Target(view.text(k, j), NAMED, k, j)
     return None
 
 
-def _name_end(view: View, k: int, end: int, stop: frozenset[str]) -> int:
+def _free_or_place(view: View, k: int, end: int) -> bool:
+    """A word no lexicon phrase covers, or a place that begins a longer name ("Britain
+    First")."""
+    span = view.at(k)
+    if span is None:
+        return True
+    return (
+        span.has("cue", "location")
+        and span.j + 1 < end
+        and _continues_name(view, span.j + 1, view.grammar.name_breaks)
+        and not _names_something(view, span.j + 1)
+    )
+
+
+def _handle(view: View, head: int, end: int) -> Target | None:
+    """ "@elonjet": the handle, or its owner when an apposition says whose it is
+    ("@realDonaldTrump, the account of President Donald Trump")."""
+    if view.word(head) != "@" or head + 1 >= end:
+        return None
+    j = head + 1
+    if view.word(j + 1) == ",":
+        for m in range(j + 2, min(end, j + 8)):
+            if view.low[m] in ("of", "to") and view.word(m - 1) in ("account", "belonging"):
+                owner = proper_name(view, m + 1, end)
+                if owner is not None and view.word(owner.i) != "@":
+                    return owner
+                break
+    return Target(view.text(head, j), NAMED, head, j)
+
+
+def _name_start(view: View, k: int, end: int, stop: frozenset[str]) -> bool:
+    """A capitalised word that can begin a name; a stopword ("Daily", "News") only when a
+    name word follows it ("the Daily Mail")."""
+    if _name_word(view, k, stop):
+        return True
+    raw = view.tokens.raw[k]
+    return (
+        raw[:1].isupper()
+        and view.low[k] not in view.grammar.name_breaks
+        and k + 1 < end
+        and _name_word(view, k + 1, stop)
+        and not _names_something(view, k + 1)
+    )
+
+
+def _name_end(view: View, k: int, end: int) -> int:
+    """The last token of the name starting at ``k``: capitalised words that do not break a
+    name ("Kestrel Media", "Nova Frontier News"), joiners ("Ku Klux Klan", "bin Salman")
+    and initials ("R. Kelly")."""
     raw = view.tokens.raw
+    breaks = view.grammar.name_breaks
     j = k
     while j + 1 < end:
-        if _name_word(view, j + 1, stop) and not _names_something(view, j + 1):
-            j += 1
-        elif view.low[j + 1] in _NAME_JOINERS and j + 2 < end and raw[j + 2][:1].isupper():
+        nxt = j + 1
+        if _continues_name(view, nxt, breaks) and not _names_party(view, nxt):
+            j = nxt
+        elif (
+            view.low[nxt] in _NAME_JOINERS
+            and j + 2 < end
+            and raw[j + 2][:1].isupper()
+            and view.low[j + 2] not in breaks
+        ):
             j += 2
+        elif (
+            view.low[nxt] == "."
+            and ((len(raw[j]) == 1 and raw[j].isupper()) or view.low[j] in view.grammar.name_titles)
+            and j + 2 < end
+            and _continues_name(view, j + 2, breaks)
+        ):
+            j += 2  # an initial or a title: "R. Kelly", "Rep. Marjorie Taylor Greene"
         else:
             break
     return j
+
+
+def _names_party(view: View, k: int) -> bool:
+    """A platform or watchlist name: never the next word of another name (a capitalised
+    cue may be: "Free Speech Union", "Premier League")."""
+    span = view.at(k)
+    return span is not None and (span.has("platform") or span.has("target"))
+
+
+def _continues_name(view: View, k: int, breaks: frozenset[str]) -> bool:
+    raw = view.tokens.raw[k]
+    if "-" in raw and raw.rsplit("-", 1)[1].islower():
+        return False
+    return raw[:1].isupper() and view.low[k] not in breaks
+
+
+def _after_titles(view: View, k: int, j: int) -> int:
+    """The first token of a name after the titles and roles in front of it ("President
+    Donald Trump", "Congresswoman Marjorie Taylor Greene"); a name is never all title."""
+    titles = view.grammar.name_titles
+    m = k
+    while m < j and view.low[m] in titles:
+        m += 1
+        if view.word(m) == "." and m < j:
+            m += 1
+    return m
 
 
 def _modifies_next_word(view: View, j: int, end: int) -> bool:
@@ -120,6 +224,8 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
+        and view.low[nxt] not in view.grammar.passive_aux
+        and view.low[nxt] not in _AUXILIARIES
     )
 
 
@@ -275,3 +381,78 @@ def find_scale(view: View, start: int, end: int) -> tuple[str, bool] | None:
 def _looks_like_year(view: View, k: int) -> bool:
     word = view.low[k]
     return len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2100
+
+
+def names_in(view: View) -> list[Target]:
+    """Every name a sentence gives outside the lexicon's words, longest first: the owner
+    a later "the comedian's channel" means. Nothing in a title-case headline."""
+    if view.title_case:
+        return []
+    stop = view.grammar.named_stopwords
+    found: list[Target] = []
+    k = 0
+    while k < view.n:
+        if k > 0 and view.low[k - 1] in ("'s",):
+            k += 1
+            continue
+        if view.word(k) == "@" and k + 1 < view.n:
+            found.append(Target(view.text(k, k + 1), OWNER, k, k + 1))
+            k += 2
+            continue
+        if not _name_start(view, k, view.n, stop) or not _free_or_place(view, k, view.n):
+            k += 1
+            continue
+        j = _name_end(view, k, view.n)
+        first = _after_titles(view, k, j)
+        if view.word(first - 1) == "/" and view.word(first - 2) in ("r", "u"):
+            first -= 2
+        name = view.text(first, j)
+        if k == 0 and j == 0 and view.tokens.raw[0].isalpha():
+            pass  # a lone capitalised first word is just the start of the sentence
+        elif len(name) > 2:
+            found.append(Target(name, OWNER, first, j))
+        k = j + 1
+    found.sort(key=lambda t: -(t.j - t.i))
+    return found
+
+
+_ORIGIN_LEADS = frozenset({"from", "based", "run", "operated", "originating", "originated"})
+_ORIGIN_REACH = 4
+
+
+def origins_in(view: View, origins: Mapping[str, tuple[str, bool]]) -> list[str]:
+    """The countries a sentence ties something to, in order of mention: an adjective
+    ("Iranian", "Saudi influence pages"), a place after a link word ("linked to Iran and
+    Russia", "run from Moscow"), either before a hyphen ("China-based")."""
+    found: dict[str, None] = {}
+    low = view.low
+    for k, word in enumerate(low):
+        entry = None
+        if k + 1 < view.n and f"{word} {low[k + 1]}" in origins:
+            entry = origins[f"{word} {low[k + 1]}"]
+        elif word in origins:
+            entry = origins[word]
+        elif "-" in word and word.split("-", 1)[0] in origins:
+            entry = (origins[word.split("-", 1)[0]][0], False)
+        if entry is None:
+            continue
+        country, place = entry
+        if place and not _after_link(view, k):
+            continue
+        found.setdefault(country, None)
+    return list(found)
+
+
+def _after_link(view: View, k: int) -> bool:
+    start = max(0, k - _ORIGIN_REACH)
+    if any(view.low[m] in _ORIGIN_LEADS for m in range(start, k)):
+        return True
+    return view.cue_between(start, k, "link") is not None
+
+
+def origin_target(countries: list[str]) -> Target:
+    """An unnamed network by its origin: "network linked to Iran and Russia"."""
+    listed = (
+        countries[0] if len(countries) == 1 else ", ".join(countries[:-1]) + " and " + countries[-1]
+    )
+    return Target(f"network linked to {listed}", ORIGIN)

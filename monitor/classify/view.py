@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from monitor.classify.text import Tokens, is_title_case, tokenize
+from monitor.classify.text import TITLE, Tokens, is_title_case, tokenize
 
 if TYPE_CHECKING:
     from monitor.classify.lexicon import Grammar, Term
@@ -57,8 +57,11 @@ class View:
 
     @property
     def title_case(self) -> bool:
+        """A headline in Title Case, where capitals say nothing about names. A body
+        sentence is prose however many names it holds ("Twitter locked Kanye West's
+        Twitter account on Sunday")."""
         if self._title_case is None:
-            self._title_case = is_title_case(self.tokens)
+            self._title_case = self.sentence.kind == TITLE and is_title_case(self.tokens)
         return self._title_case
 
     def at(self, k: int) -> Span | None:
@@ -66,10 +69,6 @@ class View:
 
     def word(self, k: int) -> str:
         return self.low[k] if 0 <= k < self.n else ""
-
-    def kind_at(self, k: int, kind: str, name: str | None = None) -> Span | None:
-        span = self.at(k)
-        return span if span is not None and span.has(kind, name) else None
 
     def cue_between(self, start: int, end: int, *names: str) -> Span | None:
         """The first cue of one of ``names`` over tokens [start, end)."""

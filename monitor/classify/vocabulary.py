@@ -77,6 +77,20 @@ def name_key(name: str) -> str:
     return " ".join(fold(name).split())
 
 
+_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:[ru]/|@)?", re.I)
+_POSSESSIVE = re.compile(r"(?<=\w) s(?= |$)")
+
+
+def bare_key(name: str, owned: frozenset[str]) -> str:
+    """A name's key without a leading "the", a subreddit or user prefix, possessives and
+    the trailing words for an account (``owned``: "channel", "page", "accounts")."""
+    key = _POSSESSIVE.sub("", name_key(_PREFIX.sub("", name)))
+    words = key.split()
+    while len(words) > 1 and (words[-1] in owned or words[-1].rstrip("s") in owned):
+        words.pop()
+    return " ".join(words)
+
+
 def action_key(word: str) -> str:
     """``"Ad ban"``, ``"ad-ban"`` and ``"AD_BAN"`` -> ``"ad_ban"`` (known or not)."""
     return re.sub(r"[\s\-]+", "_", word.strip().casefold())
@@ -116,6 +130,7 @@ class Vocabulary:
     families: Mapping[str, tuple[str, ...]]  # head platform -> members (itself first)
     target_names: Mapping[str, tuple[str, ...]]  # canonical -> its names (itself first)
     actions: tuple[str, ...] = ACTIONS
+    owned_nouns: frozenset[str] = frozenset()
     _platforms: Mapping[str, str] = field(repr=False, default_factory=dict)
     _targets: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -126,6 +141,7 @@ class Vocabulary:
         families: Mapping[str, str],
         targets: Mapping[str, Iterable[str]],
         actions: Iterable[str] = ACTIONS,
+        owned_nouns: Iterable[str] = (),
     ) -> Vocabulary:
         """``platforms`` / ``targets``: canonical name -> aliases; ``families``: platform ->
         family name (a family named after one of the platforms makes that one its head).
@@ -148,6 +164,7 @@ class Vocabulary:
             families=MappingProxyType(family_table),
             target_names=MappingProxyType(target_names),
             actions=tuple(actions),
+            owned_nouns=frozenset(owned_nouns),
             _platforms=MappingProxyType(_key_index(platform_names)),
             _targets=MappingProxyType(_key_index(target_names)),
         )
@@ -182,22 +199,30 @@ class Vocabulary:
     # --- targets ---------------------------------------------------------------------
 
     def target(self, word: str) -> str | None:
-        """The canonical watchlist target ``word`` names (``"Russia Today"`` -> ``"RT"``)."""
-        return self._targets.get(name_key(word))
+        """The canonical watchlist target ``word`` names (``"Russia Today"`` -> ``"RT"``,
+        ``"RT's channel"`` -> ``"RT"``), or None."""
+        found = self._targets.get(name_key(word))
+        if found is None:
+            found = self._targets.get(bare_key(word, self.owned_nouns))
+        return found
 
     def target_key(self, word: str) -> str:
         """The key events group a target by: its canonical name's key, so every alias of
-        one target gives the same key; a name on no list is simply normalised."""
+        one target gives the same key; a name on no list keyed without what only says where
+        it lives (``bare_key``: "@ElonJet", "Kanye West's account" -> "elonjet", "kanye
+        west")."""
         canonical = self.target(word)
-        return name_key(canonical if canonical is not None else word)
+        if canonical is not None:
+            return name_key(canonical)
+        return bare_key(word, self.owned_nouns) or name_key(word)
 
     def target_keys_for(self, word: str) -> frozenset[str]:
         """Every key a target ``word`` may be stored under: the keys of all the names of
         its watchlist target (so rows grouped before an alias was added still match), or
-        the word's own key."""
+        the word's own key(s)."""
         canonical = self.target(word)
         if canonical is None:
-            return frozenset({name_key(word)})
+            return frozenset({self.target_key(word), name_key(word)} - {""})
         return frozenset(name_key(n) for n in self.target_names[canonical])
 
     def check_target(self, word: str) -> str:
@@ -308,5 +333,5 @@ def load_vocabulary(classifier_settings: ClassifierSettings | None = None) -> Vo
 def _load(additions: tuple[object, ...] | None) -> Vocabulary:
     from monitor.classify.lexicon import vocabulary_tables
 
-    platforms, families, targets = vocabulary_tables(additions)
-    return Vocabulary.build(platforms, families, targets)
+    platforms, families, targets, owned = vocabulary_tables(additions)
+    return Vocabulary.build(platforms, families, targets, owned_nouns=owned)
