@@ -317,9 +317,10 @@ def status(app: App) -> None:
         report,
         Column("name", lambda s: s["name"]),
         Column("kind", lambda s: s["kind"]),
+        Column("from", lambda s: ORIGIN_LABELS.get(s.get("origin", ""), s.get("origin"))),
         Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
         Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
-        Column("next poll", lambda s: (s["next_poll"] or "due")[:19]),
+        Column("next poll", lambda s: (s["next_poll"] or "due")[:19] if s["enabled"] else "off"),
         Column("last error", lambda s: (s["last_error"] or "")[:80]),
         title="sources",
         rows=report["sources"],
@@ -908,6 +909,286 @@ def digest(
             vocabulary=vocab,
         )
     click.echo(render(built, fmt), nl=fmt != "html")
+
+
+# --- source verbs ---
+
+ORIGIN_LABELS = {"settings": "settings.toml", "cli": "cli", "opml": "opml import"}
+
+
+@main.group()
+def sources() -> None:
+    """Add, list, switch off and remove sources; find a page's feeds; OPML in and out.
+
+    Sources added here live in the database; those declared in settings.toml stay the
+    file's (remove them there; `disable` works on both).
+    """
+
+
+def _interval(value: str) -> float:
+    from monitor.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
+
+
+def _found_columns() -> list[Column]:
+    return [
+        Column("kind", lambda f: f.format),
+        Column("url", lambda f: f.url),
+        Column("title", lambda f: f.title or ""),
+        Column("entries", lambda f: f.entries),
+        Column("found by", lambda f: f.how),
+    ]
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="Its name (default: the feed's title, else the URL's host and path).")
+@click.option("--interval", default="15m", show_default=True, help="How often to poll it.")
+@click.option(
+    "--kind",
+    type=click.Choice(["feed", "site", "sitemap"]),
+    help="Take URL as this kind; default: find the page's feed (or news sitemap).",
+)
+@click.option("--all", "every", is_flag=True, help="Add every feed the page offers.")
+@click.option("--article-links", metavar="REGEX", help="--kind site: which links are articles.")
+@click.option("--category", help="A folder name (kept in OPML exports).")
+@pass_app
+def sources_add(
+    app: App,
+    url: str,
+    name: str | None,
+    interval: str,
+    kind: str | None,
+    every: bool,
+    article_links: str | None,
+    category: str | None,
+) -> None:
+    """Add the source at URL: a feed, or a web page whose feed is found and added.
+
+    A page is searched for <link rel="alternate"> feeds, then the usual paths (/feed,
+    /rss.xml, ...), then the sitemaps its robots.txt names; what was found is shown and
+    the best one is added (every feed with --all). --kind site adds the page itself as a
+    section page whose links matching --article-links are followed.
+
+    \b
+    Example:
+        banwatch sources add https://www.example.org/
+        banwatch sources add https://www.example.org/news/rss.xml --name "Example news"
+        banwatch sources add https://blog.example.org/ --all --interval 1h
+        banwatch sources add https://example.org/press --kind site --article-links '/press/\\d+'
+    """
+    from monitor.sources import add_source
+
+    seconds = _interval(interval)
+    if kind == "site" or article_links:
+        if kind not in (None, "site") or not article_links:
+            raise click.UsageError("--kind site needs --article-links REGEX (and only it does)")
+        _check_regex(article_links)
+        with app.session() as session:
+            src = add_source(session, url=url, name=name, kind="site", interval=seconds,
+                             category=category, options={"article_links": article_links})  # fmt: skip
+            click.echo(f"added site {src.name!r}: {src.url}")
+        return
+    from monitor.discover import add_found, discover
+
+    found = discover(url, app.settings)
+    if found.found and found.found[0].how != "the URL itself":
+        table(f"found on {url}", _found_columns(), found.found)
+    with app.session() as session:
+        added, not_added = add_found(
+            session, found, name=name, interval=seconds, every=every, kind=kind
+        )
+        for src in added:
+            src.category = category or None
+        lines = [f"added {src.kind} {src.name!r}: {src.url}" for src in added]
+    for line in lines:
+        echo_plain(line)
+    for item, why in not_added:
+        echo_plain(f"not added: {item.url}: {why}")
+    if not added:
+        raise SystemExit(1)
+
+
+def _check_regex(value: str) -> None:
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(f"{value!r}: not a regular expression ({exc})") from None
+
+
+@sources.command("discover")
+@click.argument("url")
+@listing
+@pass_app
+def sources_discover(app: App, url: str) -> None:
+    """Show the feeds and sitemaps a web page offers, without adding any.
+
+    \b
+    Example:
+        banwatch sources discover https://www.example.org/
+        banwatch sources discover https://www.example.org/ --json
+    """
+    from monitor.discover import discover
+
+    found = discover(url, app.settings)
+    if json_wanted():
+        emit(found)
+    elif found.found:
+        table(f"found on {url}", _found_columns(), found.found)
+        if found.best is not None:
+            echo_plain(f"best: {found.best.url}  (`banwatch sources add {url}` adds it)")
+    else:
+        echo_plain(found.describe_none())
+        for tried, why in found.tried:
+            echo_plain(f"  tried {tried}: {why}")
+    if not found.found:
+        raise SystemExit(1)
+
+
+@sources.command("list")
+@listing
+@pass_app
+def sources_list(app: App) -> None:
+    """List every source: where it comes from, whether it is polled, its health.
+
+    \b
+    Example:
+        banwatch sources list
+        banwatch sources list --json
+    """
+    from monitor.sources import list_sources
+
+    with app.session() as session:
+        rows = list_sources(session, app.settings)
+    emit(
+        rows,
+        Column("name", lambda s: s["name"]),
+        Column("kind", lambda s: s["kind"]),
+        Column("from", lambda s: ORIGIN_LABELS.get(s["origin"], s["origin"])),
+        Column("polled", lambda s: _polled(s)),
+        Column("url", lambda s: s["url"]),
+        Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
+        Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
+        title="sources",
+    )
+
+
+def _polled(row: dict[str, Any]) -> str:
+    if row["disabled"]:
+        return "no: disabled"
+    if not row["declared"]:
+        return "no: gone from settings.toml"
+    return "yes"
+
+
+@sources.command("remove")
+@click.argument("name")
+@pass_app
+def sources_remove(app: App, name: str) -> None:
+    """Remove source NAME (added with the CLI or OPML; its articles and events stay).
+
+    \b
+    Example:
+        banwatch sources remove "Example news"
+    """
+    from monitor.sources import remove_source, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        remove_source(session, name)
+    echo_plain(f"removed {name}")
+
+
+@sources.command("disable")
+@click.argument("name")
+@pass_app
+def sources_disable(app: App, name: str) -> None:
+    """Stop polling source NAME (from settings.toml or the database) until enabled.
+
+    \b
+    Example:
+        banwatch sources disable "Example news"
+    """
+    from monitor.sources import set_disabled, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        set_disabled(session, name, True)
+    echo_plain(f"disabled {name}: not polled until `banwatch sources enable {name}`")
+
+
+@sources.command("enable")
+@click.argument("name")
+@pass_app
+def sources_enable(app: App, name: str) -> None:
+    """Poll source NAME again (at the next crawl).
+
+    \b
+    Example:
+        banwatch sources enable "Example news"
+    """
+    from monitor.sources import set_disabled, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        set_disabled(session, name, False)
+    echo_plain(f"enabled {name}")
+
+
+@sources.command("import")
+@click.argument("path", metavar="FILE.opml", type=click.Path(exists=True, dir_okay=False))
+@click.option("--interval", default="15m", show_default=True, help="Poll interval of each.")
+@listing
+@pass_app
+def sources_import(app: App, path: str, interval: str) -> None:
+    """Add the feeds of an OPML file (as Miniflux, FreshRSS and other readers export it).
+
+    Folders at any depth become categories; a URL already known is skipped and reported;
+    an entry without a usable URL is named and skipped.
+
+    \b
+    Example:
+        banwatch sources import feeds.opml
+        banwatch sources import feeds.opml --interval 1h --json
+    """
+    from pathlib import Path
+
+    from monitor.opml import import_opml
+
+    seconds = _interval(interval)
+    with app.session() as session:
+        report = import_opml(session, Path(path).read_bytes(), interval=seconds)
+
+    def show() -> None:
+        echo_plain(f"{path}: {report.describe()}")
+        for title, url, known in report.skipped:
+            echo_plain(f"  skipped {title or url}: {url} is already source {known!r}")
+        for where, why in report.bad:
+            echo_plain(f"  bad entry {where}: {why}")
+
+    emit(report, show=show)
+
+
+@sources.command("export")
+@pass_app
+def sources_export(app: App) -> None:
+    """Print every source as OPML 2.0 (for Miniflux, FreshRSS or another banwatch).
+
+    \b
+    Example:
+        banwatch sources export > banwatch.opml
+    """
+    from monitor.opml import export_opml
+
+    with app.session() as session:
+        text = export_opml(session, app.settings)
+    click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

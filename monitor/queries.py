@@ -200,7 +200,8 @@ def status_report(session: Session, settings: Settings) -> dict[str, Any]:
             "name": s.name,
             "kind": s.kind,
             "url": s.url,
-            "enabled": s.enabled,
+            "origin": s.origin,  # settings | cli | opml
+            "enabled": bool(s.enabled and not s.disabled),
             "last_ok": iso(s.last_ok_at),
             "last_error": s.last_error,
             "failures": s.failures,
