@@ -173,6 +173,8 @@ def build_digest(
     vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
 
     def wanted(event: Event) -> bool:
+        if event.dismissed_at is not None or event.merged_into_id is not None:
+            return False  # the user said not a ban, or it lives on in another event
         return filters is None or filters.matches(event, vocab)
 
     new = [

@@ -7,6 +7,7 @@
     │   │   └── AddressRefused  the address policy (monitor.net) forbids the URL or address
     │   └── ParseError     bytes arrived but are not a feed / not an article
     ├── StorageError       the database refused or could not be reached
+    ├── CorrectionError    a user correction names an event or article that cannot take it
     └── DeliveryError      an alert could not be handed to its channel
 
 The library raises these; only the CLI turns them into one line and an exit code.
@@ -56,6 +57,13 @@ class ParseError(SourceError):
 
 class StorageError(BanwatchError):
     """The database could not be opened, migrated or written."""
+
+
+class CorrectionError(BanwatchError):
+    """``events merge|split|dismiss`` names no such event, the same event twice, or an
+    article the event does not hold."""
+
+    exit_code = 2
 
 
 class DeliveryError(BanwatchError):

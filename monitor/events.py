@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitor.models import Article, ArticleUrl, Event, EventArticle, EventTarget
+from monitor.models import Article, ArticleUrl, Event, EventArticle, EventExclusion, EventTarget
 from monitor.models import Verdict as VerdictRow
 
 if TYPE_CHECKING:
@@ -100,8 +100,11 @@ def attach_verdicts(
         else:
             _report(session, article, group, seen_at, window, touched)
     changes.events = list(touched)
-    for event, kind in touched.values():
+    for event, kind in list(touched.values()):
         refresh_counts(session, event)
+        if event.dismissed_at is not None:
+            del touched[event.id]  # the user said: not a ban; no further alerts
+            continue
         {"event.opened": changes.opened, "event.updated": changes.updated}.get(
             kind, changes.reversed
         ).append(event.id)
@@ -117,13 +120,16 @@ def match_event(
     target_key: str,
     seen_at: datetime,
     window: timedelta,
+    article_id: int = 0,
 ) -> Event | None:
     """The event a report of (platform, action, target) seen at ``seen_at`` belongs to.
 
     Events of the same action family whose reports lie within ``window`` of ``seen_at``
-    match (reports may arrive out of order); of several, the one seen last wins.
+    match (reports may arrive out of order); of several, the one seen last wins. Events
+    merged away, and those the user split ``article_id`` out of, never match.
     """
     params = {
+        "article_id": article_id,
         "platform": platform,
         "actions": list(FAMILY.get(action, (action,))),
         "target_key": target_key,
@@ -135,12 +141,23 @@ def match_event(
 
 
 def match_reversed_ban(
-    session: Session, *, platform: str, target_key: str, seen_at: datetime, window: timedelta
+    session: Session,
+    *,
+    platform: str,
+    target_key: str,
+    seen_at: datetime,
+    window: timedelta,
+    article_id: int = 0,
 ) -> Event | None:
     """The newest ban of ``target_key`` on ``platform`` that a reinstatement seen at
     ``seen_at`` can lift: any action but a reinstatement, opened before it (a ban can be
     lifted years later, so there is no lower bound)."""
-    params = {"platform": platform, "target_key": target_key, "latest": seen_at + window}
+    params = {
+        "platform": platform,
+        "target_key": target_key,
+        "latest": seen_at + window,
+        "article_id": article_id,
+    }
     event_id = session.execute(_MATCH_BAN, params).scalar()
     return None if event_id is None else session.get(Event, event_id)
 
@@ -155,6 +172,7 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
             target.c.platform == sa.bindparam("platform"),
             target.c.target_key == sa.bindparam("target_key"),
             event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
+            *_respected(event),
         )
     )
     if reinstatement:
@@ -177,9 +195,23 @@ def _match_any_statement() -> sa.Select[tuple[int]]:
             event.c.action.in_(sa.bindparam("actions", expanding=True)),
             event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
             event.c.last_seen_at >= sa.bindparam("earliest", type_=event.c.last_seen_at.type),
+            *_respected(event),
         )
         .order_by(event.c.last_seen_at.desc(), event.c.id.desc())
         .limit(1)
+    )
+
+
+def _respected(event: sa.Table) -> tuple[sa.ColumnElement[bool], ...]:
+    """What users' corrections rule out: an event merged into another, and an event the
+    article was split out of (``monitor.corrections``)."""
+    exclusion = EventExclusion.__table__
+    return (
+        event.c.merged_into_id.is_(None),
+        ~sa.exists().where(
+            exclusion.c.event_id == event.c.id,
+            exclusion.c.article_id == sa.bindparam("article_id"),
+        ),
     )
 
 
@@ -282,6 +314,7 @@ def _report(
             target_key=verdict.target_key,
             seen_at=seen_at,
             window=window,
+            article_id=article.id,
         )
         if event is None:
             unmatched.append(verdict)
@@ -324,6 +357,7 @@ def _report_generic(
         "actions": list(FAMILY.get(best.action, (best.action,))),
         "earliest": seen_at - window,
         "latest": seen_at + window,
+        "article_id": article.id,
     }
     event_id = session.execute(_MATCH_ANY, params).scalar()
     if event_id is None:
@@ -364,6 +398,7 @@ def _reinstate(
             target_key=verdict.target_key,
             seen_at=seen_at,
             window=window,
+            article_id=article.id,
         )
         if ban is None:
             unmatched.append(verdict)

@@ -192,6 +192,11 @@ class Event(Base):
     evidence: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # User corrections (monitor.corrections): not a ban; folded into another event.
+    dismissed_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("event.id", ondelete="SET NULL")
+    )
 
     links: Mapped[list[EventArticle]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -246,6 +251,20 @@ class EventArticle(Base):
     event: Mapped[Event] = relationship(back_populates="links")
     article: Mapped[Article] = relationship()
     verdict: Mapped[Verdict | None] = relationship()
+
+
+class EventExclusion(Base):
+    """An article the user split out of an event: it never joins that event again."""
+
+    __tablename__ = "event_exclusion"
+
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Subscription(Base):

@@ -111,15 +111,22 @@ def list_events(
     status: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    dismissed: bool = False,
     vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
     """Events, newest first. ``platform``, ``action`` and ``target`` are the user's words,
     read through the vocabulary (default: the shipped one; pass
     ``load_vocabulary(settings.classifier)`` for the settings' additions): ``platform="X"``
     finds Twitter events, ``"Meta"`` Facebook and Instagram ones too, and ``target`` matches
-    any target of the ban under any of its names ("Russia Today" finds the RT event)."""
+    any target of the ban under any of its names ("Russia Today" finds the RT event).
+    Events the user dismissed (not a ban) are listed only with ``dismissed``, and then
+    only they; events merged into another never are."""
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
-    query = sa.select(Event)
+    query = sa.select(Event).where(Event.merged_into_id.is_(None))
+    if dismissed:
+        query = query.where(Event.dismissed_at.is_not(None))
+    else:
+        query = query.where(Event.dismissed_at.is_(None))
     if platform:
         query = query.where(platform_condition(Event.platform, platform, vocab))
     if action:

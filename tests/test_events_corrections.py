@@ -1,0 +1,132 @@
+"""User corrections (monitor.corrections) on SQLite and PostgreSQL: merge, split and
+dismiss, and the pipeline respecting them afterwards; the CLI verbs over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor import events
+from monitor.config import Settings, settings_from_dict
+from monitor.corrections import dismiss_event, merge_events, split_article
+from monitor.db import open_database, session_scope
+from monitor.errors import CorrectionError
+from monitor.models import Delivery, Event, EventArticle, Subscription
+from monitor.queries import list_events
+from tests.test_events import T0, report
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = open_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return settings_from_dict({"events": {"window": "14d"}})
+
+
+def _subscribe(session: Session) -> None:
+    session.add(Subscription(name="all", channel="webhook", address="http://127.0.0.1:9/a",
+                             filters={"updates": True}))  # fmt: skip
+    session.flush()
+
+
+def _kinds(session: Session) -> list[tuple[int | None, str, str]]:
+    rows = session.execute(
+        sa.select(Delivery.event_id, Delivery.kind, Delivery.status).order_by(Delivery.id)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _articles(session: Session, event_id: int) -> set[int]:
+    return set(
+        session.scalars(sa.select(EventArticle.article_id).where(EventArticle.event_id == event_id))
+    )
+
+
+def test_merge_folds_two_events_into_one_without_an_alert(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        _subscribe(session)
+        a = report(session, settings, ("YouTube", "ban", "Kestrel Media")).opened[0]
+        b = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="b.example",
+                   at=T0 + timedelta(hours=5)).opened[0]  # fmt: skip
+        before = _kinds(session)
+        done = merge_events(session, a, b)
+        assert (done.event_id, done.other_id, done.articles_moved) == (a, b, 1)
+        assert _kinds(session) == before  # no alert for the merge
+        survivor = session.get_one(Event, a)
+        assert survivor.article_count == 2 and survivor.outlet_count == 2
+        assert {t.target for t in survivor.targets} == {"Kestrel Media", "Kestrel"}
+        assert survivor.last_seen_at == T0 + timedelta(hours=5)
+        # The other keeps its row and its alert history, and leaves the listings.
+        other = session.get_one(Event, b)
+        assert other.merged_into_id == a
+        assert any(e == b for e, _, _ in _kinds(session))
+        assert [e["id"] for e in list_events(session)] == [a]
+        # A later report naming the merged-away target joins the survivor.
+        later = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="c.example",
+                       at=T0 + timedelta(days=1))  # fmt: skip
+        assert later.opened == [] and later.updated == [a]
+        with pytest.raises(CorrectionError, match="merged into"):
+            merge_events(session, b, a)
+        with pytest.raises(CorrectionError, match="itself"):
+            merge_events(session, a, a)
+        with pytest.raises(CorrectionError, match="no event 999"):
+            merge_events(session, a, 999)
+
+
+def test_split_takes_an_article_out_for_good(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as session:
+        _subscribe(session)
+        first = report(session, settings, ("Facebook", "removal", "pages"))
+        event_id = first.opened[0]
+        wrong = report(session, settings, ("Facebook", "removal", "pages"), outlet="b.example",
+                       at=T0 + timedelta(hours=2))  # fmt: skip
+        assert wrong.updated == [event_id]
+        (article_id,) = _articles(session, event_id) - {min(_articles(session, event_id))}
+        alerts_before = len(_kinds(session))
+        done = split_article(session, event_id, article_id)
+        assert done.other_id == event_id and done.event_id != event_id
+        assert article_id not in _articles(session, event_id)
+        assert _articles(session, done.event_id) == {article_id}
+        assert session.get_one(Event, event_id).article_count == 1
+        assert len(_kinds(session)) == alerts_before  # a correction alerts no one
+        # The pipeline never puts it back: its exclusion blocks the match.
+        found = events.match_event(session, platform="Facebook", action="removal",
+                                   target_key="pages", seen_at=T0, window=timedelta(days=14),
+                                   article_id=article_id)  # fmt: skip
+        assert found is None or found.id != event_id
+        with pytest.raises(CorrectionError, match="holds no article"):
+            split_article(session, event_id, article_id)
+        with pytest.raises(CorrectionError, match="only report"):
+            split_article(session, done.event_id, article_id)
+
+
+def test_dismiss_stops_alerts_and_keeps_the_event(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as session:
+        _subscribe(session)
+        event_id = report(session, settings, ("Spotify", "removal", "Neil Young")).opened[0]
+        assert _kinds(session) == [(event_id, "event.opened", "pending")]
+        dismiss_event(session, event_id)
+        assert _kinds(session) == [(event_id, "event.opened", "dead")]
+        again = report(session, settings, ("Spotify", "removal", "Neil Young"),
+                       outlet="b.example", at=T0 + timedelta(hours=3))  # fmt: skip
+        assert again.opened == [] and again.updated == []  # joined, silently
+        assert again.events == [event_id]
+        assert len(_kinds(session)) == 1
+        assert session.get_one(Event, event_id).article_count == 2
+        assert list_events(session) == []
+        assert [e["id"] for e in list_events(session, dismissed=True)] == [event_id]
+        dismiss_event(session, event_id)  # twice is once
+        with pytest.raises(CorrectionError, match="no event"):
+            dismiss_event(session, 12345)
