@@ -10,6 +10,10 @@ Every fetch ends in exactly one of ``record_success`` or ``record_failure``:
   (``backoff_base * 2**(failures-1)``, capped at ``backoff_max``, x0.8-1.2), so a dead
   source costs one request per backoff period and never stops the others.
 
+Both also write the article links the source's answer listed into the crawl frontier, in
+the same transaction (``monitor.frontier``): validators that let the next poll answer 304
+are never stored without the entries they cover.
+
 A source failing for longer than ``failing_after`` is reported by ``banwatch status`` and the
 daily digest.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,8 +39,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor import frontier
 from monitor.config import CrawlerSettings, Settings
 from monitor.errors import ConfigError
+from monitor.frontier import Entry
 from monitor.models import Source
 
 KINDS = ("feed", "site", "sitemap")
@@ -134,14 +141,17 @@ def record_success(
     etag: str | None = None,
     last_modified: str | None = None,
     not_before: float | None = None,
+    entries: Iterable[Entry] = (),
     now: datetime | None = None,
 ) -> Source | None:
     """A fetch of ``name`` succeeded (200 or 304). ``not_before``: seconds the server asked
-    us to wait (max-age / Retry-After)."""
+    us to wait (max-age / Retry-After); ``entries``: the article links it listed, written
+    to the frontier with the new validators."""
     now = now or datetime.now(UTC)
     src = session.scalar(sa.select(Source).where(Source.name == name))
     if src is None:
         return None
+    frontier.add_entries(session, src.id, entries, now)
     current = src.current_interval or src.interval
     current = current * 0.75 if changed else current * 1.25
     current = min(max(current, crawler.min_interval), max(crawler.max_interval, src.interval))
@@ -167,14 +177,18 @@ def record_failure(
     error: str,
     *,
     retry_after: float | None = None,
+    entries: Iterable[Entry] = (),
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Source | None:
-    """A fetch of ``name`` failed: store the error, count it and back off with jitter."""
+    """A fetch of ``name`` failed: store the error, count it and back off with jitter.
+    ``entries`` that its other requests listed (a site's first section page answered, its
+    second did not) still go to the frontier."""
     now = now or datetime.now(UTC)
     src = session.scalar(sa.select(Source).where(Source.name == name))
     if src is None:
         return None
+    frontier.add_entries(session, src.id, entries, now)
     src.failures += 1
     src.last_error = error[:2000]
     src.last_error_at = now
@@ -184,22 +198,6 @@ def record_failure(
         seconds=backoff_delay(src.failures, crawler, retry_after, rng)
     )
     return src
-
-
-def forget_validators(session: Session, name: str) -> bool:
-    """Drop ``name``'s stored ETag / Last-Modified, so its next poll is a full fetch.
-
-    A source's answer is recorded as soon as it arrives, validators and all; the article
-    pages it listed are fetched afterwards. When one of them is lost to a transient failure
-    (a timeout, a 5xx, a failed store), a conditional next poll would get a 304 and never
-    list that entry again: without validators the source is read in full, the stored
-    entries are skipped as known and the lost one is fetched. True if there was any.
-    """
-    src = session.scalar(sa.select(Source).where(Source.name == name))
-    if src is None or (src.etag is None and src.last_modified is None):
-        return False
-    src.etag = src.last_modified = None
-    return True
 
 
 def backoff_delay(

@@ -19,6 +19,7 @@ from scrapy.linkextractors import LinkExtractor
 
 from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource
+from monitor.ingest import Entry
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -73,10 +74,7 @@ class SiteSpider(BanwatchSpider):
             next_pages = [link.url for link in pages.extract_links(response)]
         for url in next_pages:
             yield self.follow_source(response, url, self.parse_section, {"depth_bw": depth + 1})
-        self.source_ok(response, changed=bool(fresh))
-        source = response.meta["source"]
-        for url in fresh:
-            yield self.page_request(url, source)
+        self.source_ok(response, changed=bool(fresh), entries=[Entry(url) for url in fresh])
 
     def _site(self, name: str) -> SiteSettings | None:
         found = next((s for s in self.settings_bw.sites if s.name == name), None)
