@@ -72,7 +72,7 @@ VOCAB = Vocabulary.build(
         (Filters(), {}, True),
         (Filters(platforms=("x",)), {}, True),  # alias, any case
         (Filters(platforms=("TWITTER",)), {}, True),
-        (Filters(platforms=("facebook",)), {"platform": "Meta"}, True),  # its company
+        (Filters(platforms=("facebook",)), {"platform": "Meta"}, False),  # only itself
         (Filters(platforms=("meta",)), {"platform": "Facebook"}, True),  # the family
         (Filters(platforms=("meta",)), {"platform": "Instagram"}, True),
         (Filters(platforms=("facebook",)), {"platform": "Instagram"}, False),  # a sibling

@@ -7,7 +7,7 @@ and the web's queries read the user's words with it. Pure: no I/O, no database.
     vocab = load_vocabulary(settings.classifier)      # built once per settings, cached
     vocab.platform("x")                  # 'Twitter'      (an alias)
     vocab.platforms_for("Meta")          # ('Meta', 'Facebook', 'Instagram', 'WhatsApp', 'Threads')
-    vocab.platforms_for("Facebook")      # ('Facebook', 'Meta')  (itself and its company)
+    vocab.platforms_for("Facebook")      # ('Facebook',)  (a product covers only itself)
     vocab.target("Russia Today")         # 'RT'
     vocab.target_keys_for("TV-Novosti")  # {'rt', 'russia today', 'tv novosti', ...}
     vocab.check_platform("Youtub")       # UnknownName: platform 'Youtub': ... did you mean YouTube?
@@ -22,9 +22,9 @@ Rules:
 * A family is the company behind several products (``family = "Meta"`` in the lexicon).
   A word naming the family's head platform (Meta, Google, Apple, Microsoft, Amazon, or any
   of that platform's aliases such as "Alphabet") covers every member: a subscription for
-  "Meta" gets Facebook, Instagram, WhatsApp and Threads events too. A member covers itself
-  and its head, since what the company does applies to its products: a "Facebook"
-  subscription gets "Meta bans RT" but not an Instagram event.
+  "Meta" gets Facebook, Instagram, WhatsApp and Threads events too. A member covers only
+  itself: "Facebook" finds the events the news reported as Facebook's, not Meta's or
+  Instagram's (subscribe to "Meta" for the company and all its products).
 * A target name is the canonical name or an alias of a watchlist target (``lexicon.toml``
   plus ``[classifier] watchlist`` and ``[classifier.aliases]``): RT = Russia Today =
   TV-Novosti. Any other phrase is a target of its own (the classifier reports targets that
@@ -177,17 +177,12 @@ class Vocabulary:
 
     def platforms_for(self, word: str) -> tuple[str, ...]:
         """The canonical platforms a query or subscription for ``word`` covers: a family's
-        head covers its members, a member itself and its head; an unknown word covers only
+        head covers its members; any other name only its platform; an unknown word only
         itself, as written."""
         canonical = self.platform(word)
         if canonical is None:
             return (word.strip(),)
-        if canonical in self.families:
-            return self.families[canonical]
-        for head, members in self.families.items():
-            if canonical in members:
-                return (canonical, head)
-        return (canonical,)
+        return self.families.get(canonical, (canonical,))
 
     def check_platform(self, word: str) -> str:
         """The canonical platform ``word`` names; ``UnknownName`` with the nearest names."""
