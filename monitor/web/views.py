@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from monitor.classify.types import ACTIONS
+from monitor.classify.vocabulary import Vocabulary
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.queries import (
@@ -47,7 +48,7 @@ class Context:
 
     settings: Settings
     engine: Engine
-    aliases: Any
+    vocabulary: Vocabulary
     limiter: security.RateLimit
 
     async def db(self, work: Callable[[Session], T]) -> T:
@@ -144,8 +145,10 @@ async def events_page(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=50)
 
     def work(session: Session) -> tuple[EventPage, WeekCounts, list[str]]:
-        found = search_events(session, p.query, aliases=ctx.aliases)
-        weeks = weekly_counts(session, replace(p.query, limit=0, offset=0), aliases=ctx.aliases)
+        found = search_events(session, p.query, vocabulary=ctx.vocabulary)
+        weeks = weekly_counts(
+            session, replace(p.query, limit=0, offset=0), vocabulary=ctx.vocabulary
+        )
         return found, weeks, known_platforms(session)
 
     found, weeks, platforms = await ctx.db(work)
@@ -505,7 +508,7 @@ async def admin_page(ctx: Context, request: Request) -> Response:
 
         query = replace(p.query, dismissed=dismissed)
         return {
-            "found": search_events(session, query, aliases=ctx.aliases),
+            "found": search_events(session, query, vocabulary=ctx.vocabulary),
             "status": status_report(session, ctx.settings),
             "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
                 :50
@@ -577,7 +580,7 @@ async def atom(ctx: Context, request: Request) -> Response:
     from monitor.web.app import public_base
 
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     base = public_base(ctx.settings, request)
     query = p.link(limit=None, page=None)
     updated = max(
@@ -596,7 +599,7 @@ async def atom(ctx: Context, request: Request) -> Response:
 
 async def api_events(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     headers = {"X-Total-Count": str(found.total)}
     if p.query.offset + p.query.limit < found.total:
         headers["Link"] = f'</api/events?{p.link(page=p.page + 1, offset=None)}>; rel="next"'
