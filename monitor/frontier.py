@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from monitor.config import CrawlerSettings
 from monitor.db import insert_ignoring
-from monitor.dedupe import canonical_url
 from monitor.models import Frontier, Source
+from monitor.urls import canonical_url
 
 
 class FrontierState(StrEnum):
