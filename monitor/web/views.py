@@ -402,19 +402,24 @@ async def confirm_page(ctx: Context, request: Request) -> Response:
 
     token = request.path_params["token"]
 
-    def work(session: Session) -> tuple[str, str] | None:
+    def work(session: Session) -> tuple[str, str, str] | None:
+        from monitor.alerts.filters import Filters
+
         row = subscription_for_link(session, token, "confirm")
         if row is None:
             return None
         state = (
             "pending" if row.disabled_reason == AWAITING else ("active" if row.active else "off")
         )
-        return row.address, state
+        return row.address, state, Filters.from_json(row.filters).describe()
 
     found = await ctx.db(work)
     if found is None:
         raise BadRequest("This confirmation link is not valid (or no longer).", 404)
-    return page(ctx, request, "confirm.html", address=found[0], state=found[1], token=token)
+    address, state, filters = found
+    return page(
+        ctx, request, "confirm.html", address=address, state=state, filters=filters, token=token
+    )
 
 
 async def confirm_post(ctx: Context, request: Request) -> Response:
