@@ -218,8 +218,17 @@ async def digest_today(ctx: Context, request: Request) -> Response:
 
 
 async def digest_page(ctx: Context, request: Request) -> Response:
+    from monitor.digest import digest_window, local_today
+    from monitor.queries import events_found_between
+
     day = params.day(request.path_params["day"])
     digest = await ctx.db(_digest(ctx, day))
+    # Two weeks ending at this day, or later up to the digest being gathered now.
+    gathering = local_today(ctx.settings) + timedelta(days=1)
+    last = max(day, min(day + timedelta(days=7), gathering))
+    days = [last - timedelta(days=i) for i in range(13, -1, -1)]
+    windows = [digest_window(ctx.settings, d) for d in days]
+    counts = await ctx.db(lambda s: events_found_between(s, [(w.start, w.end) for w in windows]))
     return page(
         ctx,
         request,
@@ -227,6 +236,7 @@ async def digest_page(ctx: Context, request: Request) -> Response:
         nav="digest",
         digest=digest,
         day=day,
+        recent=list(zip(days, counts, strict=True)),
         previous=day - timedelta(days=1),
         next=day + timedelta(days=1)
         if day < datetime.now(UTC).date() + timedelta(days=1)
