@@ -5,7 +5,7 @@ instructions, ill-formed XML: it sets ``bozo`` and carries on), but cannot read 
 and cannot guess an undeclared legacy encoding such as KOI8-R without chardet. So:
 
 * JSON Feed (``application/feed+json`` or a body that is a JSON object with a jsonfeed.org
-  ``version``) is read by ``_read_json_feed``;
+  ``version``) is read by ``crawler.jsonfeed``;
 * bytes that are neither valid UTF-8 nor declare their encoding (no BOM, no XML
   declaration, no HTTP charset) get a charset guessed by charset_normalizer, handed to
   feedparser as if the server had sent it;
@@ -21,17 +21,17 @@ characters, escape sequences, noncharacters or bidi overrides).
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
+from crawler.jsonfeed import looks_like_json, read_json_feed
 from monitor.ingest import ParseError, clean_text
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._\-]+)""")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_JSON_TYPES = ("application/feed+json", "application/json")
 _WESTERN = {"cp1252", "latin_1", "iso8859_15"}
 
 
@@ -89,8 +89,10 @@ def read_feed(
         raise ParseError(f"{url}: feed of {len(body)} bytes is over the {max_bytes}-byte limit")
     if not body.strip():
         raise ParseError(f"{url}: empty response, not a feed")
-    if _looks_like_json(body, content_type):
-        return _read_json_feed(body, url, max_depth)
+    if looks_like_json(body, content_type):
+        if _json_depth(body) > max_depth:
+            raise ParseError(f"{url}: JSON nested deeper than {max_depth} levels, not a feed")
+        return _read_json_feed(body, url)
     if entry_count_guess(body) > STREAM_ABOVE:
         from crawler.feedstream import stream_feed
 
@@ -144,7 +146,7 @@ def _read_xml_feed(body: bytes, url: str, content_type: str) -> ParsedFeed:
     return ParsedFeed(parsed.version or "unknown", entries, bozo, skipped)
 
 
-def _xml_entry(raw: dict, base: str) -> FeedEntry | None:
+def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry | None:
     link = raw.get("feedburner_origlink") or raw.get("link") or _alternate(raw)
     guid = raw.get("id") or raw.get("guid")
     if not link and guid and str(guid).startswith(("http://", "https://")):
@@ -172,7 +174,7 @@ def _title(value: object) -> str | None:
     return clean_text(str(value)).strip() or None
 
 
-def _alternate(raw: dict) -> str | None:
+def _alternate(raw: dict[str, Any]) -> str | None:
     for link in raw.get("links") or ():
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return str(link["href"])
@@ -219,50 +221,19 @@ def _guess_charset(body: bytes) -> str | None:
     return "cp1252" if _WESTERN & set(fitting) else fitting[0]
 
 
-def _looks_like_json(body: bytes, content_type: str) -> bool:
-    if content_type.split(";")[0].strip().lower() in _JSON_TYPES:
-        return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
-
-
-def _read_json_feed(body: bytes, url: str, max_depth: int = MAX_DEPTH) -> ParsedFeed:
-    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): ``items`` with ``url``,
-    ``external_url``, ``id``, ``title``, ``date_published``/``date_modified``."""
-    if _json_depth(body) > max_depth:
-        raise ParseError(f"{url}: JSON nested deeper than {max_depth} levels, not a feed")
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ParseError(f"{url}: not a feed (invalid JSON: {_short(exc)})") from None
-    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
-        raise ParseError(f"{url}: not a feed (JSON without a jsonfeed.org version)")
-    items = data.get("items")
-    if not isinstance(items, list):
-        raise ParseError(f"{url}: not a feed (JSON Feed without items)")
-    base = data.get("home_page_url") or url
+def _read_json_feed(body: bytes, url: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1, read by ``crawler.jsonfeed``: each item followed by its ``url``
+    (else ``external_url``, else an ``id`` that is a URL); items without one are skipped."""
+    feed = read_json_feed(body, url)
     entries: list[FeedEntry] = []
-    skipped = 0
-    for item in items:
-        if not isinstance(item, dict):
+    skipped = feed.skipped
+    for item in feed.items:
+        if item.link is None:
             skipped += 1
             continue
-        link = item.get("url") or item.get("external_url")
-        guid = item.get("id")
-        if not link and isinstance(guid, str) and guid.startswith(("http://", "https://")):
-            link = guid
-        if not isinstance(link, str) or not link.strip():
-            skipped += 1
-            continue
-        entries.append(
-            FeedEntry(
-                link=urljoin(str(base), clean_text(link).strip()),
-                guid=str(guid) if guid is not None else None,
-                title=_title(item.get("title")),
-                published=_iso_date(item.get("date_published") or item.get("date_modified")),
-            )
-        )
-    version = "json" + str(data["version"]).rstrip("/").rsplit("/", 1)[-1].replace(".", "")
-    return ParsedFeed(version, entries, False, skipped)
+        link = clean_text(item.link).strip()
+        entries.append(FeedEntry(link, item.id, _title(item.title), item.published))
+    return ParsedFeed("json" + feed.version.replace(".", ""), entries, False, skipped)
 
 
 def _json_depth(body: bytes) -> int:
@@ -279,16 +250,6 @@ def _json_depth(body: bytes) -> int:
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def _iso_date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _short(reason: object) -> str:

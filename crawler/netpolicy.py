@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
-from zope.interface import implementer, provider
+from zope.interface import implementer, provider  # type: ignore[import-untyped]
 
 from monitor.config import Settings
 from monitor.ingest import AddressPolicy, AddressRefused, literal_ip, mask_url, normal_host
@@ -83,10 +83,11 @@ class PolicyResolver(CachingHostnameResolver):
     ) -> IHostResolution:
         # IP literals were checked before the request left (they cannot rebind); a
         # trusted or allowed name is the operator's to point anywhere.
+        receiver: Any = resolutionReceiver
         if literal_ip(hostName) is None and not self.policy.host_is_trusted(hostName):
-            resolutionReceiver = _Checked(resolutionReceiver, hostName, self)
+            receiver = _Checked(resolutionReceiver, hostName, self)
         return super().resolveHostName(
-            resolutionReceiver, hostName, portNumber, addressTypes, transportSemantics
+            receiver, hostName, portNumber, addressTypes, transportSemantics
         )
 
 
@@ -95,7 +96,9 @@ class _Checked:
     """Passes on the addresses the policy allows; remembers the first one it refused."""
 
     def __init__(self, inner: IResolutionReceiver, host: str, resolver: PolicyResolver):
-        self.inner, self.host, self.resolver = inner, host, resolver
+        # Any: Twisted declares the receiver's methods zope-style, without self.
+        self.inner: Any = inner
+        self.host, self.resolver = host, resolver
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:
         self.inner.resolutionBegan(resolution)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.alerts.outbox import dispatch_due, enqueue_event_alerts
-from monitor.alerts.subscriptions import create_subscription, subscription_dict
+from monitor.alerts.subscriptions import create_subscription, list_subscriptions
 from monitor.db import open_database, session_scope
 from monitor.errors import AddressRefused
 from monitor.models import Delivery, Subscription
@@ -76,9 +76,8 @@ def test_operator_webhook_on_loopback_is_delivered(
     settings = make_settings(tmp_path)
     _subscribe(engine, "webhook", webhook_receiver.url(), "operator")
     with session_scope(engine) as session:
-        assert subscription_dict(session.scalars(sa.select(Subscription)).one())["origin"] == (
-            "operator"
-        )
+        (row,) = list_subscriptions(session)
+        assert row.as_json()["origin"] == "operator"
     _alert(engine, settings)
     assert dispatch_due(engine, settings).sent == 1
     assert len(webhook_receiver.received) == 1

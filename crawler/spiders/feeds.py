@@ -16,7 +16,7 @@ others go on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +60,7 @@ class FeedsSpider(BanwatchSpider):
     def source_requests(self, state: DueSource) -> Iterator[Request]:
         yield self.source_request(state, state.url, self.parse_feed)
 
-    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
+    async def parse_feed(self, response: Response) -> None:
         if self.not_modified(response):
             return
         source = response.meta["source"]
@@ -84,8 +84,7 @@ class FeedsSpider(BanwatchSpider):
         self.source_ok(
             response, changed=bool(listed), entries=listed, keep_validators=overflow <= 0
         )
-        return
-        yield  # an async generator yielding nothing: the pages come from the frontier
+        # Nothing to yield: the pages come from the frontier once the listing is recorded.
 
     def _take_new(self, ordered: list[FeedEntry]) -> tuple[list[Entry], int]:
         """The first ``[crawler] max_entries`` entries not stored or listed yet, and how

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from monitor.classify.types import ACTIONS
+from monitor.classify.vocabulary import Vocabulary
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.queries import (
@@ -47,7 +48,7 @@ class Context:
 
     settings: Settings
     engine: Engine
-    aliases: Any
+    vocabulary: Vocabulary
     limiter: security.RateLimit
 
     async def db(self, work: Callable[[Session], T]) -> T:
@@ -104,7 +105,7 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
             n = counts.counts[platform][i]
             if not n:
                 continue
-            h = plot_h * n / peak
+            h = plot_h * n / peak  # a float: bars are drawn to a tenth of a pixel
             y -= h
             bars.append(
                 {
@@ -144,8 +145,10 @@ async def events_page(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=50)
 
     def work(session: Session) -> tuple[EventPage, WeekCounts, list[str]]:
-        found = search_events(session, p.query, aliases=ctx.aliases)
-        weeks = weekly_counts(session, replace(p.query, limit=0, offset=0), aliases=ctx.aliases)
+        found = search_events(session, p.query, vocabulary=ctx.vocabulary)
+        weeks = weekly_counts(
+            session, replace(p.query, limit=0, offset=0), vocabulary=ctx.vocabulary
+        )
         return found, weeks, known_platforms(session)
 
     found, weeks, platforms = await ctx.db(work)
@@ -215,8 +218,17 @@ async def digest_today(ctx: Context, request: Request) -> Response:
 
 
 async def digest_page(ctx: Context, request: Request) -> Response:
+    from monitor.digest import digest_window, local_today
+    from monitor.queries import events_found_between
+
     day = params.day(request.path_params["day"])
     digest = await ctx.db(_digest(ctx, day))
+    # Two weeks ending at this day, or later up to the digest being gathered now.
+    gathering = local_today(ctx.settings) + timedelta(days=1)
+    last = max(day, min(day + timedelta(days=7), gathering))
+    days = [last - timedelta(days=i) for i in range(13, -1, -1)]
+    windows = [digest_window(ctx.settings, d) for d in days]
+    counts = await ctx.db(lambda s: events_found_between(s, [(w.start, w.end) for w in windows]))
     return page(
         ctx,
         request,
@@ -224,6 +236,7 @@ async def digest_page(ctx: Context, request: Request) -> Response:
         nav="digest",
         digest=digest,
         day=day,
+        recent=list(zip(days, counts, strict=True)),
         previous=day - timedelta(days=1),
         next=day + timedelta(days=1)
         if day < datetime.now(UTC).date() + timedelta(days=1)
@@ -264,18 +277,7 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
     form = await _checked_form(ctx, request)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "csrf"}
     values["action_list"] = [str(v) for v in form.getlist("action")]
-    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
-    if errors:
-        return page(
-            ctx,
-            request,
-            "subscribe.html",
-            422,
-            nav="subscribe",
-            values=values,
-            errors=errors,
-            actions=ACTIONS,
-        )
+    # Every attempt counts, refused ones too: the form resolves host names and sends mail.
     client = _client(request)
     if not ctx.limiter.allow(client):
         minutes = max(1, ctx.limiter.retry_after(client) // 60)
@@ -291,6 +293,18 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
         response.headers["Retry-After"] = str(ctx.limiter.retry_after(client))
         return response
 
+    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
+    if errors:
+        return page(
+            ctx,
+            request,
+            "subscribe.html",
+            422,
+            nav="subscribe",
+            values=values,
+            errors=errors,
+            actions=ACTIONS,
+        )
     from monitor.alerts.subscriptions import (
         create_pending_subscription,
         create_subscription,
@@ -398,19 +412,24 @@ async def confirm_page(ctx: Context, request: Request) -> Response:
 
     token = request.path_params["token"]
 
-    def work(session: Session) -> tuple[str, str] | None:
+    def work(session: Session) -> tuple[str, str, str] | None:
+        from monitor.alerts.filters import Filters
+
         row = subscription_for_link(session, token, "confirm")
         if row is None:
             return None
         state = (
             "pending" if row.disabled_reason == AWAITING else ("active" if row.active else "off")
         )
-        return row.address, state
+        return row.address, state, Filters.from_json(row.filters).describe()
 
     found = await ctx.db(work)
     if found is None:
         raise BadRequest("This confirmation link is not valid (or no longer).", 404)
-    return page(ctx, request, "confirm.html", address=found[0], state=found[1], token=token)
+    address, state, filters = found
+    return page(
+        ctx, request, "confirm.html", address=address, state=state, filters=filters, token=token
+    )
 
 
 async def confirm_post(ctx: Context, request: Request) -> Response:
@@ -500,13 +519,13 @@ async def admin_page(ctx: Context, request: Request) -> Response:
     dismissed = request.query_params.get("dismissed") == "1"
 
     def work(session: Session) -> dict[str, Any]:
-        from monitor.alerts.outbox import list_deliveries
+        from monitor.queries import list_deliveries
 
         query = replace(p.query, dismissed=dismissed)
         return {
-            "found": search_events(session, query, aliases=ctx.aliases),
+            "found": search_events(session, query, vocabulary=ctx.vocabulary),
             "status": status_report(session, ctx.settings),
-            "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
+            "deliveries": [d for d in list_deliveries(session, limit=200) if d.status != "sent"][
                 :50
             ],
         }
@@ -576,7 +595,7 @@ async def atom(ctx: Context, request: Request) -> Response:
     from monitor.web.app import public_base
 
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     base = public_base(ctx.settings, request)
     query = p.link(limit=None, page=None)
     updated = max(
@@ -595,7 +614,7 @@ async def atom(ctx: Context, request: Request) -> Response:
 
 async def api_events(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     headers = {"X-Total-Count": str(found.total)}
     if p.query.offset + p.query.limit < found.total:
         headers["Link"] = f'</api/events?{p.link(page=p.page + 1, offset=None)}>; rel="next"'
@@ -626,11 +645,13 @@ async def api_hits(ctx: Context, request: Request) -> Response:
     limit = params.integer(
         request.query_params.get("limit"), "limit", low=1, high=params.MAX_LIMIT, default=500
     )
-    return JSONResponse(await ctx.db(lambda s: list_hits(s, limit=limit)))
+    hits = await ctx.db(lambda s: list_hits(s, limit=limit))
+    return JSONResponse([hit.as_json() for hit in hits])
 
 
 async def api_status(ctx: Context, request: Request) -> Response:
-    return JSONResponse(await ctx.db(lambda s: status_report(s, ctx.settings)))
+    report = await ctx.db(lambda s: status_report(s, ctx.settings))
+    return JSONResponse(report.as_json())
 
 
 async def openapi(ctx: Context, request: Request) -> Response:
