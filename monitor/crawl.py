@@ -59,6 +59,11 @@ class CrawlStats:
     not_modified: int = 0  # sources answered 304
     sources_ok: int = 0
     sources_failed: int = 0
+    hits: int = 0  # verdicts on new articles
+    events_opened: int = 0
+    events_updated: int = 0
+    events_reversed: int = 0
+    pages_given_up: int = 0
     seconds: float = 0.0
 
     @classmethod
@@ -75,6 +80,11 @@ class CrawlStats:
             not_modified=get("not_modified"),
             sources_ok=get("sources_ok"),
             sources_failed=get("sources_failed"),
+            hits=get("hits"),
+            events_opened=get("events_opened"),
+            events_updated=get("events_updated"),
+            events_reversed=get("events_reversed"),
+            pages_given_up=get("pages_given_up"),
             seconds=round(seconds, 2),
         )
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from monitor import frontier, meta
 from monitor.config import Settings
 from monitor.models import (
     Article,
@@ -177,6 +178,8 @@ def status_report(session: Session, settings: Settings) -> dict[str, Any]:
         "events": session.scalar(sa.select(sa.func.count()).select_from(Event)) or 0,
         "sources": sources,
         "deliveries": deliveries,
+        "frontier": frontier.depth(session),
+        "scheduler": meta.heartbeat(session).as_json(),
     }
 
 

@@ -35,6 +35,7 @@ from monitor.alerts.filters import Aliases, Filters, aliases_for
 from monitor.alerts.render import event_message
 from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
+from monitor.meta import installation_id
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
 
@@ -48,9 +49,19 @@ INSTANT_MODES = ("instant", "both")
 DIGEST_MODES = ("digest", "both")
 
 
-def idempotency_key(subscription_id: int, subject: str, kind: str, counter: int | str = 0) -> str:
-    """``msg_`` + 32 hex digits, the same for the same (subscription, subject, kind, counter)."""
-    raw = f"{subscription_id}|{subject}|{kind}|{counter}".encode()
+def idempotency_key(
+    subscription_id: int,
+    subject: str,
+    kind: str,
+    counter: int | str = 0,
+    *,
+    installation: str = "",
+) -> str:
+    """``msg_`` + 32 hex digits, the same for the same (installation, subscription, subject,
+    kind, counter). The installation id (``monitor.meta``) keeps two databases from giving
+    different events the same ``webhook-id`` / Message-ID; the key is stored on the
+    delivery row, so every retry sends the same one."""
+    raw = f"{installation}|{subscription_id}|{subject}|{kind}|{counter}".encode()
     return "msg_" + hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -86,6 +97,7 @@ def enqueue_event_alerts(
         .order_by(Subscription.id)
     )
     counter = update_counter(event, kind)
+    installation = installation_id(session)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for sub in subscriptions:
@@ -100,7 +112,9 @@ def enqueue_event_alerts(
                 "event_id": event.id,
                 "digest_date": None,
                 "kind": kind,
-                "idempotency_key": idempotency_key(sub.id, f"event:{event.id}", kind, counter),
+                "idempotency_key": idempotency_key(
+                    sub.id, f"event:{event.id}", kind, counter, installation=installation
+                ),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -118,7 +132,12 @@ def enqueue_digest(session: Session, subscription: Subscription, day: date) -> l
         "event_id": None,
         "digest_date": day,
         "kind": "digest",
-        "idempotency_key": idempotency_key(subscription.id, f"digest:{day.isoformat()}", "digest"),
+        "idempotency_key": idempotency_key(
+            subscription.id,
+            f"digest:{day.isoformat()}",
+            "digest",
+            installation=installation_id(session),
+        ),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
