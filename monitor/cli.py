@@ -381,12 +381,14 @@ def demo(app: App, keep: bool) -> None:
 @click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
 @pass_app
 def serve(app: App, host: str | None, port: int | None) -> None:
-    """Serve the event pages, the JSON API, the Atom feed and unsubscribe links.
+    """Serve the web app: events (filters, search, chart), event pages, the digest by day,
+    subscriptions (double opt-in), triage (BANWATCH_ADMIN_TOKEN), the JSON API with
+    /openapi.json, and the Atom feed. Prints its address; 127.0.0.1 unless told otherwise.
 
     \b
     Example:
         banwatch serve --port 8080
-        curl http://127.0.0.1:8080/api/events
+        curl 'http://127.0.0.1:8080/api/events?platform=X&limit=10'
     """
     from monitor.web.app import serve as run_server
 

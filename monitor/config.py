@@ -292,6 +292,15 @@ class WebSettings(_Section):
     subscribe_limit: int = Field(default=5, ge=1, le=10_000)
     subscribe_window: Duration = 3600.0
 
+    @field_validator("base_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"(?i)^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                "expected the public http(s) address of the web app, like https://banwatch.example.org"
+            )
+        return value.rstrip("/") if value else value
+
 
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -274,7 +274,7 @@ def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]
         .order_by(EventArticle.event_id, Article.published_at.nulls_last(), Article.id)
     )
     for event_id, outlet in rows:
-        if outlet not in out[event_id]:
+        if outlet is not None and outlet not in out[event_id]:
             out[event_id].append(outlet)
     return out
 
@@ -507,14 +507,15 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
             )
         )
         outlet = article.outlet or "an outlet"
+        reported = article.published_at or added  # when the report came out, if known
         if not history:
             history.append(
                 HistoryEntry(event.first_seen_at, "opened", f"first reported by {outlet}")
             )
         elif verdict is not None and verdict.action == "reinstatement":
-            history.append(HistoryEntry(added, "reversed", f"reversal reported by {outlet}"))
+            history.append(HistoryEntry(reported, "reversed", f"reversal reported by {outlet}"))
         else:
-            history.append(HistoryEntry(added, "updated", f"also reported by {outlet}"))
+            history.append(HistoryEntry(reported, "updated", f"also reported by {outlet}"))
     if event.status == "reversed" and not any(h.kind == "reversed" for h in history):
         history.append(HistoryEntry(event.reversed_at, "reversed", "the ban was lifted"))
     for merged_id, merged_at in session.execute(

@@ -185,7 +185,7 @@ def mark_from_web(row: Subscription) -> None:
     """Record that a stranger typed this address into the web form (never trusted by the
     outbound address policy), where the schema has ``subscription.origin``."""
     if hasattr(Subscription, "origin"):
-        row.origin = "web"
+        row.origin = "web"  # type: ignore[attr-defined,unused-ignore]
 
 
 def confirm_subscription(

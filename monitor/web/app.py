@@ -64,13 +64,13 @@ def public_base(settings: Settings, request: Request | None = None) -> str:
     """The address links point at: ``[web] base_url``; without it, the request's own
     address for pages and the feed, the listening address for mails (never a Host header
     a stranger chose)."""
+    from monitor.alerts.render import web_address
+
     if settings.web.base_url:
         return settings.web.base_url.rstrip("/")
     if request is not None:
         return str(request.base_url).rstrip("/")
-    host = settings.web.host
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.web.port}"
+    return web_address(settings) or f"http://127.0.0.1:{settings.web.port}"
 
 
 def create_app(settings: Settings, engine: Engine) -> Starlette:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from monitor.classify.types import ACTIONS
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.queries import (
@@ -98,7 +99,7 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
     colors = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(counts.platforms)}
     bars = []
     for i, week in enumerate(counts.weeks):
-        y = top + plot_h
+        y = float(top + plot_h)
         for platform in counts.platforms:
             n = counts.counts[platform][i]
             if not n:
@@ -162,7 +163,7 @@ async def events_page(ctx: Context, request: Request) -> Response:
         pages=pages,
         chart=chart(weeks),
         platforms=platforms,
-        actions=params.ACTIONS,
+        actions=ACTIONS,
         feed_query=p.link(limit=None, page=None),
     )
 
@@ -241,7 +242,7 @@ async def subscribe_form(ctx: Context, request: Request) -> Response:
         nav="subscribe",
         values={},
         errors={},
-        actions=params.ACTIONS,
+        actions=ACTIONS,
     )
 
 
@@ -273,7 +274,7 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
             nav="subscribe",
             values=values,
             errors=errors,
-            actions=params.ACTIONS,
+            actions=ACTIONS,
         )
     client = _client(request)
     if not ctx.limiter.allow(client):
