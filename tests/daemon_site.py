@@ -14,6 +14,7 @@ and its crawl child) or stopped like systemd does (SIGTERM to the group).
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -32,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tests.conftest import REPO
-from tests.crawl_site import article_page, loopback_env, recent
+from tests.crawl_site import article_page, loopback_env, news_text, recent
 
 ETAG = '"site-v1"'
 PLATFORMS = [
@@ -41,9 +42,11 @@ PLATFORMS = [
     ("TikTok", "banned from advertising", "bans ads from"),
     ("Telegram", "blocked the channels of", "blocks channels of"),
 ]
-OUTLETS = "Corrin Herald|Kelso Courier|Millbay Post|Oakham Tribune|Penrith Ledger|Stowe Gazette|Tarbert Mercury|Jarrow Clarion|Elstow Observer|Farrow Sentinel|Glenrock Standard|Hollin Record".split(
-    "|"
-)
+OUTLETS = [
+    *("Corrin Herald", "Kelso Courier", "Millbay Post", "Oakham Tribune", "Penrith Ledger"),
+    *("Stowe Gazette", "Tarbert Mercury", "Jarrow Clarion", "Elstow Observer"),
+    *("Farrow Sentinel", "Glenrock Standard", "Hollin Record"),
+]
 
 
 def ban_page(ban: int, copy: int) -> str:
@@ -68,6 +71,8 @@ def ban_page(ban: int, copy: int) -> str:
             f"Editors at {outlet} called the move unfair and asked readers to follow them elsewhere.",
             "Several press freedom groups criticised the lack of a warning before the action.",
         ]
+    # Local news of its own after the report, so no two pages are near-duplicates.
+    body += news_text(50_000 + ban * 2 + copy, sentences=8)[1]
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in body)
     when = recent(hours=1 + ban).isoformat()
     return (
@@ -322,10 +327,8 @@ class Daemon:
 
     def crash(self) -> None:
         """SIGKILL the daemon and its crawl child at once (a reboot, an OOM kill of all)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(30)
 
     def stop(self, timeout: float = 30) -> tuple[int, float]:
