@@ -258,8 +258,11 @@ def write_config(
     hook: str | None = None,
     *,
     extra: str = "",
+    feed_url: str | None = None,
+    crawler: str = "",
 ) -> Path:
-    """settings.toml for a daemon that polls ``site`` every second."""
+    """settings.toml for a daemon that polls ``site`` (or ``feed_url``) every second."""
+    feed_url = feed_url or f"{site.base}/feed.xml"
     text = f"""
 [database]
 url = {json.dumps(db_url)}
@@ -278,7 +281,7 @@ min_interval = "1s"
 tick = "1s"
 frontier_lease = "3s"
 page_retry_base = "1s"
-
+{crawler}
 [schedule]
 dispatch_interval = "1s"
 
@@ -287,7 +290,7 @@ timeout = "2s"
 
 [[feeds]]
 name = "wire"
-url = "{site.base}/feed.xml"
+url = "{feed_url}"
 interval = "1s"
 """
     if hook:
