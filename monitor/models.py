@@ -79,7 +79,14 @@ class Source(Base):
     failing_since: Mapped[datetime | None]
     last_ok_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
-    enabled: Mapped[bool] = mapped_column(default=True)
+    enabled: Mapped[bool] = mapped_column(default=True)  # settings.toml still declares it
+    # settings | cli | opml: who owns it (settings.toml's are mirrored by sync_sources)
+    origin: Mapped[str] = mapped_column(
+        sa.String(16), default="settings", server_default="settings"
+    )
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # by hand
+    category: Mapped[str | None] = mapped_column(sa.Text)  # OPML folder
+    options: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # site: article_links
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -313,6 +320,7 @@ class Subscription(Base):
     token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     from_config: Mapped[bool] = mapped_column(default=False)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    muted_until: Mapped[datetime | None]  # nothing is sent, or queued, until then
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
