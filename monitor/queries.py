@@ -14,11 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-<<<<<<< HEAD
 from monitor import frontier, meta
-=======
 from monitor.classify.vocabulary import load_vocabulary
->>>>>>> main
 from monitor.config import Settings
 from monitor.models import (
     Article,
