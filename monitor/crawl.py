@@ -279,9 +279,10 @@ class _BelowLevel(logging.Filter):
 @contextmanager
 def _quiet_scrapy() -> Iterator[int]:
     """Scrapy resets its loggers to DEBUG when a crawl process starts; keep them quiet
-    (ERROR and above) unless banwatch itself was asked for INFO (-v) or DEBUG (-vv)."""
+    (ERROR and above) unless banwatch itself was asked for DEBUG (-vv)."""
     ours = logging.getLogger("banwatch").getEffectiveLevel()
-    level = logging.ERROR if ours >= logging.WARNING else ours
+    # Scrapy's banner and per-request lines are for -vv (DEBUG) only.
+    level = logging.ERROR if ours > logging.DEBUG else ours
     quiet = _BelowLevel(level)
     handlers = list(logging.getLogger().handlers)
     for handler in handlers:

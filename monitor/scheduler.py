@@ -318,7 +318,13 @@ class Daemon:
         return crawl_job(self.settings, kind, self.config_path, self.children, self._report_crawl)
 
     def dispatch(self) -> str:
+        started = time.monotonic()
         stats = _dispatch(self.settings, self.engine)
+        if stats.sent or stats.retrying or stats.dead or stats.disabled:
+            log.info(
+                "dispatch done",
+                extra={"seconds": f"{time.monotonic() - started:.1f}", "summary": str(stats)},
+            )
         for report in self.dispatch_reports:
             report(stats)
         return str(stats)
