@@ -26,6 +26,7 @@ from monitor.alerts.filters import Filters
 from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError
 from monitor.models import Delivery, Subscription
+from monitor.queries import iso
 
 if TYPE_CHECKING:
     from monitor.config import Settings, SubscriptionSettings
@@ -224,8 +225,13 @@ def subscription_dict(row: Subscription, *, show_secret: bool = False) -> dict[s
         "active": row.active,
         "disabled_reason": row.disabled_reason,
         "from_config": row.from_config,
+        "muted_until": iso(row.muted_until) if _muted(row) else None,
         "secret": row.secret if show_secret else mask(row.secret) or None,
     }
+
+
+def _muted(row: Subscription) -> bool:
+    return row.muted_until is not None and row.muted_until > datetime.now(UTC)
 
 
 def _shown_address(row: Subscription) -> str:
