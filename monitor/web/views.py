@@ -267,18 +267,7 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
     form = await _checked_form(ctx, request)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "csrf"}
     values["action_list"] = [str(v) for v in form.getlist("action")]
-    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
-    if errors:
-        return page(
-            ctx,
-            request,
-            "subscribe.html",
-            422,
-            nav="subscribe",
-            values=values,
-            errors=errors,
-            actions=ACTIONS,
-        )
+    # Every attempt counts, refused ones too: the form resolves host names and sends mail.
     client = _client(request)
     if not ctx.limiter.allow(client):
         minutes = max(1, ctx.limiter.retry_after(client) // 60)
@@ -294,6 +283,18 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
         response.headers["Retry-After"] = str(ctx.limiter.retry_after(client))
         return response
 
+    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
+    if errors:
+        return page(
+            ctx,
+            request,
+            "subscribe.html",
+            422,
+            nav="subscribe",
+            values=values,
+            errors=errors,
+            actions=ACTIONS,
+        )
     from monitor.alerts.subscriptions import (
         create_pending_subscription,
         create_subscription,
