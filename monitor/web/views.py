@@ -105,7 +105,7 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
             n = counts.counts[platform][i]
             if not n:
                 continue
-            h = plot_h * n / peak
+            h = plot_h * n / peak  # a float: bars are drawn to a tenth of a pixel
             y -= h
             bars.append(
                 {
@@ -504,13 +504,13 @@ async def admin_page(ctx: Context, request: Request) -> Response:
     dismissed = request.query_params.get("dismissed") == "1"
 
     def work(session: Session) -> dict[str, Any]:
-        from monitor.alerts.outbox import list_deliveries
+        from monitor.queries import list_deliveries
 
         query = replace(p.query, dismissed=dismissed)
         return {
             "found": search_events(session, query, vocabulary=ctx.vocabulary),
             "status": status_report(session, ctx.settings),
-            "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
+            "deliveries": [d for d in list_deliveries(session, limit=200) if d.status != "sent"][
                 :50
             ],
         }
@@ -630,11 +630,13 @@ async def api_hits(ctx: Context, request: Request) -> Response:
     limit = params.integer(
         request.query_params.get("limit"), "limit", low=1, high=params.MAX_LIMIT, default=500
     )
-    return JSONResponse(await ctx.db(lambda s: list_hits(s, limit=limit)))
+    hits = await ctx.db(lambda s: list_hits(s, limit=limit))
+    return JSONResponse([hit.as_json() for hit in hits])
 
 
 async def api_status(ctx: Context, request: Request) -> Response:
-    return JSONResponse(await ctx.db(lambda s: status_report(s, ctx.settings)))
+    report = await ctx.db(lambda s: status_report(s, ctx.settings))
+    return JSONResponse(report.as_json())
 
 
 async def openapi(ctx: Context, request: Request) -> Response:
