@@ -31,17 +31,20 @@ demo: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/ruff format --check monitor crawler tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/dedupe.py --quick
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

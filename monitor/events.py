@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from monitor.models import Article, ArticleUrl, Event, EventArticle, EventExclusion, EventTarget
 from monitor.models import Verdict as VerdictRow
+from monitor.states import AlertKind, EventStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -66,7 +67,7 @@ class Change:
     """One event an article changed, and how: the alert kind it calls for."""
 
     event: Event
-    kind: str  # event.opened | event.updated | event.reversed
+    kind: AlertKind  # opened, updated or reversed
 
 
 @dataclass(slots=True)
@@ -93,7 +94,7 @@ def attach_verdicts(
     return what changed (alerts are the caller's to enqueue)."""
     window = timedelta(seconds=settings.events.window)
     changes = Changes()
-    touched: dict[int, tuple[Event, str]] = {}
+    touched: dict[int, tuple[Event, AlertKind]] = {}
     for group in _groups(verdicts):
         if group[0].action == REINSTATEMENT:
             _reinstate(session, article, group, seen_at, window, touched)
@@ -105,7 +106,7 @@ def attach_verdicts(
         if event.dismissed_at is not None:
             del touched[event.id]  # the user said: not a ban; no further alerts
             continue
-        {"event.opened": changes.opened, "event.updated": changes.updated}.get(
+        {AlertKind.OPENED: changes.opened, AlertKind.UPDATED: changes.updated}.get(
             kind, changes.reversed
         ).append(event.id)
         changes.changed.append(Change(event, kind))
@@ -162,7 +163,7 @@ def match_reversed_ban(
     return None if event_id is None else session.get(Event, event_id)
 
 
-def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
+def _match_statement(*, reinstatement: bool) -> sa.Select[int]:
     """Core, not ORM: the id of the matching event (the ORM select costs 4x to run)."""
     event, target = Event.__table__, EventTarget.__table__
     query = (
@@ -185,7 +186,7 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
 
 
-def _match_any_statement() -> sa.Select[tuple[int]]:
+def _match_any_statement() -> sa.Select[int]:
     """The newest event of a platform and action family in a window, whatever its target."""
     event = Event.__table__
     return (
@@ -295,7 +296,7 @@ def _report(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """One (platform, action) group of ban verdicts: join the event(s) that list their
     targets; targets no event lists join the best-matching one, or open a new one."""
@@ -322,7 +323,7 @@ def _report(
             matched.setdefault(event.id, (event, []))[1].append(verdict)
     if not matched:
         event = _open(session, group[0], article, seen_at)
-        opening = "event.reversed" if event.status == "reversed" else "event.opened"
+        opening = AlertKind.REVERSED if event.status == EventStatus.REVERSED else AlertKind.OPENED
         touched[event.id] = (event, opening)
         for verdict in group[1:]:
             _add_target(session, event, verdict)
@@ -338,7 +339,7 @@ def _report(
         best = max(verdicts, key=lambda v: v.score)
         if _link(session, event, article, best):
             _update(event, article, best, seen_at)
-            touched.setdefault(event.id, (event, "event.updated"))
+            touched.setdefault(event.id, (event, AlertKind.UPDATED))
 
 
 def _report_generic(
@@ -347,7 +348,7 @@ def _report_generic(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """Verdicts naming no one ("YouTube demonetised the channel"): the newest event of the
     same platform and action family in the window, else a new event."""
@@ -362,16 +363,15 @@ def _report_generic(
     event_id = session.execute(_MATCH_ANY, params).scalar()
     if event_id is None:
         event = _open(session, group[0], article, seen_at)
-        touched[event.id] = (event, "event.opened")
+        touched[event.id] = (event, AlertKind.OPENED)
         for verdict in group[1:]:
             _add_target(session, event, verdict)
         _link(session, event, article, group[0])
         return
-    event = session.get(Event, event_id)
-    assert event is not None
+    event = session.get_one(Event, event_id)
     if _link(session, event, article, best):
         _update(event, article, best, seen_at)
-        touched.setdefault(event.id, (event, "event.updated"))
+        touched.setdefault(event.id, (event, AlertKind.UPDATED))
 
 
 def is_generic(verdict: VerdictRow) -> bool:
@@ -386,7 +386,7 @@ def _reinstate(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """Reinstatement verdicts: reverse the bans they lift; a lifting of a ban never seen
     is an event of its own (joined by later reports of the same reinstatement)."""
@@ -407,12 +407,12 @@ def _reinstate(
             continue
         ban.first_seen_at = min(ban.first_seen_at, seen_at)
         ban.last_seen_at = max(ban.last_seen_at, seen_at)
-        if ban.status != "reversed":
-            ban.status = "reversed"
+        if ban.status != EventStatus.REVERSED:
+            ban.status = EventStatus.REVERSED
             ban.reversed_at = seen_at
-            touched[ban.id] = (ban, "event.reversed")
+            touched[ban.id] = (ban, AlertKind.REVERSED)
         else:
-            touched.setdefault(ban.id, (ban, "event.updated"))
+            touched.setdefault(ban.id, (ban, AlertKind.UPDATED))
     if unmatched:
         _report(session, article, unmatched, seen_at, window, touched)
 
@@ -425,7 +425,7 @@ def _open(session: Session, verdict: VerdictRow, article: Article, seen_at: date
         target=verdict.target,
         target_key=verdict.target_key,
         scale=verdict.scale,
-        status="reversed" if reversal else "active",
+        status=EventStatus.REVERSED if reversal else EventStatus.ACTIVE,
         reversed_at=seen_at if reversal else None,
         first_seen_at=seen_at,
         last_seen_at=seen_at,

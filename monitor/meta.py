@@ -80,7 +80,7 @@ def beat(session: Session, holder: str, now: datetime | None = None) -> None:
         .values(value=holder, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if not updated.rowcount:
+    if not getattr(updated, "rowcount", 0):
         session.execute(
             insert_ignoring(session, Meta.__table__, "key"),
             [{"key": SCHEDULER, "value": holder, "updated_at": now}],

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -43,6 +43,9 @@ from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.errors import BanwatchError
 from monitor.leadership import Leadership
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger("banwatch.scheduler")
 
@@ -216,7 +219,7 @@ def housekeeping_job(settings: Settings, engine: Engine) -> str:
     return "sources and subscriptions in sync"
 
 
-def _guarded(name: str, func: Any, *args: Any) -> str | None:
+def _guarded(name: str, func: Callable[..., str], *args: Any) -> str | None:
     """Run a job; any error becomes one log line and the daemon goes on."""
     try:
         return func(*args)
@@ -247,7 +250,7 @@ def run_once(settings: Settings, engine: Engine, *, config_path: str | None = No
     summary = OnceSummary()
     crawls: list[CrawlOutcome] = []
 
-    def step(name: str, func: Any, *args: Any) -> Any:
+    def step(name: str, func: Callable[..., Any], *args: Any) -> Any:
         outcome = _guarded(name, func, *args)
         if outcome is None:
             summary.failed.append(name)
@@ -351,7 +354,7 @@ def build_scheduler(
     *,
     config_path: str | None = None,
     daemon: Daemon | None = None,
-):  # type: ignore[no-untyped-def]
+) -> BlockingScheduler:
     """A BlockingScheduler with banwatch's jobs, built from settings."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger

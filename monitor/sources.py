@@ -207,7 +207,7 @@ def backoff_delay(
     rng: random.Random | None = None,
 ) -> float:
     """Seconds to wait after the ``failures``-th consecutive failure."""
-    base = min(crawler.backoff_max, crawler.backoff_base * 2 ** max(failures - 1, 0))
+    base = min(crawler.backoff_max, crawler.backoff_base * 2.0 ** max(failures - 1, 0))
     jittered = base * (rng or random).uniform(0.8, 1.2)
     return max(jittered, retry_after or 0.0)
 
@@ -401,7 +401,7 @@ def list_sources(session: Session, settings: Settings) -> list[dict[str, Any]]:
         for entry in entries:
             if entry.name in known or not entry.enabled:
                 continue
-            url = entry.url if hasattr(entry, "url") else entry.start_urls[0]  # type: ignore[attr-defined]
+            url = entry.url if hasattr(entry, "url") else entry.start_urls[0]
             rows.append(
                 {
                     "name": entry.name,
