@@ -279,3 +279,39 @@ def test_banwatch_config_naming_a_missing_file_is_an_error(tmp_path: Path):
     )
     assert run.returncode == 2
     assert run.stderr.strip() == f"banwatch: error: {missing}: no such settings file"
+
+
+@pytest.mark.slow
+def test_run_once_says_when_nothing_was_due(sqlite_url: str, tmp_path: Path):
+    site = serve_news_site(3)
+    config = write_config(tmp_path, sqlite_url, site)
+    config.write_text(config.read_text().replace('interval = "1s"', 'interval = "1h"'))
+    first = _banwatch(config, "run", "--once")
+    assert first.returncode == 0, first.stderr
+    assert "nothing was due" not in first.stdout
+    assert "crawl feeds: fetched 4, stored 3" in first.stdout
+    second = _banwatch(config, "run", "--once")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip().splitlines()[-1] == (
+        "nothing was due: no source to poll, no page or alert waiting"
+    )
+    site.server.shutdown()
+
+
+def test_a_long_crawl_does_not_warn_on_every_tick(sqlite_url: str, caplog):
+    import logging
+
+    from monitor.config import settings_from_dict
+    from monitor.db import open_database
+    from monitor.scheduler import build_scheduler
+
+    engine = open_database(sqlite_url)
+    build_scheduler(settings_from_dict({"database": {"url": sqlite_url}}, {}), engine)
+    engine.dispose()
+    skipped = (
+        'Execution of job "crawl feeds" skipped: maximum number of running instances reached (1)'
+    )
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("apscheduler.scheduler").warning(skipped)
+        logging.getLogger("apscheduler.scheduler").warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
