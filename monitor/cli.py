@@ -190,34 +190,41 @@ def run(app: App, once: bool) -> None:
         run_daemon(app.settings, app.engine, config_path=app.config)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--platform", help="Only this platform (e.g. Twitter).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target (name or alias key).")
 @click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--dismissed", is_flag=True, help="Only the events dismissed as not a ban.")
 @listing
-@pass_app
+@click.pass_context
 def events(
-    app: App,
+    ctx: click.Context,
     platform: str | None,
     action: str | None,
     target: str | None,
     status: str | None,
     since: str | None,
     limit: int | None,
+    dismissed: bool,
 ) -> None:
-    """List enforcement events: one row per ban, however many outlets reported it.
+    """List enforcement events: one row per ban, however many outlets reported it;
+    `merge`, `split` and `dismiss` correct them.
 
     \b
     Example:
         banwatch events --platform Twitter --since 30d
         banwatch events --json
+        banwatch events --dismissed
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.alerts.filters import aliases_for
     from monitor.queries import list_events
 
+    app = ctx.find_object(App)
     with app.session() as session:
         rows = list_events(
             session,
@@ -228,6 +235,7 @@ def events(
             since=parse_since(since),
             limit=limit,
             aliases=aliases_for(app.settings) if target else None,
+            dismissed=dismissed,
         )
     emit(
         rows,
@@ -241,6 +249,61 @@ def events(
         Column("headline", lambda r: r["headline"]),
         title="events",
     )
+
+
+@events.command("merge")
+@click.argument("survivor", metavar="A", type=int)
+@click.argument("other", metavar="B", type=int)
+@pass_app
+def events_merge(app: App, survivor: int, other: int) -> None:
+    """Merge event B into event A: one ban reported as two. No alert is sent; B's
+    history (its deliveries) is kept under A.
+
+    \b
+    Example:
+        banwatch events merge 12 15
+    """
+    from monitor.corrections import merge_events
+
+    with app.session() as session:
+        done = merge_events(session, survivor, other)
+    click.echo(f"event {other} merged into event {survivor} ({done.articles_moved} articles moved)")
+
+
+@events.command("split")
+@click.argument("event_id", metavar="E", type=int)
+@click.option("--article", "article_id", type=int, required=True, help="The article to take out.")
+@pass_app
+def events_split(app: App, event_id: int, article_id: int) -> None:
+    """Take article N out of event E into an event of its own; it never rejoins E.
+
+    \b
+    Example:
+        banwatch events split 12 --article 341
+    """
+    from monitor.corrections import split_article
+
+    with app.session() as session:
+        done = split_article(session, event_id, article_id)
+    click.echo(f"article {article_id} left event {event_id}: now event {done.event_id}")
+
+
+@events.command("dismiss")
+@click.argument("event_id", metavar="E", type=int)
+@pass_app
+def events_dismiss(app: App, event_id: int) -> None:
+    """Dismiss event E as not a ban: no further alerts; kept (for evaluation, a false
+    positive) and listed with `events --dismissed`.
+
+    \b
+    Example:
+        banwatch events dismiss 12
+    """
+    from monitor.corrections import dismiss_event
+
+    with app.session() as session:
+        dismiss_event(session, event_id)
+    click.echo(f"event {event_id} dismissed: no further alerts")
 
 
 @main.command()
