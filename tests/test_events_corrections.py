@@ -62,7 +62,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
     with session_scope(engine) as session:
         _subscribe(session)
         a = report(session, settings, ("YouTube", "ban", "Kestrel Media")).opened[0]
-        b = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="b.example",
+        b = report(session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="b.example",
                    at=T0 + timedelta(hours=5)).opened[0]  # fmt: skip
         before = _kinds(session)
         done = merge_events(session, a, b)
@@ -70,7 +70,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
         assert _kinds(session) == before  # no alert for the merge
         survivor = session.get_one(Event, a)
         assert survivor.article_count == 2 and survivor.outlet_count == 2
-        assert {t.target for t in survivor.targets} == {"Kestrel Media", "Kestrel"}
+        assert {t.target for t in survivor.targets} == {"Kestrel Media", "Kestrel Daily"}
         assert survivor.last_seen_at == T0 + timedelta(hours=5)
         # The other keeps its row and its alert history, and leaves the listings.
         other = session.get_one(Event, b)
@@ -78,7 +78,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
         assert any(e == b for e, _, _ in _kinds(session))
         assert [e["id"] for e in list_events(session)] == [a]
         # A later report naming the merged-away target joins the survivor.
-        later = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="c.example",
+        later = report(session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="c.example",
                        at=T0 + timedelta(days=1))  # fmt: skip
         assert later.opened == [] and later.updated == [a]
         with pytest.raises(CorrectionError, match="merged into"):
@@ -143,7 +143,9 @@ def test_the_cli_verbs_correct_events(tmp_path: Path) -> None:
     engine = open_database(settings.database.url)
     with session_scope(engine) as session:
         a = report(session, settings, ("YouTube", "ban", "Kestrel Media")).opened[0]
-        b = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="b.example").opened[0]
+        b = report(
+            session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="b.example"
+        ).opened[0]
         c = report(session, settings, ("Spotify", "removal", "Neil Young")).opened[0]
         report(session, settings, ("YouTube", "ban", "Kestrel Media"), outlet="c.example")
         moved = max(_articles(session, a))

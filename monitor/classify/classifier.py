@@ -221,7 +221,10 @@ def _resolve_generic(
                 if owner is not None:
                     _rename(binding, [owner], "owner")
                 continue
-            if not _network_words(binding.targets[0].name, lexicon):
+            if not (
+                "object:network" in binding.rules
+                or _network_words(binding.targets[0].name, lexicon)
+            ):
                 continue
             for sentence in [binding.sentence, *headline_lead]:
                 countries = tg.origins_in(view_of(sentence), lexicon.origins)

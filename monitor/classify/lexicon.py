@@ -101,6 +101,7 @@ class Lexicon:
     automaton: Any = field(repr=False)
     network_targets: frozenset[str] = frozenset()
     origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
+    joint_families: frozenset[str] = frozenset()
 
     target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -212,6 +213,7 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         network_targets=frozenset(
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
         ),
+        joint_families=frozenset(data.get("joint_families", ())),
         origins=MappingProxyType(
             {
                 word.lower(): (country, kind == "places")
