@@ -259,9 +259,16 @@ class ScheduleSettings(_Section):
 
 
 class WebSettings(_Section):
+    """``banwatch serve``: where it listens, the public address its links use, the admin
+    token (``BANWATCH_ADMIN_TOKEN`` only, never in the file) and the limit on subscriptions
+    made from the web form per client address."""
+
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    admin_token: str | None = Field(default=None, exclude=True)
+    subscribe_limit: int = Field(default=5, ge=1, le=10_000)
+    subscribe_window: Duration = 3600.0
 
 
 class LoggingSettings(_Section):
@@ -381,6 +388,14 @@ def _overlay_env(
             **data.get("logging", {}),
             "level": env[ENV_PREFIX + "LOG_LEVEL"].upper(),
         }
+    web = data.get("web")
+    if isinstance(web, dict) and "admin_token" in web:
+        raise ConfigError(
+            f"{label}: web.admin_token: expected the token in the environment "
+            f"variable {ENV_PREFIX}ADMIN_TOKEN, not in the file"
+        )
+    if env.get(ENV_PREFIX + "ADMIN_TOKEN"):
+        data["web"] = {**data.get("web", {}), "admin_token": env[ENV_PREFIX + "ADMIN_TOKEN"]}
     smtp = data.get("smtp")
     if isinstance(smtp, dict) and smtp.get("password_env"):
         smtp = dict(smtp)

@@ -7,7 +7,8 @@ prints and ``--json`` output is these dicts, serialised.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -177,3 +178,372 @@ def status_report(session: Session, settings: Settings) -> dict[str, Any]:
         "sources": sources,
         "deliveries": deliveries,
     }
+
+
+# --- the web's event list, event page and chart ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """The filters of the events page, the Atom feed and ``/api/events``; empty means any.
+
+    ``since`` / ``until`` bound ``first_seen`` ([since, until)); ``text`` searches the
+    headline and every evidence sentence; ``limit`` and ``offset`` page through the rows.
+    """
+
+    platform: str | None = None
+    action: str | None = None
+    target: str | None = None
+    status: str | None = None
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+    dismissed: bool = False  # only the events dismissed as not a ban (triage), else none
+
+
+def _like(value: str) -> str:
+    escaped = value.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _event_conditions(query: EventQuery, aliases: Aliases | None) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [
+        Event.merged_into_id.is_(None),
+        Event.dismissed_at.is_not(None) if query.dismissed else Event.dismissed_at.is_(None),
+    ]
+    if query.platform:
+        names = (
+            aliases.names(query.platform)
+            if aliases
+            else {" ".join(query.platform.casefold().split())}
+        )
+        where.append(sa.func.lower(Event.platform).in_(names))
+    if query.action:
+        where.append(Event.action == query.action)
+    if query.target:
+        names = (
+            aliases.names(query.target) if aliases else {" ".join(query.target.casefold().split())}
+        )
+        any_target = sa.select(EventTarget.event_id).where(
+            sa.or_(sa.func.lower(EventTarget.target).in_(names), EventTarget.target_key.in_(names))
+        )
+        where.append(
+            sa.or_(
+                Event.id.in_(any_target),
+                sa.func.lower(Event.target).in_(names),
+                Event.target_key.in_(names),
+            )
+        )
+    if query.status:
+        where.append(Event.status == query.status)
+    if query.since:
+        where.append(Event.first_seen_at >= query.since)
+    if query.until:
+        where.append(Event.first_seen_at < query.until)
+    if query.text and query.text.strip():
+        pattern = _like(" ".join(query.text.split()))
+        in_evidence = (
+            sa.select(EventArticle.event_id)
+            .join(Verdict, Verdict.id == EventArticle.verdict_id)
+            .where(sa.func.lower(Verdict.evidence).like(pattern, escape="\\"))
+        )
+        where.append(
+            sa.or_(
+                sa.func.lower(Event.headline).like(pattern, escape="\\"),
+                sa.func.lower(Event.evidence).like(pattern, escape="\\"),
+                Event.id.in_(in_evidence),
+            )
+        )
+    return where
+
+
+def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
+    """The outlets that reported each event, first report first."""
+    out: dict[int, list[str]] = defaultdict(list)
+    if not event_ids:
+        return out
+    rows = session.execute(
+        sa.select(EventArticle.event_id, Article.outlet)
+        .join(Article, Article.id == EventArticle.article_id)
+        .where(EventArticle.event_id.in_(event_ids), Article.outlet.is_not(None))
+        .order_by(EventArticle.event_id, Article.published_at.nulls_last(), Article.id)
+    )
+    for event_id, outlet in rows:
+        if outlet not in out[event_id]:
+            out[event_id].append(outlet)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of events (``banwatch events --json`` objects plus ``outlets``) and the
+    number of events the filters match."""
+
+    events: list[dict[str, Any]]
+    total: int
+    query: EventQuery
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "total": self.total,
+            "limit": self.query.limit,
+            "offset": self.query.offset,
+        }
+
+
+def search_events(
+    session: Session, query: EventQuery, *, aliases: Aliases | None = None
+) -> EventPage:
+    """Events matching ``query``, newest first, one page of them, with the total count."""
+    where = _event_conditions(query, aliases)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Event).where(*where)) or 0
+    events = list(
+        session.scalars(
+            sa.select(Event)
+            .where(*where)
+            .order_by(Event.first_seen_at.desc(), Event.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+            .options(selectinload(Event.targets))
+        )
+    )
+    ids = [e.id for e in events]
+    urls = event_urls(session, ids)
+    outlets = event_outlets(session, ids)
+    rows = []
+    for event in events:
+        row = event_dict(event, urls.get(event.id, []))
+        row["outlets"] = outlets.get(event.id, [])
+        rows.append(row)
+    return EventPage(rows, total, query)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCounts:
+    """Events per platform per week (weeks start on Monday, UTC), oldest week first."""
+
+    weeks: list[date]
+    platforms: list[str]
+    counts: dict[str, list[int]]
+
+    @property
+    def peak(self) -> int:
+        return max((sum(col) for col in zip(*self.counts.values(), strict=True)), default=0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "weeks": [w.isoformat() for w in self.weeks],
+            "counts": {p: self.counts[p] for p in self.platforms},
+        }
+
+
+def weekly_counts(
+    session: Session,
+    query: EventQuery,
+    *,
+    aliases: Aliases | None = None,
+    weeks: int = 26,
+    top: int = 5,
+) -> WeekCounts:
+    """The ``weeks`` weeks up to the newest matching event, per platform (the ``top``
+    platforms by count, the rest as ``other``)."""
+    where = _event_conditions(query, aliases)
+    newest = session.scalar(sa.select(sa.func.max(Event.first_seen_at)).where(*where))
+    if newest is None:
+        return WeekCounts([], [], {})
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    last = newest.date() - timedelta(days=newest.weekday())
+    starts = [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    begin = datetime.combine(starts[0], datetime.min.time(), tzinfo=UTC)
+    per: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
+    for platform, seen in session.execute(
+        sa.select(Event.platform, Event.first_seen_at).where(*where, Event.first_seen_at >= begin)
+    ):
+        day = (seen if seen.tzinfo else seen.replace(tzinfo=UTC)).astimezone(UTC).date()
+        index = (day - starts[0]).days // 7
+        if 0 <= index < weeks:
+            per[platform][index] += 1
+    ranked = sorted(per, key=lambda p: (-sum(per[p]), p.casefold()))
+    counts = {p: per[p] for p in ranked[:top]}
+    if len(ranked) > top:
+        counts["other"] = [sum(per[p][i] for p in ranked[top:]) for i in range(weeks)]
+    return WeekCounts(starts, list(counts), counts)
+
+
+# --- one event, as its page shows it ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One verdict's sentence with the spans of the words that matched."""
+
+    sentence: str
+    spans: tuple[tuple[int, int], ...]
+    platform: str
+    action: str
+    target: str
+    scale: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleReport:
+    id: int
+    title: str
+    url: str
+    outlet: str | None
+    published: datetime | None
+    added: datetime | None
+    evidence: tuple[Evidence, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "outlet": self.outlet,
+            "published": iso(self.published),
+            "evidence": [e.sentence for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A change of the event: ``opened``, ``updated`` (another report), ``reversed``."""
+
+    at: datetime | None
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetail:
+    """What the event page shows: the event, every report with its evidence, the history."""
+
+    event: dict[str, Any]
+    evidence: Evidence
+    articles: tuple[ArticleReport, ...]
+    history: tuple[HistoryEntry, ...]
+    first_seen: datetime
+    last_seen: datetime
+
+    @property
+    def outlets(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for article in self.articles:
+            if article.outlet:
+                seen.setdefault(article.outlet)
+        return list(seen)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.event,
+            "evidence": self.evidence.sentence,
+            "outlets": self.outlets,
+            "articles": [a.as_json() for a in self.articles],
+            "history": [
+                {"at": iso(h.at), "kind": h.kind, "detail": h.detail} for h in self.history
+            ],
+        }
+
+
+def _spans(rules: Any) -> tuple[tuple[int, int], ...]:
+    if not isinstance(rules, dict):
+        return ()
+    return tuple(
+        (int(s[0]), int(s[1]))
+        for s in rules.get("spans") or ()
+        if isinstance(s, list | tuple) and len(s) == 2
+    )
+
+
+def event_detail(session: Session, event_id: int) -> EventDetail | None:
+    """Everything the event page shows, or ``None`` when there is no such event."""
+    event = session.get(Event, event_id, options=[selectinload(Event.targets)])
+    if event is None:
+        return None
+    rows = session.execute(
+        sa.select(Article, EventArticle.added_at, Verdict)
+        .join(EventArticle, EventArticle.article_id == Article.id)
+        .outerjoin(Verdict, Verdict.id == EventArticle.verdict_id)
+        .where(EventArticle.event_id == event_id)
+        .order_by(EventArticle.added_at, Article.published_at.nulls_last(), Article.id)
+    ).all()
+    articles: list[ArticleReport] = []
+    history: list[HistoryEntry] = []
+    best: Evidence | None = None
+    for article, added, verdict in rows:
+        found: tuple[Evidence, ...] = ()
+        if verdict is not None:
+            found = (
+                Evidence(
+                    verdict.evidence,
+                    _spans(verdict.rules),
+                    verdict.platform,
+                    verdict.action,
+                    verdict.target,
+                    verdict.scale,
+                    verdict.score,
+                ),
+            )
+            if best is None and verdict.evidence == event.evidence:
+                best = found[0]
+        articles.append(
+            ArticleReport(
+                article.id,
+                article.title or article.url,
+                article.url,
+                article.outlet,
+                article.published_at,
+                added,
+                found,
+            )
+        )
+        outlet = article.outlet or "an outlet"
+        if not history:
+            history.append(
+                HistoryEntry(event.first_seen_at, "opened", f"first reported by {outlet}")
+            )
+        elif verdict is not None and verdict.action == "reinstatement":
+            history.append(HistoryEntry(added, "reversed", f"reversal reported by {outlet}"))
+        else:
+            history.append(HistoryEntry(added, "updated", f"also reported by {outlet}"))
+    if event.status == "reversed" and not any(h.kind == "reversed" for h in history):
+        history.append(HistoryEntry(event.reversed_at, "reversed", "the ban was lifted"))
+    for merged_id, merged_at in session.execute(
+        sa.select(Event.id, Event.updated_at).where(Event.merged_into_id == event_id)
+    ):
+        history.append(HistoryEntry(merged_at, "merged", f"event {merged_id} merged into this one"))
+    if event.merged_into_id is not None:
+        history.append(
+            HistoryEntry(event.updated_at, "merged", f"merged into event {event.merged_into_id}")
+        )
+    if event.dismissed_at is not None:
+        history.append(HistoryEntry(event.dismissed_at, "dismissed", "dismissed: not a ban"))
+    history.sort(key=lambda h: h.at or event.first_seen_at)
+    if best is None:
+        best = Evidence(
+            event.evidence,
+            (),
+            event.platform,
+            event.action,
+            event.target,
+            event.scale,
+            event.score,
+        )
+    urls = [a.url for a in articles]
+    shown = event_dict(event, urls)
+    shown["merged_into"] = event.merged_into_id
+    shown["dismissed"] = iso(event.dismissed_at)
+    return EventDetail(
+        shown,
+        best,
+        tuple(articles),
+        tuple(history),
+        event.first_seen_at,
+        event.last_seen_at,
+    )

@@ -180,9 +180,12 @@ def test_config_subscriptions_sync_and_unsubscribe_link(db_url: str) -> None:
     with session_scope(engine) as session:
         assert sync_config_subscriptions(session, declared).added == 1
         assert sync_config_subscriptions(session, declared).updated == 0
-        token = session.scalars(sa.select(Subscription.token)).one()
-        assert unsubscribe_by_token(session, token).active is False  # type: ignore[union-attr]
+        row = session.scalars(sa.select(Subscription)).one()
+        token = f"{row.id}.{row.token}"
+        assert unsubscribe_by_token(session, row.token or "") is None  # the secret alone
+        assert unsubscribe_by_token(session, f"{row.id}.{'A' * 32}") is None
         assert unsubscribe_by_token(session, "wrong") is None
+        assert unsubscribe_by_token(session, token).active is False  # type: ignore[union-attr]
     # Dropped from the file: switched off, history kept; declared again: back on.
     with session_scope(engine) as session:
         assert sync_config_subscriptions(session, settings).removed == 0  # already off

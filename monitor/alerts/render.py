@@ -2,14 +2,13 @@
 
 It says why: platform, action, target, scale, the evidence sentence with the matched words
 marked (``*word*`` in text, ``<mark>`` in HTML), the outlets and their links, first seen.
-Every value that comes from an article is escaped in HTML, and only http(s) links become
-``href``s. The webhook body's ``event`` is exactly one object of ``banwatch events --json``.
+The bodies are the templates ``mail/alert.txt`` and ``mail/alert.html``
+(``monitor.templating``): the template engine escapes every value, and only http(s) links
+become ``href``s. The webhook body's ``event`` is exactly one object of ``banwatch events --json``.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor import templating
 from monitor.alerts.channel import Message
 from monitor.models import Article, Delivery, Event, EventArticle, Subscription, Verdict
 from monitor.queries import event_dict, iso
@@ -97,65 +97,19 @@ def load_event_context(session: Session, event: Event) -> EventContext:
 def find_spans(sentence: str, words: Iterable[str]) -> tuple[tuple[int, int], ...]:
     """Spans of whole-word, case-insensitive occurrences of ``words`` (a fallback when the
     verdict recorded none)."""
-    spans = []
-    for word in words:
-        if word:
-            for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", sentence, re.IGNORECASE):
-                spans.append((m.start(), m.end()))
-    return tuple(sorted(spans))
-
-
-def segments(sentence: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
-    """``sentence`` cut into (text, matched) pieces; overlapping or bad spans are merged or
-    dropped."""
-    pieces: list[tuple[str, bool]] = []
-    cursor = 0
-    for start, end in sorted(spans):
-        start, end = max(start, cursor), min(end, len(sentence))
-        if start >= end:
-            continue
-        if start > cursor:
-            pieces.append((sentence[cursor:start], False))
-        pieces.append((sentence[start:end], True))
-        cursor = end
-    if cursor < len(sentence):
-        pieces.append((sentence[cursor:], False))
-    return pieces
+    return tuple(templating.find_spans(sentence, list(words)))
 
 
 def evidence_text(sentence: str, spans: Sequence[tuple[int, int]]) -> str:
     """The evidence with matched words marked ``*like this*``."""
-    return "".join(f"*{t}*" if hit else t for t, hit in segments(sentence, spans))
+    return "".join(f"*{t}*" if hit else t for t, hit in templating.marked(sentence, spans))
 
 
-def evidence_html(sentence: str, spans: Sequence[tuple[int, int]]) -> str:
-    """The evidence, escaped, with matched words in ``<mark>``."""
-    return "".join(
-        f"<mark>{html.escape(t)}</mark>" if hit else html.escape(t)
-        for t, hit in segments(sentence, spans)
-    )
-
-
-def safe_href(url: str) -> str | None:
-    """An escaped href for http(s) URLs; ``None`` for anything else (javascript:, data:)."""
-    return html.escape(url, quote=True) if re.match(r"(?i)^https?://", url) else None
-
-
-def link_html(text: str, url: str) -> str:
-    href = safe_href(url)
-    label = html.escape(text or url)
-    return f'<a href="{href}">{label}</a>' if href else label
-
-
-def action_label(action: str) -> str:
-    return action.replace("_", " ")
+action_label = templating.action_label
 
 
 def local_time(value: datetime | None, zone: tzinfo) -> str:
-    if value is None:
-        return "unknown"
-    local = value.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+    return templating.local_time(value, zone)
 
 
 def target_names(event: Event) -> list[str]:
@@ -183,7 +137,9 @@ def unsubscribe_url(settings: Settings, subscription: Subscription) -> str | Non
     """The one-click unsubscribe link, when the web server's address is configured."""
     if not settings.web.base_url or not subscription.token:
         return None
-    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{subscription.token}"
+    from monitor.alerts.subscriptions import link_token
+
+    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{link_token(subscription)}"
 
 
 def event_payload(
@@ -211,74 +167,27 @@ def event_payload(
     }
 
 
+def _mail_context(
+    ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None
+) -> dict[str, Any]:
+    return {
+        "event": ctx.event,
+        "articles": ctx.articles,
+        "spans": ctx.spans,
+        "kind_label": KIND_LABEL.get(kind, kind),
+        "zone": zone,
+        "unsubscribe": unsubscribe,
+    }
+
+
 def event_text(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None) -> str:
-    event = ctx.event
-    lines = [
-        f"{event.platform} — {action_label(event.action)} — {target_label(event)}"
-        + ("  [REVERSED]" if event.status == "reversed" else ""),
-        "",
-        f"Platform:   {event.platform}",
-        f"Action:     {action_label(event.action)}",
-        f"Target:     {target_label(event)}",
-    ]
-    if event.scale:
-        lines.append(f"Scale:      {event.scale}")
-    lines += [
-        f"First seen: {local_time(event.first_seen_at, zone)}",
-        f"Reported by {event.outlet_count} outlet(s), {event.article_count} article(s)",
-        "",
-        "Evidence:",
-        f"  {evidence_text(event.evidence, ctx.spans)}",
-        "",
-        "Reports:",
-    ]
-    for article in ctx.articles:
-        outlet = f"{article.outlet}: " if article.outlet else ""
-        lines.append(f"  - {outlet}{article.title}")
-        lines.append(f"    {article.url}")
-    lines += ["", f"({KIND_LABEL.get(kind, kind)} · banwatch event {event.id})"]
-    if unsubscribe:
-        lines.append(f"Unsubscribe: {unsubscribe}")
-    return "\n".join(lines) + "\n"
+    """The alert as plain text (template ``mail/alert.txt``)."""
+    return templating.render("mail/alert.txt", **_mail_context(ctx, kind, zone, unsubscribe))
 
 
 def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None) -> str:
-    event = ctx.event
-    esc = html.escape
-    rows = [
-        ("Platform", esc(event.platform)),
-        ("Action", esc(action_label(event.action))),
-        ("Target", esc(target_label(event))),
-    ]
-    if event.scale:
-        rows.append(("Scale", esc(event.scale)))
-    rows.append(("First seen", esc(local_time(event.first_seen_at, zone))))
-    reported = f"{event.outlet_count} outlet(s), {event.article_count} article(s)"
-    rows.append(("Reported by", reported))
-    table = "".join(
-        f'<tr><th align="left" style="padding-right:1em">{k}</th><td>{v}</td></tr>' for k, v in rows
-    )
-    reports = "".join(
-        "<li>"
-        + (f"<strong>{esc(a.outlet)}</strong>: " if a.outlet else "")
-        + link_html(a.title, a.url)
-        + "</li>"
-        for a in ctx.articles
-    )
-    status = " <em>(reversed)</em>" if event.status == "reversed" else ""
-    footer = f"{esc(KIND_LABEL.get(kind, kind))} · banwatch event {event.id}"
-    if unsubscribe:
-        footer += f' · <a href="{esc(unsubscribe, quote=True)}">unsubscribe</a>'
-    return (
-        '<!doctype html><html><body style="font-family:sans-serif">'
-        f"<h2>{esc(event.platform)} — {esc(action_label(event.action))} — "
-        f"{esc(target_label(event))}{status}</h2>"
-        f"<table>{table}</table>"
-        f"<blockquote>{evidence_html(event.evidence, ctx.spans)}</blockquote>"
-        f"<h3>Reports</h3><ul>{reports}</ul>"
-        f'<p style="color:#666;font-size:small">{footer}</p>'
-        "</body></html>"
-    )
+    """The alert as HTML (template ``mail/alert.html``, autoescaped)."""
+    return templating.render("mail/alert.html", **_mail_context(ctx, kind, zone, unsubscribe))
 
 
 def event_message(session: Session, delivery: Delivery, settings: Settings) -> Message:

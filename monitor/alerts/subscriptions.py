@@ -9,9 +9,12 @@ a webhook without a secret gets a generated ``whsec_`` one, shown once when it i
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -113,12 +116,92 @@ def remove_subscription(session: Session, name: str) -> Subscription:
 
 
 def unsubscribe_by_token(session: Session, token: str) -> Subscription | None:
-    """The one-click unsubscribe behind the List-Unsubscribe link: switch it off."""
-    if not token:
-        return None
-    row = session.scalar(sa.select(Subscription).where(Subscription.token == token))
-    if row is not None and row.active:
+    """The one-click unsubscribe behind the List-Unsubscribe link (``link_token``): switch
+    it off. An unknown or malformed token is ``None``."""
+    row = subscription_for_link(session, token, "unsubscribe")
+    if row is not None and (row.active or row.disabled_reason == AWAITING):
         _switch_off(session, row, "unsubscribed by link")
+    return row
+
+
+# --- links sent by mail: unsubscribe and double opt-in -----------------------------------
+
+AWAITING = "awaiting confirmation"
+CONFIRM_FOR = timedelta(days=7)
+_LINK = re.compile(r"^([1-9][0-9]{0,9})\.([A-Za-z0-9_-]{16,128})$")
+
+
+def _confirm_secret(row: Subscription) -> str:
+    digest = hmac.new((row.token or "").encode(), f"confirm:{row.id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def link_token(row: Subscription, purpose: str = "unsubscribe") -> str:
+    """The token of a subscription's mailed link: ``<id>.<secret>``. The unsubscribe
+    secret is the row's random ``token`` (192 bits); the confirmation secret is an HMAC of
+    it (256 bits), so one link cannot stand for the other."""
+    secret = _confirm_secret(row) if purpose == "confirm" else (row.token or "")
+    return f"{row.id}.{secret}"
+
+
+def subscription_for_link(session: Session, token: str, purpose: str) -> Subscription | None:
+    """The subscription a mailed link's token names, or ``None``. The row is found by its
+    id and the secret compared in constant time, so response times say nothing about how
+    much of a guess was right."""
+    match = _LINK.match(token or "")
+    if match is None:
+        return None
+    row = session.get(Subscription, int(match[1]))
+    if row is None or not row.token:
+        return None
+    expected = _confirm_secret(row) if purpose == "confirm" else row.token
+    if not hmac.compare_digest(expected.encode(), match[2].encode()):
+        return None
+    return row
+
+
+def create_pending_subscription(
+    session: Session,
+    *,
+    name: str,
+    address: str,
+    filters: Filters | None = None,
+    mode: str = "instant",
+) -> Subscription:
+    """An email subscription made from outside (the web form): stored switched off,
+    ``awaiting confirmation``, so nothing is sent to the address until the link of the
+    confirmation mail is followed (``confirm_subscription``)."""
+    row = create_subscription(
+        session, name=name, channel="email", address=address, filters=filters, mode=mode
+    )
+    mark_from_web(row)
+    row.active = False
+    row.disabled_reason = AWAITING
+    session.flush()
+    return row
+
+
+def mark_from_web(row: Subscription) -> None:
+    """Record that a stranger typed this address into the web form (never trusted by the
+    outbound address policy), where the schema has ``subscription.origin``."""
+    if hasattr(Subscription, "origin"):
+        row.origin = "web"
+
+
+def confirm_subscription(
+    session: Session, token: str, now: datetime | None = None
+) -> Subscription | None:
+    """Switch on the subscription a confirmation link names, if it still awaits it and the
+    link is younger than ``CONFIRM_FOR``; ``None`` otherwise."""
+    row = subscription_for_link(session, token, "confirm")
+    if row is None or row.disabled_reason != AWAITING:
+        return row if row is not None and row.active else None
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    if (now or datetime.now(UTC)) - created > CONFIRM_FOR:
+        return None
+    row.active = True
+    row.disabled_reason = None
+    session.flush()
     return row
 
 

@@ -1,222 +1,181 @@
-"""Read-only web pages, a JSON API, an Atom feed of events, and unsubscribe links.
+"""The web app: event pages, the digest by day, subscriptions, triage, a JSON API, Atom.
 
     banwatch serve            # http://127.0.0.1:8080 by default ([web] host, port)
 
-Routes:
-    GET  /                     recent events (HTML)
-    GET  /events/{id}          one event: evidence, outlets, articles (HTML)
-    GET  /feed.atom            Atom feed of events, newest first
-    GET  /api/events           same objects as `banwatch events --json`
-                               (?platform=&action=&target=&status=&since=&limit=)
-    GET  /api/events/{id}      one event
-    GET  /api/hits             same objects as `banwatch hits --json`
-    GET  /api/status           same object as `banwatch status --json`
-    GET  /unsubscribe/{token}  confirmation page; POST performs it (RFC 8058 one-click)
+Pages (HTML, from the Jinja2 templates in ``templates/``):
+    GET  /                         events: filters, search, pages, a chart per platform and week
+    GET  /events/{id}              one event: every report, evidence marked, history
+    GET  /digest, /digest/{date}   the daily digest of a day, previous / next day
+    GET  /subscribe                the form; POST makes an email (double opt-in) or webhook one
+    GET  /confirm/{token}          asks to confirm; POST switches the subscription on
+    GET  /unsubscribe/{token}      asks to unsubscribe; POST does it (RFC 8058 one-click)
+    GET  /admin                    triage (admin token): dismiss, merge, split; sources; outbox
+Machine-readable:
+    GET  /feed.atom                Atom feed of events, same filters as the events page
+    GET  /api/events, /api/events/{id}, /api/digest/{date}, /api/status, /api/hits
+    GET  /openapi.json             the API's description; /healthz
 
-Every value that came from an article is HTML-escaped (or XML-escaped in the feed).
+State changes only on POST, behind a CSRF token (the one-click unsubscribe is a POST with
+the link's own 192-bit secret); GET and HEAD never change anything. Every API error is a
+JSON object ``{"message": ..., "status": ...}`` with 400, 404 or 422; pages answer the same
+message in HTML. Absolute links (the feed, mails) come from ``[web] base_url`` when it is
+set, never from the request's Host header.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from html import escape
-from typing import Any
-from xml.sax.saxutils import escape as xml_escape
+import logging
+from collections.abc import Awaitable, Callable
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from monitor.config import Settings, parse_duration
-from monitor.db import session_scope
-from monitor.models import Article, Event, EventArticle
-from monitor.queries import event_dict, event_urls, iso, list_events, list_hits, status_report
+from monitor.config import Settings
+from monitor.templating import render
+from monitor.web import security
+from monitor.web.params import BadRequest
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="alternate" type="application/atom+xml" title="banwatch events" href="/feed.atom">
-<style>
-body{{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;width:100%}}td,th{{padding:.35rem .5rem;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}}.reversed{{color:#777}}blockquote{{border-left:3px solid #c33;
-margin:0;padding:.2rem .8rem;background:#fafafa}}small{{color:#666}}
-</style></head><body><h1><a href="/">banwatch</a></h1>{body}</body></html>"""
+log = logging.getLogger(__name__)
+JSON_PATHS = ("/api/", "/openapi.json", "/healthz")
 
 
-def _since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+class PlatformAliases:
+    """Names a filter value stands for: aliases (X is Twitter) and families (Meta)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def names(self, *values: str) -> set[str]:
+        from monitor.web.names import platform_names
+
+        out: set[str] = set()
+        for value in values:
+            out |= platform_names(self.settings, value)
+        return out
+
+
+def public_base(settings: Settings, request: Request | None = None) -> str:
+    """The address links point at: ``[web] base_url``; without it, the request's own
+    address for pages and the feed, the listening address for mails (never a Host header
+    a stranger chose)."""
+    if settings.web.base_url:
+        return settings.web.base_url.rstrip("/")
+    if request is not None:
+        return str(request.base_url).rstrip("/")
+    host = settings.web.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.web.port}"
 
 
 def create_app(settings: Settings, engine: Engine) -> Starlette:
     """The ASGI application, bound to one settings object and one engine."""
+    from monitor.web import views
 
-    def events_page(request: Request) -> HTMLResponse:
-        with session_scope(engine) as session:
-            rows = list_events(session, limit=200)
-        body = [
-            "<table><tr><th>first seen</th><th>platform</th><th>action</th><th>target</th>"
-            "<th>outlets</th><th>headline</th></tr>"
-        ]
-        for e in rows:
-            body.append(
-                f'<tr class="{escape(e["status"])}"><td>{escape((e["first_seen"] or "")[:10])}</td>'
-                f"<td>{escape(e['platform'])}</td><td>{escape(e['action'])}</td>"
-                f"<td>{escape(e['target'])}</td><td>{e['outlet_count']}</td>"
-                f'<td><a href="/events/{e["id"]}">{escape(e["headline"])}</a></td></tr>'
-            )
-        body.append("</table>" if rows else "</table><p>No enforcement events yet.</p>")
-        return HTMLResponse(PAGE.format(title="banwatch events", body="".join(body)))
+    aliases = PlatformAliases(settings)
+    limiter = security.RateLimit(settings.web.subscribe_limit, settings.web.subscribe_window)
+    ctx = views.Context(settings, engine, aliases, limiter)
 
-    def event_page(request: Request) -> Response:
-        event_id = request.path_params["event_id"]
-        with session_scope(engine) as session:
-            event = session.get(Event, event_id)
-            if event is None:
-                return HTMLResponse(
-                    PAGE.format(title="not found", body="<p>No such event.</p>"), 404
-                )
-            articles = session.scalars(
-                sa.select(Article)
-                .join(EventArticle, EventArticle.article_id == Article.id)
-                .where(EventArticle.event_id == event_id)
-                .order_by(Article.published_at.nulls_last())
-            ).all()
-            items = "".join(
-                f'<li><a href="{escape(a.url)}">{escape(a.title or a.url)}</a> '
-                f"<small>{escape(a.outlet or '')} {escape(iso(a.published_at) or '')}</small></li>"
-                for a in articles
-            )
-            body = (
-                f"<h2>{escape(event.platform)} — {escape(event.action.replace('_', ' '))} — "
-                f"{escape(event.target)}</h2>"
-                f"<p>Status: <b>{escape(event.status)}</b>. First seen {escape(iso(event.first_seen_at) or '')}, "
-                f"reported by {event.outlet_count} outlet(s).</p>"
-                + (f"<p>Scale: {escape(event.scale)}</p>" if event.scale else "")
-                + f"<blockquote>{escape(event.evidence)}</blockquote><h3>Articles</h3><ul>{items}</ul>"
-            )
-            title = f"{event.platform} {event.action} {event.target}"
-        return HTMLResponse(PAGE.format(title=escape(title), body=body))
+    def page(
+        view: Callable[[views.Context, Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await view(ctx, request)
 
-    def api_events(request: Request) -> JSONResponse:
-        q = request.query_params
-        try:
-            since = _since(q.get("since"))
-            limit = int(q["limit"]) if q.get("limit") else None
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, 400)
-        with session_scope(engine) as session:
-            rows = list_events(
-                session,
-                platform=q.get("platform"),
-                action=q.get("action"),
-                target=q.get("target"),
-                status=q.get("status"),
-                since=since,
-                limit=limit,
-            )
-        return JSONResponse(rows)
+        return endpoint
 
-    def api_event(request: Request) -> JSONResponse:
-        event_id = request.path_params["event_id"]
-        with session_scope(engine) as session:
-            event = session.get(Event, event_id)
-            if event is None:
-                return JSONResponse({"error": "no such event"}, 404)
-            data = event_dict(event, event_urls(session, [event_id]).get(event_id, []))
-            data["evidence"] = event.evidence
-        return JSONResponse(data)
+    from importlib.resources import files
 
-    def api_hits(request: Request) -> JSONResponse:
-        with session_scope(engine) as session:
-            return JSONResponse(list_hits(session, limit=500))
+    static = StaticFiles(directory=str(files("monitor.web").joinpath("static")))
+    routes = [
+        Route("/", page(views.events_page), methods=["GET"]),
+        Route("/events/{event_id}", page(views.event_page), methods=["GET"]),
+        Route("/digest", page(views.digest_today), methods=["GET"]),
+        Route("/digest/{day}", page(views.digest_page), methods=["GET"]),
+        Route("/subscribe", page(views.subscribe_form), methods=["GET"]),
+        Route("/subscribe", page(views.subscribe_post), methods=["POST"]),
+        Route("/confirm/{token}", page(views.confirm_page), methods=["GET"]),
+        Route("/confirm/{token}", page(views.confirm_post), methods=["POST"]),
+        Route("/unsubscribe/{token}", page(views.unsubscribe_page), methods=["GET"]),
+        Route("/unsubscribe/{token}", page(views.unsubscribe_post), methods=["POST"]),
+        Route("/admin", page(views.admin_page), methods=["GET"]),
+        Route("/admin/login", page(views.admin_login), methods=["POST"]),
+        Route("/admin/logout", page(views.admin_logout), methods=["POST"]),
+        Route("/admin/{action}", page(views.admin_action), methods=["POST"]),
+        Route("/feed.atom", page(views.atom), methods=["GET"]),
+        Route("/api/events", page(views.api_events), methods=["GET"]),
+        Route("/api/events/{event_id}", page(views.api_event), methods=["GET"]),
+        Route("/api/digest/{day}", page(views.api_digest), methods=["GET"]),
+        Route("/api/hits", page(views.api_hits), methods=["GET"]),
+        Route("/api/status", page(views.api_status), methods=["GET"]),
+        Route("/openapi.json", page(views.openapi), methods=["GET"]),
+        Route("/healthz", page(views.healthz), methods=["GET"]),
+        Mount("/static", static, name="static"),
+    ]
 
-    def api_status(request: Request) -> JSONResponse:
-        with session_scope(engine) as session:
-            return JSONResponse(status_report(session, settings))
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return error_response(request, exc.status, exc.message)
 
-    def atom(request: Request) -> Response:
-        base = (settings.web.base_url or str(request.base_url)).rstrip("/")
-        with session_scope(engine) as session:
-            rows = list_events(session, limit=100)
-            updated = max((e["last_seen"] for e in rows), default=iso(datetime.now(UTC)))
-        entries = "".join(_atom_entry(base, e) for e in rows)
-        xml = (
-            '<?xml version="1.0" encoding="utf-8"?>\n'
-            '<feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>banwatch: platform enforcement events</title><id>{xml_escape(base)}/feed.atom</id>"
-            f'<link rel="self" href="{xml_escape(base)}/feed.atom"/><link href="{xml_escape(base)}/"/>'
-            f"<updated>{updated}</updated><author><name>banwatch</name></author>{entries}</feed>"
-        )
-        return Response(xml, media_type="application/atom+xml; charset=utf-8")
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = {
+            404: "There is nothing at this address.",
+            405: "This address does not accept that method.",
+        }.get(exc.status_code, str(exc.detail))
+        response = error_response(request, exc.status_code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
-    async def unsubscribe(request: Request) -> HTMLResponse:
-        from monitor.alerts.subscriptions import unsubscribe_by_token
-
-        token = request.path_params["token"]
-        if request.method == "GET":
-            body = (
-                "<p>Stop these alerts?</p>"
-                f'<form method="post" action="/unsubscribe/{escape(token)}">'
-                '<button type="submit">Unsubscribe</button></form>'
-            )
-            return HTMLResponse(PAGE.format(title="unsubscribe", body=body))
-        with session_scope(engine) as session:
-            row = unsubscribe_by_token(session, token)
-            name = row.name if row else None
-        if name is None:
-            return HTMLResponse(PAGE.format(title="unsubscribe", body="<p>Unknown link.</p>"), 404)
-        return HTMLResponse(
-            PAGE.format(
-                title="unsubscribed", body=f"<p>{escape(name)} will get no more alerts.</p>"
-            )
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("web: %s %s failed", request.method, request.url.path)
+        return error_response(
+            request, 500, "Something went wrong on our side; the error was logged."
         )
 
     return Starlette(
-        routes=[
-            Route("/", events_page),
-            Route("/events/{event_id:int}", event_page),
-            Route("/feed.atom", atom),
-            Route("/api/events", api_events),
-            Route("/api/events/{event_id:int}", api_event),
-            Route("/api/hits", api_hits),
-            Route("/api/status", api_status),
-            Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
-        ]
+        routes=routes,
+        middleware=[Middleware(security.SecurityHeaders)],
+        exception_handlers={
+            BadRequest: bad_request,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
     )
 
 
-def _atom_entry(base: str, e: dict[str, Any]) -> str:
-    title = f"{e['platform']} — {e['action'].replace('_', ' ')} — {e['target']}"
-    if e["status"] == "reversed":
-        title += " (reversed)"
-    summary = f"{e['headline']} (reported by {e['outlet_count']} outlet(s))"
-    return (
-        f"<entry><id>{xml_escape(base)}/events/{e['id']}</id><title>{xml_escape(title)}</title>"
-        f'<link href="{xml_escape(base)}/events/{e["id"]}"/>'
-        f"<published>{e['first_seen']}</published><updated>{e['last_seen']}</updated>"
-        f"<summary>{xml_escape(summary)}</summary></entry>"
-    )
+def error_response(request: Request, status: int, message: str) -> Response:
+    """JSON for the API, a page for people."""
+    if request.url.path.startswith(JSON_PATHS):
+        return JSONResponse({"message": message, "status": status}, status)
+    body = render("error.html", status=status, message=message, nav="", feed_query="")
+    return HTMLResponse(body, status)
 
 
 def serve(
     settings: Settings, engine: Engine, *, host: str | None = None, port: int | None = None
 ) -> None:
-    """Run the web app under uvicorn until interrupted."""
+    """Run the web app under uvicorn until interrupted, printing its address first."""
+    import socket
+
     import uvicorn
 
-    uvicorn.run(
-        create_app(settings, engine),
-        host=host or settings.web.host,
-        port=port if port is not None else settings.web.port,
-        log_level="warning",
-    )
+    host = host or settings.web.host
+    port = port if port is not None else settings.web.port
+    # Bind first, so the printed URL is the one that answers (port 0 picks a free one).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"banwatch: serving on http://{shown}:{bound}/ (Ctrl-C stops)", flush=True)
+    config = uvicorn.Config(create_app(settings, engine), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
