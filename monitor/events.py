@@ -472,13 +472,42 @@ def _best_candidate(
     seen_at: datetime,
     window: timedelta,
 ) -> Event | None:
-    best_verdict = max(group, key=lambda v: v.score)
+    best = max(group, key=lambda v: v.score)
+    return best_candidate(
+        session,
+        platform=best.platform,
+        action=best.action,
+        target_keys=[v.target_key for v in group if not is_generic(v)],
+        text=" ".join([article.title or "", *(v.evidence for v in group)]),
+        scale=best.scale,
+        seen_at=seen_at,
+        window=window,
+        article_id=article.id,
+    )
+
+
+def best_candidate(
+    session: Session,
+    *,
+    platform: str,
+    action: str,
+    target_keys: list[str],
+    text: str,
+    scale: str | None,
+    seen_at: datetime,
+    window: timedelta,
+    article_id: int = 0,
+) -> Event | None:
+    """The event a report without an exact target match belongs to: the best-scoring
+    candidate at or above ``JOIN_SCORE`` (see the weights above), or None. One indexed
+    query for at most ``MAX_CANDIDATES`` events and one for their headlines, whatever the
+    size of the database (``bench/dedupe.py``)."""
     params = {
-        "platforms": list(joint_platforms(best_verdict.platform)),
-        "actions": list(FAMILY.get(best_verdict.action, (best_verdict.action,))),
+        "platforms": list(joint_platforms(platform)),
+        "actions": list(FAMILY.get(action, (action,))),
         "earliest": seen_at - window,
         "latest": seen_at + window,
-        "article_id": article.id,
+        "article_id": article_id,
     }
     ids = list(session.execute(_CANDIDATES, params).scalars())
     if not ids:
@@ -491,34 +520,37 @@ def _best_candidate(
     ):
         titles.setdefault(event_id, []).append(title or "")
     common = _vocabulary()
-    terms = dedupe.text_terms(" ".join([article.title or "", *(v.evidence for v in group)]))
-    terms -= common
-    keys = [v.target_key for v in group if not is_generic(v)]
-    scale = _scale_number(best_verdict.scale)
+    terms = dedupe.text_terms(text) - common
+    number = _scale_number(scale)
     scored = []
     for event_id in ids:
         event = session.get(Event, event_id)
         if event is None:
             continue
         agreement = 0.0
-        if keys:
+        if target_keys:
             agreement = max(
-                dedupe.name_agreement(k, t.target_key) for k in keys for t in event.targets
-            ) if event.targets else -1.0  # fmt: skip
+                (
+                    dedupe.name_agreement(k, t.target_key)
+                    for k in target_keys
+                    for t in event.targets
+                ),
+                default=-1.0,
+            )
+        if agreement < 0:
+            continue  # two different names: never one ban by wording alone
         their = (
             dedupe.text_terms(" ".join([event.headline, event.evidence, *titles.get(event_id, [])]))
             - common
         )
-        if agreement < 0:
-            continue  # two different names: never one ban by wording alone
         score = (
             NAME_WEIGHT * agreement
             + TEXT_WEIGHT * dedupe.text_similarity(terms, their)
             - DAY_WEIGHT * _days_apart(seen_at, event)
         )
         theirs = _scale_number(event.scale)
-        if scale is not None and theirs is not None:
-            score += SCALE_WEIGHT if scale == theirs else -SCALE_WEIGHT
+        if number is not None and theirs is not None:
+            score += SCALE_WEIGHT if number == theirs else -SCALE_WEIGHT
         scored.append((score, event.last_seen_at, event.id, event))
     if not scored:
         return None

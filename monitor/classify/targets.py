@@ -35,7 +35,12 @@ _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von
 _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
-_NAME_LEADS = frozenset({"of", "from", "by", "to", "with", "against", "on"})
+# "of" and its forms in the other languages of the news we read ("la pagina di CasaPound",
+# "la chaîne de Dieudonné", "die Konten der Querdenker").
+_NAME_LEADS = frozenset(
+    {"of", "from", "by", "to", "with", "against", "on", "di", "de", "del", "della", "des", "du",
+     "der", "von"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +145,17 @@ def _handle(view: View, head: int, end: int) -> Target | None:
 
 
 def _name_start(view: View, k: int, end: int, stop: frozenset[str]) -> bool:
-    """A capitalised word that can begin a name; a stopword ("Daily", "News") only when a
-    name word follows it ("the Daily Mail")."""
+    """A capitalised word that can begin a name; a stopword ("Daily", "One") only when a
+    capitalised word follows it ("the Daily Mail", "One America News")."""
     if _name_word(view, k, stop):
         return True
     raw = view.tokens.raw[k]
+    breaks = view.grammar.name_breaks
     return (
         raw[:1].isupper()
-        and view.low[k] not in view.grammar.name_breaks
+        and view.low[k] not in breaks
         and k + 1 < end
-        and _name_word(view, k + 1, stop)
+        and _continues_name(view, k + 1, breaks)
         and not _names_something(view, k + 1)
     )
 
