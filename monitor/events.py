@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -224,13 +224,20 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
 
 
-def _candidates_statement() -> sa.Select[tuple[int]]:
+def _candidates_statement() -> sa.Select[Any]:
     """The newest events of a platform (or its joint products) and action family in a
     window, whatever their targets: the candidates a report without an exact target match
     is scored against."""
     event = Event.__table__
     return (
-        sa.select(event.c.id)
+        sa.select(
+            event.c.id,
+            event.c.headline,
+            event.c.evidence,
+            event.c.scale,
+            event.c.first_seen_at,
+            event.c.last_seen_at,
+        )
         .where(
             event.c.platform.in_(sa.bindparam("platforms", expanding=True)),
             event.c.action.in_(sa.bindparam("actions", expanding=True)),
@@ -260,6 +267,14 @@ def _respected(event: sa.Table) -> tuple[sa.ColumnElement[bool], ...]:
 _MATCH = _match_statement(reinstatement=False)
 _MATCH_BAN = _match_statement(reinstatement=True)
 _CANDIDATES = _candidates_statement()
+_CANDIDATE_NAMES = sa.select(
+    EventTarget.__table__.c.event_id, EventTarget.__table__.c.target_key
+).where(EventTarget.__table__.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+_CANDIDATE_TITLES = (
+    sa.select(EventArticle.__table__.c.event_id, Article.__table__.c.title)
+    .join(Article.__table__, Article.__table__.c.id == EventArticle.__table__.c.article_id)
+    .where(EventArticle.__table__.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 def refresh_counts(session: Session, event: Event) -> None:
@@ -509,53 +524,49 @@ def best_candidate(
         "latest": seen_at + window,
         "article_id": article_id,
     }
-    ids = list(session.execute(_CANDIDATES, params).scalars())
-    if not ids:
+    candidates = session.execute(_CANDIDATES, params).all()
+    if not candidates:
         return None
+    ids = [c.id for c in candidates]
+    # Core, not ORM: one query each for the candidates' names and headlines (loading each
+    # event and its targets cost 3-6 ms a candidate, bench/dedupe.py).
+    names: dict[int, list[str]] = {}
+    if target_keys:
+        for event_id, key in session.execute(_CANDIDATE_NAMES, {"ids": ids}):
+            names.setdefault(event_id, []).append(key)
     titles: dict[int, list[str]] = {}
-    for event_id, title in session.execute(
-        sa.select(EventArticle.event_id, Article.title)
-        .join(Article, Article.id == EventArticle.article_id)
-        .where(EventArticle.event_id.in_(ids))
-    ):
+    for event_id, title in session.execute(_CANDIDATE_TITLES, {"ids": ids}):
         titles.setdefault(event_id, []).append(title or "")
     common = _vocabulary()
     terms = dedupe.text_terms(text) - common
     number = _scale_number(scale)
     scored = []
-    for event_id in ids:
-        event = session.get(Event, event_id)
-        if event is None:
-            continue
+    for c in candidates:
         agreement = 0.0
         if target_keys:
             agreement = max(
-                (
-                    dedupe.name_agreement(k, t.target_key)
-                    for k in target_keys
-                    for t in event.targets
-                ),
+                (dedupe.name_agreement(k, n) for k in target_keys for n in names.get(c.id, ())),
                 default=-1.0,
             )
         if agreement < 0:
             continue  # two different names: never one ban by wording alone
         their = (
-            dedupe.text_terms(" ".join([event.headline, event.evidence, *titles.get(event_id, [])]))
+            dedupe.text_terms(" ".join([c.headline or "", c.evidence or "", *titles.get(c.id, [])]))
             - common
         )
         score = (
             NAME_WEIGHT * agreement
             + TEXT_WEIGHT * dedupe.text_similarity(terms, their)
-            - DAY_WEIGHT * _days_apart(seen_at, event)
+            - DAY_WEIGHT * _days_apart(seen_at, c.first_seen_at, c.last_seen_at)
         )
-        theirs = _scale_number(event.scale)
+        theirs = _scale_number(c.scale)
         if number is not None and theirs is not None:
             score += SCALE_WEIGHT if number == theirs else -SCALE_WEIGHT
-        scored.append((score, event.last_seen_at, event.id, event))
+        scored.append((score, _aware(c.last_seen_at), c.id))
     if not scored:
         return None
-    score, _, _, event = max(scored, key=lambda x: (x[0], x[1], x[2]))
-    return event if score >= JOIN_SCORE else None
+    score, _, event_id = max(scored)
+    return session.get(Event, event_id) if score >= JOIN_SCORE else None
 
 
 @cache
@@ -583,8 +594,8 @@ def _scale_number(scale: str | None) -> str | None:
     return found.group().replace(",", "").rstrip(".") if found else None
 
 
-def _days_apart(seen_at: datetime, event: Event) -> float:
-    first, last = _aware(event.first_seen_at), _aware(event.last_seen_at)
+def _days_apart(seen_at: datetime, first: datetime, last: datetime) -> float:
+    first, last = _aware(first), _aware(last)
     seen = _aware(seen_at)
     if first <= seen <= last:
         return 0.0
