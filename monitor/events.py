@@ -32,7 +32,7 @@ when its event change does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -49,20 +49,22 @@ if TYPE_CHECKING:
     from monitor.config import Settings
 
 REINSTATEMENT = "reinstatement"
-# Outlets word one action on an account as "banned", "suspended", "removed", "shut down"
-# or "restricted" ("restrictions that all but ban him"), and one loss of ad money as an ad
-# ban or as demonetisation: on the development data each pair was one action told two
-# ways (coverage: Crowder, ZeroHedge, OANN, Tommy Robinson).
-ACCOUNT_ACTIONS = ("ban", "suspension", "removal", "network_takedown", "restriction")
-_FAMILIES: tuple[tuple[str, ...], ...] = (
-    ACCOUNT_ACTIONS,
-    ("ad_ban", "demonetisation"),
-    ("app_removal",),
-    ("label",),
-    ("geo_block",),
-    (REINSTATEMENT,),
-)
-FAMILY = {action: family for family in _FAMILIES for action in family}
+
+
+def family_of(action: str) -> tuple[str, ...]:
+    """The actions outlets use for one another when they report one ban (lexicon.toml's
+    ``[families]``: bans, suspensions, removals and restrictions of an account are one
+    family; ad bans and demonetisation another), ``(action,)`` for one it does not know."""
+    return _families().get(action, (action,))
+
+
+@cache
+def _families() -> Mapping[str, tuple[str, ...]]:
+    from monitor.classify import load_lexicon
+
+    return load_lexicon().action_families
+
+
 HEADLINE_CHARS = 300
 
 # --- scoring candidates -----------------------------------------------------------------
@@ -170,7 +172,7 @@ def match_event(
     params = {
         "article_id": article_id,
         "platforms": list(joint_platforms(platform)),
-        "actions": list(FAMILY.get(action, (action,))),
+        "actions": list(family_of(action)),
         "target_key": target_key,
         "earliest": seen_at - window,
         "latest": seen_at + window,
@@ -339,7 +341,7 @@ def _groups(verdicts: Iterable[VerdictRow]) -> list[list[VerdictRow]]:
     Instagram) are one platform here."""
     groups: dict[tuple[str, str], dict[str, VerdictRow]] = {}
     for verdict in verdicts:
-        family = FAMILY.get(verdict.action, (verdict.action,))
+        family = family_of(verdict.action)
         platforms = joint_platforms(verdict.platform)
         by_target = groups.setdefault((platforms[0], family[0]), {})
         best = by_target.get(verdict.target_key)
@@ -519,7 +521,7 @@ def best_candidate(
     size of the database (``bench/dedupe.py``)."""
     params = {
         "platforms": list(joint_platforms(platform)),
-        "actions": list(FAMILY.get(action, (action,))),
+        "actions": list(family_of(action)),
         "earliest": seen_at - window,
         "latest": seen_at + window,
         "article_id": article_id,

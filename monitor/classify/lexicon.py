@@ -102,6 +102,8 @@ class Lexicon:
     network_targets: frozenset[str] = frozenset()
     origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
     joint_families: frozenset[str] = frozenset()
+    # action -> the actions of its family (lexicon.toml [families]), itself first in order
+    action_families: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -171,7 +173,11 @@ def load_lexicon(classifier_settings: ClassifierSettings | None = None) -> Lexic
 
 @lru_cache(maxsize=16)
 def _build(additions: tuple[Any, ...] | None) -> Lexicon:
+    from monitor.classify.objects import ACTION_TABLE
+    from monitor.classify.schema import validate
+
     data = _shipped()
+    checked = validate(data, f"monitor/classify/{LEXICON_FILE}", frozenset(ACTION_TABLE))
     platforms = {name: _entry(spec) for name, spec in data.get("platforms", {}).items()}
     targets = {name: _entry(spec) for name, spec in data.get("targets", {}).items()}
     families = {name: spec.get("family", name) for name, spec in data["platforms"].items()}
@@ -214,6 +220,13 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
         ),
         joint_families=frozenset(data.get("joint_families", ())),
+        action_families=MappingProxyType(
+            {
+                action.value: tuple(a.value for a in family)
+                for family in checked.families.values()
+                for action in family
+            }
+        ),
         origins=MappingProxyType(
             {
                 word.lower(): (country, kind == "places")
