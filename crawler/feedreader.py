@@ -5,7 +5,7 @@ instructions, ill-formed XML: it sets ``bozo`` and carries on), but cannot read 
 and cannot guess an undeclared legacy encoding such as KOI8-R without chardet. So:
 
 * JSON Feed (``application/feed+json`` or a body that is a JSON object with a jsonfeed.org
-  ``version``) is read by ``_read_json_feed``;
+  ``version``) is read by ``crawler.jsonfeed``;
 * bytes that are neither valid UTF-8 nor declare their encoding (no BOM, no XML
   declaration, no HTTP charset) get a charset guessed by charset_normalizer, handed to
   feedparser as if the server had sent it;
@@ -19,17 +19,16 @@ Entry links are resolved against the feed's URL (feedparser uses xml:base when p
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
+from crawler.jsonfeed import looks_like_json, read_json_feed
 from monitor.ingest import ParseError
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._\-]+)""")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_JSON_TYPES = ("application/feed+json", "application/json")
 _WESTERN = {"cp1252", "latin_1", "iso8859_15"}
 
 
@@ -64,7 +63,7 @@ def read_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     """Parse one feed document fetched from ``url``; raises ``ParseError`` if it is not one."""
     if not body.strip():
         raise ParseError(f"{url}: empty response, not a feed")
-    if _looks_like_json(body, content_type):
+    if looks_like_json(body, content_type):
         return _read_json_feed(body, url)
     return _read_xml_feed(body, url, content_type)
 
@@ -157,58 +156,18 @@ def _guess_charset(body: bytes) -> str | None:
     return "cp1252" if _WESTERN & set(fitting) else fitting[0]
 
 
-def _looks_like_json(body: bytes, content_type: str) -> bool:
-    if content_type.split(";")[0].strip().lower() in _JSON_TYPES:
-        return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
-
-
 def _read_json_feed(body: bytes, url: str) -> ParsedFeed:
-    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): ``items`` with ``url``,
-    ``external_url``, ``id``, ``title``, ``date_published``/``date_modified``."""
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"{url}: not a feed (invalid JSON: {_short(exc)})") from None
-    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
-        raise ParseError(f"{url}: not a feed (JSON without a jsonfeed.org version)")
-    items = data.get("items")
-    if not isinstance(items, list):
-        raise ParseError(f"{url}: not a feed (JSON Feed without items)")
-    base = data.get("home_page_url") or url
+    """JSON Feed 1.0/1.1, read by ``crawler.jsonfeed``: each item followed by its ``url``
+    (else ``external_url``, else an ``id`` that is a URL); items without one are skipped."""
+    feed = read_json_feed(body, url)
     entries: list[FeedEntry] = []
-    skipped = 0
-    for item in items:
-        if not isinstance(item, dict):
+    skipped = feed.skipped
+    for item in feed.items:
+        if item.link is None:
             skipped += 1
             continue
-        link = item.get("url") or item.get("external_url")
-        guid = item.get("id")
-        if not link and isinstance(guid, str) and guid.startswith(("http://", "https://")):
-            link = guid
-        if not isinstance(link, str) or not link.strip():
-            skipped += 1
-            continue
-        entries.append(
-            FeedEntry(
-                link=urljoin(str(base), link.strip()),
-                guid=str(guid) if guid is not None else None,
-                title=(str(item.get("title") or "").strip() or None),
-                published=_iso_date(item.get("date_published") or item.get("date_modified")),
-            )
-        )
-    version = "json" + str(data["version"]).rstrip("/").rsplit("/", 1)[-1].replace(".", "")
-    return ParsedFeed(version, entries, False, skipped)
-
-
-def _iso_date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        entries.append(FeedEntry(item.link, item.id, item.title, item.published))
+    return ParsedFeed("json" + feed.version.replace(".", ""), entries, False, skipped)
 
 
 def _short(reason: object) -> str:

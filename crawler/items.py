@@ -25,6 +25,7 @@ class PageItem:
     feed_title: str | None = None
     feed_published: datetime | None = None
     extra_urls: tuple[str, ...] = ()
+    frontier_id: int | None = None  # the crawl frontier row the pipeline settles
     document: Any = field(default=None, repr=False)  # monitor.ingest.Document once extracted
 
     def __repr__(self) -> str:  # bodies are large; Scrapy logs items on drop

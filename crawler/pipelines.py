@@ -8,7 +8,10 @@
 * ``IngestPipeline`` hands the document to the crawl's ``Ingestor``: stored, or recorded
   as a duplicate of an article already stored.
 
-Every drop is counted under ``banwatch/dropped`` and ``banwatch/dropped/<reason>``.
+Every drop is counted under ``banwatch/dropped`` and ``banwatch/dropped/<reason>``, and
+settles the page's crawl-frontier row as done (fetched, no article: never fetched again). A
+stored page's row is settled by the ingest transaction itself; a failed store leaves it to
+be retried (``monitor.frontier``).
 """
 
 from __future__ import annotations
@@ -40,10 +43,14 @@ class _Stage:
     def from_crawler(cls, crawler: Crawler) -> _Stage:
         return cls(crawler)
 
-    def drop(self, key: str, reason: str) -> DropItem:
+    def drop(self, key: str, reason: str, item: Any = None) -> DropItem:
         stats = self.crawler.stats
         stats.inc_value("banwatch/dropped")
         stats.inc_value(f"banwatch/dropped/{key}")
+        frontier_id = getattr(item, "frontier_id", None)
+        settle = getattr(self.crawler.spider, "page_settled", None)
+        if frontier_id is not None and settle is not None:
+            settle(frontier_id, f"dropped: {reason}")
         return DropItem(reason)
 
 
@@ -54,14 +61,14 @@ class ValidatePipeline(_Stage):
         if not isinstance(item, PageItem):
             raise self.drop("unknown_item", f"not a PageItem: {type(item).__name__}")
         if not item.url.startswith(("http://", "https://")):
-            raise self.drop("bad_url", f"{item.url}: not an http(s) URL")
+            raise self.drop("bad_url", f"{item.url}: not an http(s) URL", item)
         if item.status != 200:
-            raise self.drop("status", f"{item.url}: HTTP {item.status}, not a page")
+            raise self.drop("status", f"{item.url}: HTTP {item.status}, not a page", item)
         media = item.content_type.split(";")[0].strip().lower()
         if media not in HTML_TYPES:
-            raise self.drop("not_html", f"{item.url}: not an HTML page ({media})")
+            raise self.drop("not_html", f"{item.url}: not an HTML page ({media})", item)
         if not item.body.strip():
-            raise self.drop("empty", f"{item.url}: empty body")
+            raise self.drop("empty", f"{item.url}: empty body", item)
         return item
 
 
@@ -81,7 +88,7 @@ class ExtractPipeline(_Stage):
         else:
             outcome = _extract(item)
         if isinstance(outcome, ParseError):
-            raise self.drop("no_text", str(outcome))
+            raise self.drop("no_text", str(outcome), item)
         item.document = outcome
         return item
 
@@ -105,13 +112,15 @@ class IngestPipeline(_Stage):
         if ingestor is None:
             raise self.drop("no_ingestor", f"{item.url}: spider {spider.name} has no Ingestor")
         try:
-            result = ingestor.ingest(item.document, source_name=item.source_name)
+            result = ingestor.ingest(
+                item.document, source_name=item.source_name, frontier_id=item.frontier_id
+            )
         except BanwatchError as exc:
             self.crawler.stats.inc_value("banwatch/errors")
             log.error("store failed", extra={"url": item.url, "error": str(exc)})
-            if item.source_name:
-                spider.outcomes.page_lost(item.source_name)  # type: ignore[attr-defined]
+            spider.page_lost(item.frontier_id, f"store failed: {exc}")  # type: ignore[attr-defined]
             raise self.drop("storage", f"{item.url}: {exc}") from None
+        spider.page_stored(item.frontier_id)  # type: ignore[attr-defined]
         key = "banwatch/stored" if result.status == "new" else "banwatch/duplicates"
         self.crawler.stats.inc_value(key)
         if result.verdicts:

@@ -191,9 +191,9 @@ def run(app: App, once: bool) -> None:
 
 
 @main.group(invoke_without_command=True)
-@click.option("--platform", help="Only this platform (e.g. Twitter).")
+@click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
-@click.option("--target", help="Only this target (name or alias key).")
+@click.option("--target", help="Only this target, under any of its names (Russia Today).")
 @click.option("--status", type=click.Choice(["active", "reversed"]), help="Only this status.")
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
@@ -213,18 +213,23 @@ def events(
     """List enforcement events: one row per ban, however many outlets reported it;
     `merge`, `split` and `dismiss` correct them.
 
+    Platforms and targets may be named by any alias: --platform X is Twitter, --platform
+    Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
+    Today" finds RT.
+
     \b
     Example:
         banwatch events --platform Twitter --since 30d
         banwatch events --json
+        banwatch events --platform X --target "Russia Today"
         banwatch events --dismissed
     """
     if ctx.invoked_subcommand is not None:
         return
-    from monitor.alerts.filters import aliases_for
     from monitor.queries import list_events
 
     app = ctx.find_object(App)
+    vocab = _checked_words(app, platform, action)
     with app.session() as session:
         rows = list_events(
             session,
@@ -234,7 +239,7 @@ def events(
             status=status,
             since=parse_since(since),
             limit=limit,
-            aliases=aliases_for(app.settings) if target else None,
+            vocabulary=vocab,
             dismissed=dismissed,
         )
     emit(
@@ -308,21 +313,41 @@ def events_dismiss(app: App, event_id: int) -> None:
 
 @main.command()
 @click.option("--since", help="Fetched since a date or a duration (7d).")
+@click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
+@click.option("--action", help="Only this action (e.g. ad_ban).")
+@click.option("--target", help="Only this target, under any of its names (Russia Today).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
 @listing
 @pass_app
-def hits(app: App, since: str | None, limit: int | None) -> None:
+def hits(
+    app: App,
+    since: str | None,
+    platform: str | None,
+    action: str | None,
+    target: str | None,
+    limit: int | None,
+) -> None:
     """List classifier hits: every verdict on every stored article.
 
     \b
     Example:
         banwatch hits --since 1d
+        banwatch hits --platform X --target "Russia Today"
         banwatch hits --json
     """
     from monitor.queries import list_hits
 
+    vocab = _checked_words(app, platform, action)
     with app.session() as session:
-        rows = list_hits(session, since=parse_since(since), limit=limit)
+        rows = list_hits(
+            session,
+            since=parse_since(since),
+            limit=limit,
+            platform=platform,
+            action=action,
+            target=target,
+            vocabulary=vocab,
+        )
     emit(
         rows,
         Column("published", lambda r: (r["published"] or "")[:10]),
@@ -355,9 +380,10 @@ def status(app: App) -> None:
         report,
         Column("name", lambda s: s["name"]),
         Column("kind", lambda s: s["kind"]),
+        Column("from", lambda s: ORIGIN_LABELS.get(s.get("origin", ""), s.get("origin"))),
         Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
         Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
-        Column("next poll", lambda s: (s["next_poll"] or "due")[:19]),
+        Column("next poll", lambda s: (s["next_poll"] or "due")[:19] if s["enabled"] else "off"),
         Column("last error", lambda s: (s["last_error"] or "")[:80]),
         title="sources",
         rows=report["sources"],
@@ -403,16 +429,31 @@ def demo(app: App, keep: bool) -> None:
 @click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
 @pass_app
 def serve(app: App, host: str | None, port: int | None) -> None:
-    """Serve the event pages, the JSON API, the Atom feed and unsubscribe links.
+    """Serve the web app: events (filters, search, chart), event pages, the digest by day,
+    subscriptions (double opt-in), triage (BANWATCH_ADMIN_TOKEN), the JSON API with
+    /openapi.json, and the Atom feed. Prints its address; 127.0.0.1 unless told otherwise.
 
     \b
     Example:
         banwatch serve --port 8080
-        curl http://127.0.0.1:8080/api/events
+        curl 'http://127.0.0.1:8080/api/events?platform=X&limit=10'
     """
     from monitor.web.app import serve as run_server
 
     run_server(app.settings, app.engine, host=host, port=port)
+
+
+def _checked_words(app: App, platform: str | None, action: str | None) -> Any:
+    """The settings' vocabulary, after refusing an unknown platform or action with the
+    nearest names (``--platform Youtub``: did you mean YouTube?)."""
+    from monitor.classify.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary(app.settings.classifier)
+    if platform:
+        vocab.check_platform(platform)
+    if action:
+        vocab.check_action(action)
+    return vocab
 
 
 def _safe_url(url: str) -> str:
@@ -677,7 +718,12 @@ def _show_explanation(result: Any) -> None:
     help="How alerts are delivered.",
 )
 @click.option("--address", required=True, help="Mail address, webhook URL or Apprise URL.")
-@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    help="Only this platform, an alias (X) or a family (Meta) (repeatable).",
+)
 @click.option(
     "--action", "actions", multiple=True, help="Only this action, e.g. ad_ban (repeatable)."
 )
@@ -723,6 +769,7 @@ def subscribe(
     """
     from monitor.alerts.filters import Filters
     from monitor.alerts.subscriptions import create_subscription
+    from monitor.classify.vocabulary import load_vocabulary
     from monitor.config import secret_from_env
 
     secret = secret_from_env(secret_env) if secret_env else None
@@ -733,7 +780,7 @@ def subscribe(
         keywords=keywords,
         min_score=min_score,
         updates=updates,
-    )
+    ).checked(load_vocabulary(app.settings.classifier))
     with app.session() as session:
         row = create_subscription(
             session,
@@ -872,18 +919,36 @@ def deliveries_retry(app: App, delivery_id: int) -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (alias, family).")
+@click.option("--action", "actions", multiple=True, help="Only this action (repeatable).")
+@click.option("--target", "targets", multiple=True, help="Only this target (any of its names).")
 @click.option("--send", is_flag=True, help="Send it to the digest subscribers now.")
 @pass_app
-def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:
+def digest(
+    app: App,
+    day: datetime | None,
+    fmt: str,
+    platforms: tuple[str, ...],
+    actions: tuple[str, ...],
+    targets: tuple[str, ...],
+    send: bool,
+) -> None:
     """Show (or --send) the daily digest: the last day's events grouped by platform and
     target, reversals, newly reported events and failing sources.
+
+    --platform, --action and --target narrow what is shown the way a subscription's filters
+    do (--platform Meta also shows Facebook and Instagram events); --send always sends each
+    subscriber the digest of their own filters.
 
     \b
     Example:
         banwatch digest
         banwatch digest --date 2024-09-02 --format html > digest.html
+        banwatch digest --platform Meta --target "Russia Today"
         banwatch digest --send
     """
+    from monitor.alerts.filters import Filters
+    from monitor.classify.vocabulary import load_vocabulary
     from monitor.digest import local_today
 
     when = day.date() if day else local_today(app.settings)
@@ -898,9 +963,297 @@ def digest(app: App, day: datetime | None, fmt: str, send: bool) -> None:
     from monitor.alerts.digest_render import render
     from monitor.digest import build_digest
 
+    vocab = load_vocabulary(app.settings.classifier)
+    filters = Filters(platforms=platforms, actions=actions, targets=targets).checked(vocab)
     with app.session() as session:
-        built = build_digest(session, app.settings, when)
+        built = build_digest(
+            session,
+            app.settings,
+            when,
+            filters=filters if filters != Filters() else None,
+            vocabulary=vocab,
+        )
     click.echo(render(built, fmt), nl=fmt != "html")
+
+
+# --- source verbs ---
+
+ORIGIN_LABELS = {"settings": "settings.toml", "cli": "cli", "opml": "opml import"}
+
+
+@main.group()
+def sources() -> None:
+    """Add, list, switch off and remove sources; find a page's feeds; OPML in and out.
+
+    Sources added here live in the database; those declared in settings.toml stay the
+    file's (remove them there; `disable` works on both).
+    """
+
+
+def _interval(value: str) -> float:
+    from monitor.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
+
+
+def _found_columns() -> list[Column]:
+    return [
+        Column("kind", lambda f: f.format),
+        Column("url", lambda f: f.url),
+        Column("title", lambda f: f.title or ""),
+        Column("entries", lambda f: f.entries),
+        Column("found by", lambda f: f.how),
+    ]
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="Its name (default: the feed's title, else the URL's host and path).")
+@click.option("--interval", default="15m", show_default=True, help="How often to poll it.")
+@click.option(
+    "--kind",
+    type=click.Choice(["feed", "site", "sitemap"]),
+    help="Take URL as this kind; default: find the page's feed (or news sitemap).",
+)
+@click.option("--all", "every", is_flag=True, help="Add every feed the page offers.")
+@click.option("--article-links", metavar="REGEX", help="--kind site: which links are articles.")
+@click.option("--category", help="A folder name (kept in OPML exports).")
+@pass_app
+def sources_add(
+    app: App,
+    url: str,
+    name: str | None,
+    interval: str,
+    kind: str | None,
+    every: bool,
+    article_links: str | None,
+    category: str | None,
+) -> None:
+    """Add the source at URL: a feed, or a web page whose feed is found and added.
+
+    A page is searched for <link rel="alternate"> feeds, then the usual paths (/feed,
+    /rss.xml, ...), then the sitemaps its robots.txt names; what was found is shown and
+    the best one is added (every feed with --all). --kind site adds the page itself as a
+    section page whose links matching --article-links are followed.
+
+    \b
+    Example:
+        banwatch sources add https://www.example.org/
+        banwatch sources add https://www.example.org/news/rss.xml --name "Example news"
+        banwatch sources add https://blog.example.org/ --all --interval 1h
+        banwatch sources add https://example.org/press --kind site --article-links '/press/\\d+'
+    """
+    from monitor.sources import add_source
+
+    seconds = _interval(interval)
+    if kind == "site" or article_links:
+        if kind not in (None, "site") or not article_links:
+            raise click.UsageError("--kind site needs --article-links REGEX (and only it does)")
+        _check_regex(article_links)
+        with app.session() as session:
+            src = add_source(session, url=url, name=name, kind="site", interval=seconds,
+                             category=category, options={"article_links": article_links})  # fmt: skip
+            click.echo(f"added site {src.name!r}: {src.url}")
+        return
+    from monitor.discover import add_found, discover
+
+    found = discover(url, app.settings)
+    if found.found and found.found[0].how != "the URL itself":
+        table(f"found on {url}", _found_columns(), found.found)
+    with app.session() as session:
+        added, not_added = add_found(
+            session, found, name=name, interval=seconds, every=every, kind=kind
+        )
+        for src in added:
+            src.category = category or None
+        lines = [f"added {src.kind} {src.name!r}: {src.url}" for src in added]
+    for line in lines:
+        echo_plain(line)
+    for item, why in not_added:
+        echo_plain(f"not added: {item.url}: {why}")
+    if not added:
+        raise SystemExit(1)
+
+
+def _check_regex(value: str) -> None:
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(f"{value!r}: not a regular expression ({exc})") from None
+
+
+@sources.command("discover")
+@click.argument("url")
+@listing
+@pass_app
+def sources_discover(app: App, url: str) -> None:
+    """Show the feeds and sitemaps a web page offers, without adding any.
+
+    \b
+    Example:
+        banwatch sources discover https://www.example.org/
+        banwatch sources discover https://www.example.org/ --json
+    """
+    from monitor.discover import discover
+
+    found = discover(url, app.settings)
+    if json_wanted():
+        emit(found)
+    elif found.found:
+        table(f"found on {url}", _found_columns(), found.found)
+        if found.best is not None:
+            echo_plain(f"best: {found.best.url}  (`banwatch sources add {url}` adds it)")
+    else:
+        echo_plain(found.describe_none())
+        for tried, why in found.tried:
+            echo_plain(f"  tried {tried}: {why}")
+    if not found.found:
+        raise SystemExit(1)
+
+
+@sources.command("list")
+@listing
+@pass_app
+def sources_list(app: App) -> None:
+    """List every source: where it comes from, whether it is polled, its health.
+
+    \b
+    Example:
+        banwatch sources list
+        banwatch sources list --json
+    """
+    from monitor.sources import list_sources
+
+    with app.session() as session:
+        rows = list_sources(session, app.settings)
+    emit(
+        rows,
+        Column("name", lambda s: s["name"]),
+        Column("kind", lambda s: s["kind"]),
+        Column("from", lambda s: ORIGIN_LABELS.get(s["origin"], s["origin"])),
+        Column("polled", lambda s: _polled(s)),
+        Column("url", lambda s: s["url"]),
+        Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
+        Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
+        title="sources",
+    )
+
+
+def _polled(row: dict[str, Any]) -> str:
+    if row["disabled"]:
+        return "no: disabled"
+    if not row["declared"]:
+        return "no: gone from settings.toml"
+    return "yes"
+
+
+@sources.command("remove")
+@click.argument("name")
+@pass_app
+def sources_remove(app: App, name: str) -> None:
+    """Remove source NAME (added with the CLI or OPML; its articles and events stay).
+
+    \b
+    Example:
+        banwatch sources remove "Example news"
+    """
+    from monitor.sources import remove_source, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        remove_source(session, name)
+    echo_plain(f"removed {name}")
+
+
+@sources.command("disable")
+@click.argument("name")
+@pass_app
+def sources_disable(app: App, name: str) -> None:
+    """Stop polling source NAME (from settings.toml or the database) until enabled.
+
+    \b
+    Example:
+        banwatch sources disable "Example news"
+    """
+    from monitor.sources import set_disabled, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        set_disabled(session, name, True)
+    echo_plain(f"disabled {name}: not polled until `banwatch sources enable {name}`")
+
+
+@sources.command("enable")
+@click.argument("name")
+@pass_app
+def sources_enable(app: App, name: str) -> None:
+    """Poll source NAME again (at the next crawl).
+
+    \b
+    Example:
+        banwatch sources enable "Example news"
+    """
+    from monitor.sources import set_disabled, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        set_disabled(session, name, False)
+    echo_plain(f"enabled {name}")
+
+
+@sources.command("import")
+@click.argument("path", metavar="FILE.opml", type=click.Path(exists=True, dir_okay=False))
+@click.option("--interval", default="15m", show_default=True, help="Poll interval of each.")
+@listing
+@pass_app
+def sources_import(app: App, path: str, interval: str) -> None:
+    """Add the feeds of an OPML file (as Miniflux, FreshRSS and other readers export it).
+
+    Folders at any depth become categories; a URL already known is skipped and reported;
+    an entry without a usable URL is named and skipped.
+
+    \b
+    Example:
+        banwatch sources import feeds.opml
+        banwatch sources import feeds.opml --interval 1h --json
+    """
+    from pathlib import Path
+
+    from monitor.opml import import_opml
+
+    seconds = _interval(interval)
+    with app.session() as session:
+        report = import_opml(session, Path(path).read_bytes(), interval=seconds)
+
+    def show() -> None:
+        echo_plain(f"{path}: {report.describe()}")
+        for title, url, known in report.skipped:
+            echo_plain(f"  skipped {title or url}: {url} is already source {known!r}")
+        for where, why in report.bad:
+            echo_plain(f"  bad entry {where}: {why}")
+
+    emit(report, show=show)
+
+
+@sources.command("export")
+@pass_app
+def sources_export(app: App) -> None:
+    """Print every source as OPML 2.0 (for Miniflux, FreshRSS or another banwatch).
+
+    \b
+    Example:
+        banwatch sources export > banwatch.opml
+    """
+    from monitor.opml import export_opml
+
+    with app.session() as session:
+        text = export_opml(session, app.settings)
+    click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,12 @@ class CrawlerSettings(_Section):
     worker_idle: Duration = 10.0  # `crawl --worker` exits after the shared queue idles this long
     httpcache: bool = False
     tick: Duration = 60.0
+    # The crawl frontier (monitor.frontier): how long a crawl holds the article pages it
+    # took before another may take them, and how a page that failed is retried.
+    frontier_lease: Duration = 900.0
+    page_attempts: int = Field(default=5, ge=1, le=100)
+    page_retry_base: Duration = 60.0
+    page_retry_max: Duration = 21600.0
     # New entries taken from one feed per poll, newest first; more wait for the next poll.
     max_entries: int = Field(default=500, ge=1, le=100_000)
 
@@ -269,6 +275,15 @@ class WebSettings(_Section):
     admin_token: str | None = Field(default=None, exclude=True)
     subscribe_limit: int = Field(default=5, ge=1, le=10_000)
     subscribe_window: Duration = 3600.0
+
+    @field_validator("base_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"(?i)^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                "expected the public http(s) address of the web app, like https://banwatch.example.org"
+            )
+        return value.rstrip("/") if value else value
 
 
 class LoggingSettings(_Section):

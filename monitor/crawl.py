@@ -42,6 +42,7 @@ SPIDERS: dict[str, tuple[str, ...]] = {
     "all": ("feeds", "site", "sitemap"),
 }
 _SOURCE_LISTS = {"feeds": "feeds", "site": "sites", "sitemap": "sitemaps"}
+_SOURCE_KINDS = {"feeds": "feed", "site": "site", "sitemap": "sitemap"}
 _QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "filelock", "protego")
 # An unreachable robots.txt means "allowed"; the request that follows reports the real error.
 _QUIETER = {"scrapy.downloadermiddlewares.robotstxt": logging.CRITICAL}
@@ -151,7 +152,6 @@ def run_crawl(
     """
     if kind not in SPIDERS:
         raise ConfigError(f"crawl {kind!r}: expected one of {', '.join(SPIDERS)}")
-    _check_names(settings, kind, names or [])
     if worker and not settings.crawler.redis_url:
         raise ConfigError(
             "crawl --worker: expected [crawler] redis_url (or BANWATCH_REDIS_URL) naming the "
@@ -159,7 +159,7 @@ def run_crawl(
         )
     if settings.crawler.redis_url:
         _ping_redis(settings.crawler.redis_url)
-    _sync_sources(settings)
+    _sync_sources(settings, kind, names or [])
 
     from scrapy.crawler import CrawlerProcess
 
@@ -184,20 +184,6 @@ def run_crawl(
     return _total(crawlers, time.monotonic() - started)
 
 
-def _check_names(settings: Settings, kind: str, names: list[str]) -> None:
-    kinds = SPIDERS[kind]
-    known = {
-        entry.name
-        for spider in kinds
-        for entry in getattr(settings, _SOURCE_LISTS[spider])
-        if entry.enabled
-    }
-    for name in names:
-        if name not in known:
-            what = " or ".join(_SOURCE_LISTS[s] for s in kinds)
-            raise ConfigError(f"crawl --source {name!r}: no enabled source of that name in {what}")
-
-
 def _ping_redis(url: str) -> None:
     import redis
 
@@ -212,17 +198,39 @@ def _ping_redis(url: str) -> None:
         client.close()
 
 
-def _sync_sources(settings: Settings) -> None:
-    """Mirror settings.toml's sources into the database once, before the spiders start."""
+def _sync_sources(settings: Settings, kind: str, names: list[str]) -> None:
+    """Mirror settings.toml's sources into the database once, before the spiders start,
+    and check that every ``--source`` names a polled source of the crawl's kind (from
+    settings.toml or added with ``banwatch sources``)."""
+    import sqlalchemy as sa
+
     from monitor.db import open_database, session_scope
+    from monitor.models import Source
     from monitor.sources import sync_sources
 
     engine = open_database(settings.database.url)
     try:
         with session_scope(engine) as session:
             sync_sources(session, settings)
+            kinds = [_SOURCE_KINDS[spider] for spider in SPIDERS[kind]]
+            known = set(
+                session.scalars(
+                    sa.select(Source.name).where(
+                        Source.kind.in_(kinds),
+                        Source.enabled.is_(True),
+                        Source.disabled.is_(False),
+                    )
+                )
+            )
     finally:
         engine.dispose()
+    for name in names:
+        if name not in known:
+            what = " or ".join(_SOURCE_LISTS[s] for s in SPIDERS[kind])
+            raise ConfigError(
+                f"crawl --source {name!r}: no polled source of that name in {what} "
+                "(see `banwatch sources list`)"
+            )
 
 
 def _total(crawlers: list[Crawler], seconds: float) -> CrawlStats:

@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitor.alerts.filters import Aliases, Filters, aliases_for
+from monitor.alerts.filters import Filters
+from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.models import Article, Event, EventArticle, Source, Verdict
 from monitor.queries import iso
 from monitor.sources import is_failing
@@ -164,17 +165,17 @@ def build_digest(
     day: date,
     *,
     filters: Filters | None = None,
-    aliases: Aliases | None = None,
+    vocabulary: Vocabulary | None = None,
     now: datetime | None = None,
 ) -> Digest:
     """The digest for ``day``; with ``filters``, only the events they match."""
     window = digest_window(settings, day)
-    aliases = aliases if aliases is not None else aliases_for(settings)
+    vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
 
     def wanted(event: Event) -> bool:
         if event.dismissed_at is not None or event.merged_into_id is not None:
             return False  # the user said not a ban, or it lives on in another event
-        return filters is None or filters.matches(event, aliases)
+        return filters is None or filters.matches(event, vocab)
 
     new = [
         e

@@ -7,9 +7,13 @@ changes call for. A crash anywhere leaves either all of it or none of it. It tak
 ingest lock first (``monitor.db.lock_for_ingest``), so crawl workers storing at the same
 moment never both store one story or both open one event.
 
+The crawl frontier's row for the page (``frontier_id``) is marked done in that same
+transaction: a page is either stored and settled, or neither, so a crawl killed at any
+moment leaves the page to be fetched again (``monitor.frontier``).
+
 ``Ingestor`` wraps that for the crawler: it owns the engine and the lexicon, and gives the
-spiders the few source-state calls they need, so ``crawler`` imports only this module and
-``monitor.config``.
+spiders the few source-state and frontier calls they need, so ``crawler`` imports only this
+module and ``monitor.config``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor import dedupe, events, sources
+from monitor import dedupe, events, frontier, sources
 from monitor.alerts.outbox import enqueue_event_alerts
 from monitor.classify import CLASSIFIER_VERSION, Lexicon, classify, load_lexicon
 from monitor.classify.types import Verdict
@@ -30,13 +34,17 @@ from monitor.config import Settings
 from monitor.db import insert_ignoring, lock_for_ingest, open_database, session_scope
 from monitor.errors import BanwatchError, ParseError
 from monitor.extract import Document, extract_document
+from monitor.frontier import Claimed, Entry, FrontierState
 from monitor.models import Article, ArticleUrl, Source
 from monitor.models import Verdict as VerdictRow
 
 # crawler imports only this module and monitor.config: what it needs of the rest is here.
 __all__ = [
     "BanwatchError",
+    "Claimed",
     "Document",
+    "Entry",
+    "FrontierState",
     "IngestResult",
     "Ingestor",
     "ParseError",
@@ -83,6 +91,7 @@ def ingest_document(
     lexicon: Lexicon,
     *,
     source_id: int | None = None,
+    frontier_id: int | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
     """Store, classify and cluster one article in the caller's transaction.
@@ -91,12 +100,15 @@ def ingest_document(
     stored again: its URLs are recorded on the stored copy, whose events count the new
     outlet. A new article is stored with its dedupe keys, classified, and each verdict is
     attached to its event (``monitor.events``) and the alerts its event changes call for
-    are enqueued (``enqueue_alerts``).
+    are enqueued (``enqueue_alerts``). Either way the page's frontier row (``frontier_id``)
+    is settled as done in the same transaction.
     """
     now = now or datetime.now(UTC)
     urls = _candidate_urls(doc)
     fingerprint = dedupe.Fingerprint.of(doc.text)
     lock_for_ingest(session)  # from here to commit, no other worker decides what is new
+    if frontier_id is not None:
+        frontier.mark_done(session, frontier_id, now=now)
     duplicate = dedupe.find_duplicate(session, urls=urls, fingerprint=fingerprint)
     if duplicate is not None:
         _record_urls(session, duplicate.article_id, urls, now)
@@ -228,23 +240,62 @@ class Ingestor:
         with session_scope(self.engine) as session:
             return sources.due_sources(session, kind, names=names)
 
-    def record_success(self, name: str, **kwargs: object) -> None:
+    def record_success(
+        self,
+        name: str,
+        *,
+        changed: bool,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        not_before: float | None = None,
+        entries: Iterable[Entry] = (),
+    ) -> None:
+        """The source answered: its validators and the ``entries`` it listed, together."""
         with session_scope(self.engine) as session:
-            sources.record_success(session, name, self.settings.crawler, **kwargs)  # type: ignore[arg-type]
-
-    def record_failure(self, name: str, error: str, *, retry_after: float | None = None) -> None:
-        with session_scope(self.engine) as session:
-            sources.record_failure(
-                session, name, self.settings.crawler, error, retry_after=retry_after
+            sources.record_success(
+                session,
+                name,
+                self.settings.crawler,
+                changed=changed,
+                etag=etag,
+                last_modified=last_modified,
+                not_before=not_before,
+                entries=entries,
             )
 
-    def forget_validators(self, name: str) -> bool:
+    def record_failure(
+        self,
+        name: str,
+        error: str,
+        *,
+        retry_after: float | None = None,
+        entries: Iterable[Entry] = (),
+    ) -> None:
         with session_scope(self.engine) as session:
-            return sources.forget_validators(session, name)
+            sources.record_failure(
+                session,
+                name,
+                self.settings.crawler,
+                error,
+                retry_after=retry_after,
+                entries=entries,
+            )
+
+    def add_entries(self, name: str, entries: Iterable[Entry]) -> None:
+        """Write part of a source's listing before its outcome (more answers to come)."""
+        source_id = self.source_id(name)
+        if source_id is None:
+            return
+        with session_scope(self.engine) as session:
+            frontier.add_entries(session, source_id, entries)
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
-        """The subset of ``urls`` (raw) already stored under their canonical form."""
-        by_key = {dedupe.canonical_url(u): u for u in urls if u}
+        """The subset of ``urls`` (raw) already stored under their canonical form, or
+        already in the frontier (waiting, fetched and found no article, or given up)."""
+        by_key: dict[str, list[str]] = {}
+        for url in urls:
+            if url:
+                by_key.setdefault(dedupe.canonical_url(url), []).append(url)
         if not by_key:
             return set()
         known: set[str] = set()
@@ -255,7 +306,35 @@ class Ingestor:
                 known.update(
                     session.scalars(sa.select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk)))
                 )
-        return {by_key[k] for k in known}
+            known |= frontier.known_keys(session, keys)
+        return {url for key in known for url in by_key[key]}
+
+    # --- the crawl frontier --------------------------------------------------------------
+
+    def claim_pages(self, kind: str, names: list[str] | None = None) -> list[Claimed]:
+        """Take the due frontier rows of ``kind``'s sources (``names`` only, if given)."""
+        with session_scope(self.engine) as session:
+            return frontier.claim(
+                session, kind, lease=self.settings.crawler.frontier_lease, names=names
+            )
+
+    def page_settled(self, frontier_id: int, note: str) -> None:
+        """The page was fetched and is no article (``note`` says why): done, not retried."""
+        with session_scope(self.engine) as session:
+            frontier.mark_done(session, frontier_id, note=note)
+
+    def page_failed(self, frontier_id: int, error: str, *, gone: bool = False) -> FrontierState:
+        """The page failed: retried later, or given up (``gone``, or too many attempts)."""
+        with session_scope(self.engine) as session:
+            state = frontier.mark_failed(
+                session, frontier_id, error, self.settings.crawler, gone=gone
+            )
+        return state or FrontierState.GIVEN_UP
+
+    def release_pages(self, ids: Iterable[int]) -> int:
+        """Claimed rows this crawl did not settle are due again at once."""
+        with session_scope(self.engine) as session:
+            return frontier.release(session, ids)
 
     def source_id(self, name: str | None) -> int | None:
         if not name:
@@ -268,10 +347,19 @@ class Ingestor:
             self._source_ids[name] = found
         return self._source_ids[name]
 
-    def ingest(self, doc: Document, *, source_name: str | None = None) -> IngestResult:
+    def ingest(
+        self, doc: Document, *, source_name: str | None = None, frontier_id: int | None = None
+    ) -> IngestResult:
         source_id = self.source_id(source_name)
         with session_scope(self.engine) as session:
-            return ingest_document(session, doc, self.settings, self.lexicon, source_id=source_id)
+            return ingest_document(
+                session,
+                doc,
+                self.settings,
+                self.lexicon,
+                source_id=source_id,
+                frontier_id=frontier_id,
+            )
 
     def close(self) -> None:
         self.engine.dispose()

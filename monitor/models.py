@@ -1,10 +1,13 @@
 """SQLAlchemy 2.0 models. Alembic owns the schema (alembic/versions); these mirror it.
 
 source ──< article ──< verdict
-              │  ├──< article_url, article_band (dedupe keys)
-              │           │
-              └──< event_article >── event ──< delivery >── subscription
-                                       └──< event_target
+  │           │  ├──< article_url, article_band (dedupe keys)
+  │           │           │
+  │           └──< event_article >── event ──< delivery >── subscription
+  │                                    └──< event_target
+  └──< frontier (article URLs a source listed, until stored or given up)
+
+meta: one row per key of installation-wide state (installation id, scheduler lease).
 """
 
 from __future__ import annotations
@@ -76,9 +79,50 @@ class Source(Base):
     failing_since: Mapped[datetime | None]
     last_ok_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
-    enabled: Mapped[bool] = mapped_column(default=True)
+    enabled: Mapped[bool] = mapped_column(default=True)  # settings.toml still declares it
+    # settings | cli | opml: who owns it (settings.toml's are mirrored by sync_sources)
+    origin: Mapped[str] = mapped_column(
+        sa.String(16), default="settings", server_default="settings"
+    )
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # by hand
+    category: Mapped[str | None] = mapped_column(sa.Text)  # OPML folder
+    options: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # site: article_links
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
+
+
+class Frontier(Base):
+    """An article URL a source listed, from the moment the listing is recorded until the
+    page is stored (``done``) or given up. Written in the transaction that records the
+    source's validators, so no conditional GET can ever hide an entry not yet stored."""
+
+    __tablename__ = "frontier"
+    __table_args__ = (sa.Index(None, "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("source.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(sa.Text)  # as listed: what is fetched
+    url_key: Mapped[str] = mapped_column(sa.String(2048), unique=True)  # dedupe.canonical_url
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # see monitor.frontier
+    attempts: Mapped[int] = mapped_column(default=0)  # failed fetches or stores so far
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # or the claim's end
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    hints: Mapped[dict[str, Any]] = mapped_column(default=dict)  # feed title, date, GUID URLs
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class Meta(Base):
+    """Installation-wide state by key: ``installation_id`` (salts delivery ids),
+    ``scheduler`` (who schedules, and its heartbeat in ``updated_at``)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Article(Base):
@@ -276,6 +320,7 @@ class Subscription(Base):
     token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     from_config: Mapped[bool] = mapped_column(default=False)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    muted_until: Mapped[datetime | None]  # nothing is sent, or queued, until then
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

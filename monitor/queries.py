@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from monitor.classify.vocabulary import load_vocabulary
 from monitor.config import Settings
 from monitor.models import (
     Article,
@@ -27,11 +28,8 @@ from monitor.models import (
 )
 from monitor.sources import is_failing
 
-
-class Aliases(Protocol):
-    """Whatever resolves a name to every name it is known by (``alerts.filters.Aliases``)."""
-
-    def names(self, *values: str) -> set[str]: ...
+if TYPE_CHECKING:
+    from monitor.classify.vocabulary import Vocabulary
 
 
 def iso(value: datetime | None) -> str | None:
@@ -73,6 +71,38 @@ def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
     }
 
 
+def platform_condition(
+    column: InstrumentedAttribute[str], word: str, vocabulary: Vocabulary
+) -> sa.ColumnElement[bool]:
+    """Rows whose platform is one the user's ``word`` covers: an alias ("X" is Twitter),
+    a family ("Meta": Meta, Facebook, Instagram, WhatsApp, Threads), else the word as
+    written, case-insensitively."""
+    names = {p.lower() for p in vocabulary.platforms_for(word)}
+    return sa.func.lower(column).in_(sorted(names))
+
+
+def target_condition(
+    key_column: InstrumentedAttribute[str],
+    name_column: InstrumentedAttribute[str],
+    word: str,
+    vocabulary: Vocabulary,
+) -> sa.ColumnElement[bool]:
+    """Rows whose target is the one the user's ``word`` names, under any of its names
+    ("Russia Today" and "TV-Novosti" find RT), by grouping key or by name."""
+    keys = vocabulary.target_keys_for(word)
+    canonical = vocabulary.target(word)
+    names = {
+        word.strip().lower(),
+        *(n.lower() for n in vocabulary.target_names.get(canonical or "", ())),
+    }
+    return sa.or_(key_column.in_(sorted(keys)), sa.func.lower(name_column).in_(sorted(names)))
+
+
+def action_value(word: str, vocabulary: Vocabulary) -> str:
+    """The action the user's ``word`` names ("Ad ban" -> "ad_ban"), else the word."""
+    return vocabulary.action(word) or word.strip()
+
+
 def list_events(
     session: Session,
     *,
@@ -82,32 +112,34 @@ def list_events(
     status: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
-    aliases: Aliases | None = None,
     dismissed: bool = False,
+    vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """Events, newest first, filtered case-insensitively. ``target`` matches any target of
-    the ban under any of its names (``aliases``: "Russia Today" finds the RT event).
+    """Events, newest first. ``platform``, ``action`` and ``target`` are the user's words,
+    read through the vocabulary (default: the shipped one; pass
+    ``load_vocabulary(settings.classifier)`` for the settings' additions): ``platform="X"``
+    finds Twitter events, ``"Meta"`` Facebook and Instagram ones too, and ``target`` matches
+    any target of the ban under any of its names ("Russia Today" finds the RT event).
     Events the user dismissed (not a ban) are listed only with ``dismissed``, and then
     only they; events merged into another never are."""
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
     query = sa.select(Event).where(Event.merged_into_id.is_(None))
     if dismissed:
         query = query.where(Event.dismissed_at.is_not(None))
     else:
         query = query.where(Event.dismissed_at.is_(None))
     if platform:
-        query = query.where(sa.func.lower(Event.platform) == platform.lower())
+        query = query.where(platform_condition(Event.platform, platform, vocab))
     if action:
-        query = query.where(Event.action == action)
+        query = query.where(Event.action == action_value(action, vocab))
     if target:
-        names = aliases.names(target) if aliases else {" ".join(target.casefold().split())}
         any_target = sa.select(EventTarget.event_id).where(
-            sa.or_(sa.func.lower(EventTarget.target).in_(names), EventTarget.target_key.in_(names))
+            target_condition(EventTarget.target_key, EventTarget.target, target, vocab)
         )
         query = query.where(
             sa.or_(
                 Event.id.in_(any_target),
-                sa.func.lower(Event.target).in_(names),
-                Event.target_key.in_(names),
+                target_condition(Event.target_key, Event.target, target, vocab),
             )
         )
     if status:
@@ -123,12 +155,27 @@ def list_events(
 
 
 def list_hits(
-    session: Session, *, since: datetime | None = None, limit: int | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    platform: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """Verdicts with their article, newest article first (``banwatch hits``)."""
+    """Verdicts with their article, newest article first (``banwatch hits``); ``platform``,
+    ``action`` and ``target`` read as in ``list_events``."""
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
     query = sa.select(Verdict, Article).join(Article, Article.id == Verdict.article_id)
     if since:
         query = query.where(Article.fetched_at >= since)
+    if platform:
+        query = query.where(platform_condition(Verdict.platform, platform, vocab))
+    if action:
+        query = query.where(Verdict.action == action_value(action, vocab))
+    if target:
+        query = query.where(target_condition(Verdict.target_key, Verdict.target, target, vocab))
     query = query.order_by(Article.published_at.desc().nulls_last(), Verdict.id)
     if limit:
         query = query.limit(limit)
@@ -161,7 +208,8 @@ def status_report(session: Session, settings: Settings) -> dict[str, Any]:
             "name": s.name,
             "kind": s.kind,
             "url": s.url,
-            "enabled": s.enabled,
+            "origin": s.origin,  # settings | cli | opml
+            "enabled": bool(s.enabled and not s.disabled),
             "last_ok": iso(s.last_ok_at),
             "last_error": s.last_error,
             "failures": s.failures,
@@ -208,32 +256,26 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def _event_conditions(query: EventQuery, aliases: Aliases | None) -> list[sa.ColumnElement[bool]]:
+def _event_conditions(
+    query: EventQuery, vocabulary: Vocabulary | None
+) -> list[sa.ColumnElement[bool]]:
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
     where: list[sa.ColumnElement[bool]] = [
         Event.merged_into_id.is_(None),
         Event.dismissed_at.is_not(None) if query.dismissed else Event.dismissed_at.is_(None),
     ]
     if query.platform:
-        names = (
-            aliases.names(query.platform)
-            if aliases
-            else {" ".join(query.platform.casefold().split())}
-        )
-        where.append(sa.func.lower(Event.platform).in_(names))
+        where.append(platform_condition(Event.platform, query.platform, vocab))
     if query.action:
-        where.append(Event.action == query.action)
+        where.append(Event.action == action_value(query.action, vocab))
     if query.target:
-        names = (
-            aliases.names(query.target) if aliases else {" ".join(query.target.casefold().split())}
-        )
         any_target = sa.select(EventTarget.event_id).where(
-            sa.or_(sa.func.lower(EventTarget.target).in_(names), EventTarget.target_key.in_(names))
+            target_condition(EventTarget.target_key, EventTarget.target, query.target, vocab)
         )
         where.append(
             sa.or_(
                 Event.id.in_(any_target),
-                sa.func.lower(Event.target).in_(names),
-                Event.target_key.in_(names),
+                target_condition(Event.target_key, Event.target, query.target, vocab),
             )
         )
     if query.status:
@@ -271,7 +313,7 @@ def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]
         .order_by(EventArticle.event_id, Article.published_at.nulls_last(), Article.id)
     )
     for event_id, outlet in rows:
-        if outlet not in out[event_id]:
+        if outlet is not None and outlet not in out[event_id]:
             out[event_id].append(outlet)
     return out
 
@@ -295,10 +337,12 @@ class EventPage:
 
 
 def search_events(
-    session: Session, query: EventQuery, *, aliases: Aliases | None = None
+    session: Session, query: EventQuery, *, vocabulary: Vocabulary | None = None
 ) -> EventPage:
-    """Events matching ``query``, newest first, one page of them, with the total count."""
-    where = _event_conditions(query, aliases)
+    """Events matching ``query``, newest first, one page of them, with the total count.
+    Platform, action and target are the user's words, read through ``vocabulary`` (default:
+    the shipped one) as ``list_events`` reads them: X is Twitter, Meta covers Facebook."""
+    where = _event_conditions(query, vocabulary)
     total = session.scalar(sa.select(sa.func.count()).select_from(Event).where(*where)) or 0
     events = list(
         session.scalars(
@@ -344,13 +388,13 @@ def weekly_counts(
     session: Session,
     query: EventQuery,
     *,
-    aliases: Aliases | None = None,
+    vocabulary: Vocabulary | None = None,
     weeks: int = 26,
     top: int = 5,
 ) -> WeekCounts:
     """The ``weeks`` weeks up to the newest matching event, per platform (the ``top``
     platforms by count, the rest as ``other``)."""
-    where = _event_conditions(query, aliases)
+    where = _event_conditions(query, vocabulary)
     newest = session.scalar(sa.select(sa.func.max(Event.first_seen_at)).where(*where))
     if newest is None:
         return WeekCounts([], [], {})
@@ -504,14 +548,15 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
             )
         )
         outlet = article.outlet or "an outlet"
+        reported = article.published_at or added  # when the report came out, if known
         if not history:
             history.append(
                 HistoryEntry(event.first_seen_at, "opened", f"first reported by {outlet}")
             )
         elif verdict is not None and verdict.action == "reinstatement":
-            history.append(HistoryEntry(added, "reversed", f"reversal reported by {outlet}"))
+            history.append(HistoryEntry(reported, "reversed", f"reversal reported by {outlet}"))
         else:
-            history.append(HistoryEntry(added, "updated", f"also reported by {outlet}"))
+            history.append(HistoryEntry(reported, "updated", f"also reported by {outlet}"))
     if event.status == "reversed" and not any(h.kind == "reversed" for h in history):
         history.append(HistoryEntry(event.reversed_at, "reversed", "the ban was lifted"))
     for merged_id, merged_at in session.execute(

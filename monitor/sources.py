@@ -10,23 +10,44 @@ Every fetch ends in exactly one of ``record_success`` or ``record_failure``:
   (``backoff_base * 2**(failures-1)``, capped at ``backoff_max``, x0.8-1.2), so a dead
   source costs one request per backoff period and never stops the others.
 
+Both also write the article links the source's answer listed into the crawl frontier, in
+the same transaction (``monitor.frontier``): validators that let the next poll answer 304
+are never stored without the entries they cover.
+
 A source failing for longer than ``failing_after`` is reported by ``banwatch status`` and the
 daily digest.
+
+Where sources come from (``origin``): ``settings`` — declared in settings.toml and mirrored
+by ``sync_sources`` (added, updated, switched off when removed from the file); ``cli`` —
+added with ``banwatch sources add`` (``add_source``); ``opml`` — ``banwatch sources import``.
+The database's own sources are never touched by ``sync_sources``; ``remove_source`` deletes
+only those (a settings one is the file's to remove). ``set_disabled`` (``sources
+disable|enable``) works on every source: a disabled source is not polled, whatever the
+file says.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor import frontier
 from monitor.config import CrawlerSettings, Settings
+from monitor.errors import ConfigError
+from monitor.frontier import Entry
 from monitor.models import Source
 
 KINDS = ("feed", "site", "sitemap")
+ORIGINS = ("settings", "cli", "opml")
+SETTINGS_LISTS = {"feed": "feeds", "site": "sites", "sitemap": "sitemaps"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +62,7 @@ class SourceState:
     last_modified: str | None
     failures: int
     next_poll_at: datetime | None = None  # the poll this snapshot is for (a crawl "round")
+    options: dict[str, Any] | None = None  # a database site's article_links
 
 
 def sync_sources(session: Session, settings: Settings) -> None:
@@ -58,6 +80,12 @@ def sync_sources(session: Session, settings: Settings) -> None:
     existing = {s.name: s for s in session.scalars(sa.select(Source))}
     for name, (kind, url, interval) in wanted.items():
         src = existing.get(name)
+        if src is not None and src.origin != "settings":
+            raise ConfigError(
+                f"{settings.path or 'settings'}: {SETTINGS_LISTS[kind]}: name = {name!r}: expected "
+                f"a name not already used by a source added with `banwatch sources` "
+                f"(`banwatch sources remove {name}` or rename this one)"
+            )
         if src is None:
             session.add(
                 Source(kind=kind, name=name, url=url, interval=interval, current_interval=interval)
@@ -71,7 +99,7 @@ def sync_sources(session: Session, settings: Settings) -> None:
             src.interval = src.current_interval = interval
         src.enabled = True
     for name, src in existing.items():
-        if name not in wanted:
+        if name not in wanted and src.origin == "settings":
             src.enabled = False
     session.flush()
 
@@ -81,14 +109,24 @@ def due_sources(
 ) -> list[SourceState]:
     """Enabled sources of ``kind`` whose next poll time has come (or was never set)."""
     now = now or datetime.now(UTC)
-    query = sa.select(Source).where(Source.kind == kind, Source.enabled.is_(True))
+    query = sa.select(Source).where(
+        Source.kind == kind, Source.enabled.is_(True), Source.disabled.is_(False)
+    )
     if names:
         query = query.where(Source.name.in_(names))
     else:
         query = query.where(sa.or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
     return [
         SourceState(
-            s.id, s.kind, s.name, s.url, s.etag, s.last_modified, s.failures, s.next_poll_at
+            s.id,
+            s.kind,
+            s.name,
+            s.url,
+            s.etag,
+            s.last_modified,
+            s.failures,
+            s.next_poll_at,
+            dict(s.options) if s.options else None,
         )
         for s in session.scalars(query.order_by(Source.next_poll_at.nulls_first(), Source.id))
     ]
@@ -103,14 +141,17 @@ def record_success(
     etag: str | None = None,
     last_modified: str | None = None,
     not_before: float | None = None,
+    entries: Iterable[Entry] = (),
     now: datetime | None = None,
 ) -> Source | None:
     """A fetch of ``name`` succeeded (200 or 304). ``not_before``: seconds the server asked
-    us to wait (max-age / Retry-After)."""
+    us to wait (max-age / Retry-After); ``entries``: the article links it listed, written
+    to the frontier with the new validators."""
     now = now or datetime.now(UTC)
     src = session.scalar(sa.select(Source).where(Source.name == name))
     if src is None:
         return None
+    frontier.add_entries(session, src.id, entries, now)
     current = src.current_interval or src.interval
     current = current * 0.75 if changed else current * 1.25
     current = min(max(current, crawler.min_interval), max(crawler.max_interval, src.interval))
@@ -136,14 +177,18 @@ def record_failure(
     error: str,
     *,
     retry_after: float | None = None,
+    entries: Iterable[Entry] = (),
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> Source | None:
-    """A fetch of ``name`` failed: store the error, count it and back off with jitter."""
+    """A fetch of ``name`` failed: store the error, count it and back off with jitter.
+    ``entries`` that its other requests listed (a site's first section page answered, its
+    second did not) still go to the frontier."""
     now = now or datetime.now(UTC)
     src = session.scalar(sa.select(Source).where(Source.name == name))
     if src is None:
         return None
+    frontier.add_entries(session, src.id, entries, now)
     src.failures += 1
     src.last_error = error[:2000]
     src.last_error_at = now
@@ -153,22 +198,6 @@ def record_failure(
         seconds=backoff_delay(src.failures, crawler, retry_after, rng)
     )
     return src
-
-
-def forget_validators(session: Session, name: str) -> bool:
-    """Drop ``name``'s stored ETag / Last-Modified, so its next poll is a full fetch.
-
-    A source's answer is recorded as soon as it arrives, validators and all; the article
-    pages it listed are fetched afterwards. When one of them is lost to a transient failure
-    (a timeout, a 5xx, a failed store), a conditional next poll would get a 304 and never
-    list that entry again: without validators the source is read in full, the stored
-    entries are skipped as known and the lost one is fetched. True if there was any.
-    """
-    src = session.scalar(sa.select(Source).where(Source.name == name))
-    if src is None or (src.etag is None and src.last_modified is None):
-        return False
-    src.etag = src.last_modified = None
-    return True
 
 
 def backoff_delay(
@@ -189,3 +218,207 @@ def is_failing(src: Source, crawler: CrawlerSettings, now: datetime | None = Non
     return src.failing_since is not None and (now - src.failing_since).total_seconds() > (
         crawler.failing_after
     )
+
+
+# --- sources managed from the CLI --------------------------------------------------------
+
+
+def add_source(
+    session: Session,
+    *,
+    url: str,
+    name: str | None = None,
+    kind: str = "feed",
+    interval: float = 900.0,
+    origin: str = "cli",
+    category: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Source:
+    """Add a source owned by the database (``origin`` "cli" or "opml"), due at once.
+
+    Without ``name``, one is made from the URL's host and path. Raises ``ConfigError`` when
+    the URL is not http(s), the kind or origin unknown, the name taken, or a source with the
+    same URL exists (``DuplicateSource``, naming it)."""
+    url = url.strip()
+    if not re.match(r"(?i)^https?://[^\s/]+", url):
+        raise ConfigError(f"source url {url!r}: expected an http(s) URL")
+    if kind not in KINDS:
+        raise ConfigError(f"source kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if origin not in ORIGINS or origin == "settings":
+        raise ConfigError(f"source origin {origin!r}: expected cli or opml")
+    if interval <= 0:
+        raise ConfigError(f"source interval {interval!r}: expected a positive duration")
+    same_url = find_by_url(session, url)
+    if same_url is not None:
+        raise DuplicateSource(same_url.name, url)
+    name = (name or "").strip() or unique_name(session, name_for_url(url))
+    if session.scalar(sa.select(Source.id).where(Source.name == name)) is not None:
+        raise ConfigError(f"source name {name!r}: a source with this name exists")
+    src = Source(
+        kind=kind,
+        name=name,
+        url=url,
+        interval=interval,
+        current_interval=interval,
+        origin=origin,
+        enabled=True,
+        disabled=False,
+        category=(category or None),
+        options=options or None,
+    )
+    session.add(src)
+    session.flush()
+    return src
+
+
+class DuplicateSource(ConfigError):
+    """A source with this URL exists already (``name`` is its name)."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        super().__init__(f"source url {url!r}: already a source, {name!r}")
+
+
+def find_by_url(session: Session, url: str) -> Source | None:
+    """The source whose URL is ``url``, ignoring the scheme's case and a trailing slash."""
+    wanted = _url_key(url)
+    for src in session.scalars(sa.select(Source)):
+        if _url_key(src.url) == wanted:
+            return src
+    return None
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.netloc.lower()}{path}{query}"
+
+
+def name_for_url(url: str) -> str:
+    """``https://www.example.org/news/rss.xml`` -> ``example.org news``: a readable name."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "source").removeprefix("www.")
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    words = [
+        w
+        for w in re.split(r"[/._\-]+", parts.path)
+        if w and w.lower() not in {"feed", "feeds", "rss", "atom", "xml", "json", "index", "html"}
+    ]
+    return " ".join([host, *words[:3]])
+
+
+def unique_name(session: Session, name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... the first one no source has."""
+    taken = set(session.scalars(sa.select(Source.name).where(Source.name.startswith(name))))
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def get_source(session: Session, name: str) -> Source:
+    """The source called ``name``; ``ConfigError`` naming the nearest names if none is."""
+    src = session.scalar(sa.select(Source).where(Source.name == name))
+    if src is None:
+        import difflib
+
+        names = list(session.scalars(sa.select(Source.name)))
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        raise ConfigError(f"source {name!r}: no such source{hint}")
+    return src
+
+
+def remove_source(session: Session, name: str) -> Source:
+    """Delete a source added with the CLI or OPML (its articles stay, without a source).
+    One declared in settings.toml is the file's: ``ConfigError`` says to edit the file or
+    disable it."""
+    src = get_source(session, name)
+    if src.origin == "settings":
+        path = "settings.toml"
+        raise ConfigError(
+            f"source {name!r}: declared in {path} ([[{SETTINGS_LISTS.get(src.kind, 'feeds')}]]):"
+            f" remove it from the file, or `banwatch sources disable {name}` to stop polling it"
+        )
+    session.delete(src)
+    session.flush()
+    return src
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> Source:
+    """Switch a source off (not polled) or back on, whichever its origin."""
+    src = get_source(session, name)
+    src.disabled = disabled
+    if not disabled:
+        src.next_poll_at = None  # due at once
+    session.flush()
+    return src
+
+
+def source_dict(
+    src: Source, crawler: CrawlerSettings, now: datetime | None = None
+) -> dict[str, Any]:
+    """One source as ``banwatch sources list --json`` (and ``status``) prints it."""
+    from monitor.queries import iso
+
+    return {
+        "name": src.name,
+        "kind": src.kind,
+        "url": src.url,
+        "origin": src.origin,
+        "category": src.category,
+        "interval": src.interval,
+        "enabled": bool(src.enabled and not src.disabled),
+        "disabled": src.disabled,
+        "declared": src.enabled,
+        "last_ok": iso(src.last_ok_at),
+        "last_error": src.last_error,
+        "failures": src.failures,
+        "failing": is_failing(src, crawler, now),
+        "next_poll": iso(src.next_poll_at),
+    }
+
+
+def list_sources(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Every source, by kind and name, with where it comes from and its health; reads only:
+    a source settings.toml declares that is not in the database yet is listed as such
+    (``synced`` false) until ``init``, a crawl or the daemon mirrors it."""
+    now = datetime.now(UTC)
+    rows = [
+        {**source_dict(s, settings.crawler, now), "synced": True}
+        for s in session.scalars(sa.select(Source))
+    ]
+    known = {r["name"] for r in rows}
+    for kind, entries in (
+        ("feed", settings.feeds),
+        ("site", settings.sites),
+        ("sitemap", settings.sitemaps),
+    ):
+        for entry in entries:
+            if entry.name in known or not entry.enabled:
+                continue
+            url = entry.url if hasattr(entry, "url") else entry.start_urls[0]  # type: ignore[attr-defined]
+            rows.append(
+                {
+                    "name": entry.name,
+                    "kind": kind,
+                    "url": url,
+                    "origin": "settings",
+                    "category": None,
+                    "interval": entry.interval,
+                    "enabled": True,
+                    "disabled": False,
+                    "declared": True,
+                    "last_ok": None,
+                    "last_error": None,
+                    "failures": 0,
+                    "failing": False,
+                    "next_poll": None,
+                    "synced": False,
+                }
+            )
+    return sorted(rows, key=lambda r: (r["kind"], r["name"]))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from monitor.alerts.filters import Aliases, Filters
+from monitor.alerts.filters import Filters
 from monitor.alerts.outbox import (
     MAX_ATTEMPTS,
     RETRY_SCHEDULE,
@@ -20,6 +20,7 @@ from monitor.alerts.outbox import (
     retry_delay,
 )
 from monitor.alerts.subscriptions import create_subscription
+from monitor.classify.vocabulary import Vocabulary
 from monitor.db import open_database, session_scope
 from monitor.models import Delivery, Event, EventTarget
 from tests.alert_servers import make_event, make_settings
@@ -58,8 +59,9 @@ def _t(name: str, position: int) -> EventTarget:
     )
 
 
-ALIASES = Aliases.build(
-    {"Twitter": ["X"], "Meta": ["Facebook", "Instagram"]},
+VOCAB = Vocabulary.build(
+    {"Twitter": ["X"], "Meta": [], "Facebook": [], "Instagram": [], "TikTok": []},
+    {"Meta": "Meta", "Facebook": "Meta", "Instagram": "Meta"},
     {"RT": ["Russia Today", "TV-Novosti"], "Sputnik": ["Rossiya Segodnya"]},
 )
 
@@ -70,7 +72,10 @@ ALIASES = Aliases.build(
         (Filters(), {}, True),
         (Filters(platforms=("x",)), {}, True),  # alias, any case
         (Filters(platforms=("TWITTER",)), {}, True),
-        (Filters(platforms=("facebook",)), {"platform": "Meta"}, True),
+        (Filters(platforms=("facebook",)), {"platform": "Meta"}, False),  # only itself
+        (Filters(platforms=("meta",)), {"platform": "Facebook"}, True),  # the family
+        (Filters(platforms=("meta",)), {"platform": "Instagram"}, True),
+        (Filters(platforms=("facebook",)), {"platform": "Instagram"}, False),  # a sibling
         (Filters(platforms=("TikTok",)), {}, False),
         (Filters(actions=("ad ban",)), {}, True),
         (Filters(actions=("Ad-Ban",)), {}, True),
@@ -92,7 +97,7 @@ ALIASES = Aliases.build(
     ],
 )
 def test_filters_table(filters: Filters, event: dict, matches: bool) -> None:
-    assert filters.matches(_event(**event), ALIASES) is matches
+    assert filters.matches(_event(**event), VOCAB) is matches
 
 
 def test_filters_round_trip_through_json() -> None:

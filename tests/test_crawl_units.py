@@ -155,14 +155,22 @@ def test_a_source_of_several_pages_gets_one_outcome():
     outcomes.succeeded("site", "site", "http://x/1", changed=False, etag='"e"')
     assert ingestor.calls == []  # still waiting for page 2
     outcomes.failed("site", "site", "http://x/2", "timed out")
-    assert ingestor.calls == [("failure", "site", {"error": "timed out", "retry_after": None})]
+    assert ingestor.calls == [
+        ("failure", "site", {"error": "timed out", "retry_after": None, "entries": []})
+    ]
 
     outcomes.begin("feed", "feed", "http://x/f")
     outcomes.succeeded("feed", "feed", "http://x/f", changed=True, not_before=60.0)
     assert ingestor.calls[-1] == (
         "success",
         "feed",
-        {"changed": True, "etag": None, "last_modified": None, "not_before": 60.0},
+        {
+            "changed": True,
+            "etag": None,
+            "last_modified": None,
+            "not_before": 60.0,
+            "entries": [],
+        },
     )
     outcomes.begin("partly", "site", "http://x/s1")
     outcomes.expect("partly", "site", "http://x/s2")
@@ -173,7 +181,7 @@ def test_a_source_of_several_pages_gets_one_outcome():
     calls = len(ingestor.calls)
     assert calls == 2  # nothing for "theirs" yet
     outcomes.flush()  # the spider closes with requests outstanding
-    nothing_new = {"etag": None, "last_modified": None, "not_before": None}
+    nothing_new = {"etag": None, "last_modified": None, "not_before": None, "entries": []}
     assert ingestor.calls[calls:] == [
         ("success", "partly", {"changed": True, **nothing_new}),
         ("success", "theirs", {"changed": False, **nothing_new}),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.alerts.filters import Aliases
+from monitor.classify.vocabulary import Vocabulary
 from monitor.cli import main
 from monitor.config import settings_from_dict
 from monitor.db import open_database, session_scope
@@ -18,7 +18,13 @@ from tests.alert_servers import EVENT_KEYS
 from tests.test_events import report
 
 T0 = datetime(2017, 10, 26, 14, tzinfo=UTC)
-ALIASES = Aliases.build({"RT": ["Russia Today", "TV-Novosti"], "Sputnik": ["Rossiya Segodnya"]})
+# Only the names these tests use, so that the shipped lexicon's own aliases prove nothing.
+VOCAB = Vocabulary.build(
+    {"Twitter": ["X"], "TikTok": []},
+    {},
+    {"RT": ["Russia Today", "TV-Novosti"], "Sputnik": ["Rossiya Segodnya"]},
+)
+BARE = Vocabulary.build({}, {}, {})
 
 
 def _fill(db_url: str) -> None:
@@ -57,9 +63,15 @@ def test_list_events_filters(db_url: str) -> None:
         # Any target of the ban, under any of its names.
         assert _keys(list_events(session, target="sputnik")) == [("TikTok", "Sputnik"),
                                                                  ("Twitter", "RT")]  # fmt: skip
-        by_alias = list_events(session, target="Russia Today", aliases=ALIASES)
+        by_alias = list_events(session, target="Russia Today", vocabulary=VOCAB)
         assert _keys(by_alias) == [("TikTok", "Sputnik"), ("Twitter", "RT")]
-        assert list_events(session, target="Russia Today") == []  # no aliases, no match
+        assert list_events(session, target="Russia Today", vocabulary=BARE) == []  # no aliases
+        # The shipped vocabulary by default: X is Twitter, TV-Novosti is RT.
+        assert _keys(list_events(session, platform="X")) == [("Twitter", "Kaspersky"),
+                                                             ("Twitter", "RT")]  # fmt: skip
+        assert _keys(list_events(session, platform="X", vocabulary=BARE)) == []
+        assert _keys(list_events(session, target="TV-Novosti")) == [("TikTok", "Sputnik"),
+                                                                    ("Twitter", "RT")]  # fmt: skip
     engine.dispose()
 
 

@@ -153,17 +153,3 @@ def test_due_sources_are_those_whose_time_has_come(engine, settings):
         assert [s.name for s in sources.due_sources(session, "feed", NOW, names=["wire"])] == [
             "wire"
         ]
-
-
-def test_forgetting_validators_makes_the_next_poll_unconditional(engine, settings):
-    with session_scope(engine) as session:
-        sources.record_success(
-            session, "wire", settings.crawler, changed=True, etag='"v7"', last_modified="x", now=NOW
-        )
-    with session_scope(engine) as session:
-        assert sources.forget_validators(session, "wire") is True
-        assert sources.forget_validators(session, "wire") is False  # nothing left to drop
-        assert sources.forget_validators(session, "no such source") is False
-    with session_scope(engine) as session:
-        (due,) = sources.due_sources(session, "feed", NOW, names=["wire"])
-    assert (due.etag, due.last_modified) == (None, None)

@@ -126,3 +126,15 @@ def test_dismiss_merge_and_split(web: WebServer) -> None:
         split.status_code == 200 and f"Article {article} split off event {rt_twitter}" in split.text
     )
     assert len(events(web)) == 6
+
+
+def test_base_url_must_be_an_http_address() -> None:
+    from monitor.errors import ConfigError
+
+    assert (
+        settings_from_dict({"web": {"base_url": "https://bw.example/"}}, env={}).web.base_url
+        == "https://bw.example"
+    )
+    for bad in ("javascript:alert(1)", "bw.example", "https://bw.example/?q=1", "ftp://bw.example"):
+        with pytest.raises(ConfigError, match=r"web\.base_url"):
+            settings_from_dict({"web": {"base_url": bad}}, env={})

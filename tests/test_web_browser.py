@@ -233,3 +233,9 @@ def test_admin_dismisses_an_event_in_the_browser(browser: Any, site: WebServer) 
     shot(page, "09-dismissed")
     page.goto(site.url + "/")
     assert all("onerror" not in r for r in rows(page))
+    # An admin sees the triage forms on an event's page too.
+    page.fill("input[name=q]", "Russia Today")
+    page.click("form.filters button[type=submit]")
+    page.click("table.events td.headline a")
+    assert page.locator("button[aria-label^='Split article']").count() == 2
+    shot(page, "11-event-as-admin")

@@ -3,14 +3,20 @@
 A spider is built once per crawl with ``from_crawler``: it reads banwatch's ``Settings``
 from the Scrapy setting ``BANWATCH_SETTINGS`` (``banwatch crawl`` puts it there; a bare
 ``scrapy crawl`` loads settings.toml instead) and opens one ``Ingestor``, which the item
-pipeline uses too. ``start()`` asks the Ingestor which sources of the spider's kind are due
-and yields their requests; the subclass parses them and yields article requests for the
-links not stored yet; ``parse_page`` turns each article response into a ``PageItem``.
+pipeline uses too. ``start()`` first takes the due rows of the crawl frontier (article
+pages listed before and not stored yet: a crawl that died, a page that failed) and yields
+their requests, whatever the sources answer this time; then it asks the Ingestor which
+sources of the spider's kind are due and yields their requests. The subclass parses a
+source's answer and hands the links not stored yet to ``source_ok`` as ``Entry``s; they are
+written to the frontier with the source's outcome (``crawler.outcomes``) and only then taken
+and fetched. ``parse_page`` turns each article response into a ``PageItem`` carrying its
+frontier row, which the pipeline settles (stored, no article, failed).
 
 With a shared Redis queue (``BANWATCH_SHARED_QUEUE``) source requests carry a *round*, the
 source's scheduled poll time, that the Redis duplicate filter adds to their fingerprint:
 two workers polling the same due source enqueue it once, and the next poll (a new round)
-is not mistaken for a duplicate of the last.
+is not mistaken for a duplicate of the last. A page request carries its frontier claim as
+its round, so a page whose worker died is queued again when its claim's lease ends.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from crawler.http import (
 from crawler.items import PageItem
 from crawler.outcomes import SourceOutcomes
 from monitor.config import Settings
-from monitor.ingest import Ingestor
+from monitor.ingest import Claimed, Entry, FrontierState, Ingestor
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -74,6 +80,7 @@ class BanwatchSpider(scrapy.Spider):
     ingestor: Ingestor
     outcomes: SourceOutcomes
     shared_queue: bool
+    _claimed: set[int]  # frontier rows taken by this crawl and not settled yet
 
     def __init__(self, *args: Any, sources: Iterable[str] | str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -87,12 +94,17 @@ class BanwatchSpider(scrapy.Spider):
         spider.settings_bw = banwatch_settings(crawler)
         spider.shared_queue = crawler.settings.getbool("BANWATCH_SHARED_QUEUE")
         spider.ingestor = Ingestor(spider.settings_bw)
-        spider.outcomes = SourceOutcomes(spider.ingestor, crawler)
+        spider.outcomes = SourceOutcomes(spider.ingestor, crawler, spider._schedule_listed)
+        spider._claimed = set()
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
         self.outcomes.flush()
+        if self._claimed and not self.shared_queue:
+            # Taken but not settled (the crawl was stopped): due again for the next crawl.
+            # Shared, another worker may still fetch them from Redis; their lease ends.
+            self.ingestor.release_pages(self._claimed)
         self.ingestor.close()
 
     # --- sources -------------------------------------------------------------------------
@@ -100,7 +112,10 @@ class BanwatchSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         if not self.settings.getbool("BANWATCH_SOURCES_SYNCED"):
             self.ingestor.sync_sources()
-        for state in self.ingestor.due_sources(self.source_kind, self.source_names or None):
+        names = self.source_names or None
+        for claimed in self.ingestor.claim_pages(self.source_kind, names):
+            yield self.page_request(claimed)
+        for state in self.ingestor.due_sources(self.source_kind, names):
             for request in self.source_requests(state):
                 yield request
 
@@ -185,9 +200,12 @@ class BanwatchSpider(scrapy.Spider):
         )
         return True
 
-    def source_ok(self, response: Response, *, changed: bool) -> None:
+    def source_ok(
+        self, response: Response, *, changed: bool, entries: Iterable[Entry] = ()
+    ) -> None:
         """The source's response was usable; keep its validators for the next poll (only
-        from the source's own URL, not from a pagination page or child sitemap)."""
+        from the source's own URL, not from a pagination page or child sitemap) and the
+        article links it listed (``entries``), which are fetched once recorded."""
         own = bool(response.meta.get("banwatch_validators"))
         self.outcomes.succeeded(
             response.meta["source"],
@@ -197,6 +215,7 @@ class BanwatchSpider(scrapy.Spider):
             etag=header(response.headers, "ETag") if own else None,
             last_modified=header(response.headers, "Last-Modified") if own else None,
             not_before=wait_hint(response.headers),
+            entries=entries,
         )
 
     def source_error(self, response: Response, error: str) -> None:
@@ -225,22 +244,50 @@ class BanwatchSpider(scrapy.Spider):
         self.crawler.stats.inc_value("banwatch/known_skipped", len(ordered) - len(fresh))
         return fresh
 
-    def page_request(
-        self,
-        url: str,
-        source: str,
-        *,
-        title: str | None = None,
-        published: datetime | None = None,
-        extra_urls: Iterable[str] = (),
-    ) -> Request:
-        meta = {
-            "source": source,
-            "feed_title": title,
-            "feed_published": published.isoformat() if published else None,
-            "extra_urls": [u for u in extra_urls if u != url],
+    def _schedule_listed(self, name: str) -> None:
+        """``name``'s listing is in the frontier: take its due rows and fetch them."""
+        for claimed in self.ingestor.claim_pages(self.source_kind, [name]):
+            self.crawler.engine.crawl(self.page_request(claimed))
+
+    def page_request(self, claimed: Claimed) -> Request:
+        """The request for one frontier row this crawl has taken."""
+        self._claimed.add(claimed.id)
+        meta: dict[str, Any] = {
+            "source": claimed.source,
+            "frontier_id": claimed.id,
+            "feed_title": claimed.title,
+            "feed_published": claimed.published.isoformat() if claimed.published else None,
+            "extra_urls": [u for u in claimed.extra_urls if u != claimed.url],
         }
-        return Request(url, callback=self.parse_page, errback=self.page_failed, meta=meta)
+        if self.shared_queue:
+            meta["banwatch_round"] = f"page:{claimed.id}@{claimed.token}"
+        return Request(
+            claimed.url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            meta=meta,
+            # The frontier row is the duplicate filter: alone, every claimed row is fetched.
+            dont_filter=not self.shared_queue,
+        )
+
+    def page_settled(self, frontier_id: int | None, note: str) -> None:
+        """The pipeline found the page to be no article: its row is done."""
+        if frontier_id is not None:
+            self._claimed.discard(frontier_id)
+            self.ingestor.page_settled(frontier_id, note)
+
+    def page_stored(self, frontier_id: int | None) -> None:
+        """The ingest transaction settled the row."""
+        if frontier_id is not None:
+            self._claimed.discard(frontier_id)
+
+    def page_lost(self, frontier_id: int | None, error: str, *, gone: bool = False) -> None:
+        """The page failed (fetch or store): retried later, or given up."""
+        if frontier_id is None:
+            return
+        self._claimed.discard(frontier_id)
+        if self.ingestor.page_failed(frontier_id, error, gone=gone) is FrontierState.GIVEN_UP:
+            self.crawler.stats.inc_value("banwatch/pages_given_up")
 
     def parse_page(self, response: Response) -> Iterator[PageItem]:
         self.crawler.stats.inc_value("banwatch/fetched")
@@ -260,16 +307,19 @@ class BanwatchSpider(scrapy.Spider):
             feed_title=meta.get("feed_title"),
             feed_published=datetime.fromisoformat(published) if published else None,
             extra_urls=tuple(dict.fromkeys(extra)),
+            frontier_id=meta.get("frontier_id"),
         )
 
     def page_failed(self, failure: Failure) -> None:
         """Errback of article requests: counted, logged at INFO (the source itself is fine).
-        Unless the page is gone for good, its source is read in full next time, so the
-        entry is offered again (``SourceOutcomes.page_lost``)."""
+        The page's frontier row is retried after a backoff, or given up when the page is
+        gone (404, 410) or robots.txt forbids it."""
         request = failure.request  # type: ignore[attr-defined]
         error, _ = describe_failure(failure, max_size=self._size_limit())
+        frontier_id = request.meta.get("frontier_id")
         if error == "forbidden by robots.txt":
             self.crawler.stats.inc_value("banwatch/robots_forbidden")
+            self.page_lost(frontier_id, error, gone=True)
             return
         self.crawler.stats.inc_value("banwatch/errors")
         self.crawler.stats.inc_value("banwatch/page_errors")
@@ -277,8 +327,7 @@ class BanwatchSpider(scrapy.Spider):
             "page failed",
             extra={"source": request.meta.get("source"), "url": request.url, "error": error},
         )
-        if not is_gone(failure) and request.meta.get("source"):
-            self.outcomes.page_lost(request.meta["source"])
+        self.page_lost(frontier_id, error, gone=is_gone(failure))
 
     def _size_limit(self) -> int:
         return self.settings.getint("DOWNLOAD_MAXSIZE")

@@ -2,8 +2,8 @@
 
 Per feed: a conditional GET with the stored ETag / Last-Modified (a 304 is a success that
 costs nothing); the body read by ``crawler.feedreader`` (RSS, Atom, RDF, JSON Feed); the
-entries already stored, by link or GUID URL, skipped; each new entry followed with its
-title, date and GUID as hints for the article. A feed that fails (transport, HTTP status,
+entries already stored or listed, by link or GUID URL, skipped; each new entry written to
+the crawl frontier with its title, date and GUID as hints for the article, then fetched. A feed that fails (transport, HTTP status,
 "not a feed") is one log line and one stored failure with backoff; the others go on.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.feedreader import read_feed
 from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource
-from monitor.ingest import ParseError
+from monitor.ingest import Entry, ParseError
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -33,7 +33,6 @@ class FeedsSpider(BanwatchSpider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if self.not_modified(response):
             return
-        source = response.meta["source"]
         try:
             feed = read_feed(response.body, response.url, content_type(response))
         except ParseError as exc:
@@ -42,13 +41,14 @@ class FeedsSpider(BanwatchSpider):
         self.crawler.stats.inc_value("banwatch/feed_entries", len(feed.entries))
         entries = {entry.link: entry for entry in feed.entries}
         fresh = self.new_links(entries, also={e.link: e.urls for e in feed.entries})
-        self.source_ok(response, changed=bool(fresh))
-        for link in fresh:
-            entry = entries[link]
-            yield self.page_request(
+        listed = [
+            Entry(
                 link,
-                source,
-                title=entry.title,
-                published=entry.published,
-                extra_urls=entry.urls,
+                title=entries[link].title,
+                published=entries[link].published,
+                extra_urls=tuple(u for u in entries[link].urls if u != link),
             )
+            for link in fresh
+        ]
+        self.source_ok(response, changed=bool(fresh), entries=listed)
+        yield from ()

@@ -19,6 +19,7 @@ from scrapy.linkextractors import LinkExtractor
 
 from crawler.http import content_type
 from crawler.spiders.base import BanwatchSpider, DueSource
+from monitor.ingest import Entry
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -45,7 +46,7 @@ class SiteSpider(BanwatchSpider):
     source_kind = "site"
 
     def source_requests(self, state: DueSource) -> Iterator[Request]:
-        site = self._site(state.name)
+        site = self._site(state.name) or self._added_site(state)
         if site is None:
             return
         for position, url in enumerate(site.start_urls):
@@ -73,10 +74,20 @@ class SiteSpider(BanwatchSpider):
             next_pages = [link.url for link in pages.extract_links(response)]
         for url in next_pages:
             yield self.follow_source(response, url, self.parse_section, {"depth_bw": depth + 1})
-        self.source_ok(response, changed=bool(fresh))
-        source = response.meta["source"]
-        for url in fresh:
-            yield self.page_request(url, source)
+        self.source_ok(response, changed=bool(fresh), entries=[Entry(url) for url in fresh])
 
     def _site(self, name: str) -> SiteSettings | None:
-        return next((s for s in self.settings_bw.sites if s.name == name), None)
+        found = next((s for s in self.settings_bw.sites if s.name == name), None)
+        return found or getattr(self, "_added", {}).get(name)
+
+    def _added_site(self, state: DueSource) -> SiteSettings | None:
+        """A site added with ``banwatch sources add --kind site``: its page and the
+        ``article_links`` stored with it."""
+        from monitor.config import SiteSettings
+
+        links = (getattr(state, "options", None) or {}).get("article_links")
+        if not links:
+            return None
+        site = SiteSettings(name=state.name, start_urls=[state.url], article_links=links)
+        self._added: dict[str, SiteSettings] = {**getattr(self, "_added", {}), state.name: site}
+        return site

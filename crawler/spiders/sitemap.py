@@ -21,6 +21,7 @@ from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.spiders.base import BanwatchSpider, DueSource
+from monitor.ingest import Entry
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -114,9 +115,7 @@ class SitemapSpider(BanwatchSpider, ScrapySitemapSpider):
         dates = news_dates(body) if is_news else {}  # type: ignore[arg-type]
         entries = ({**e, "publication_date": dates.get(e.get("loc", ""))} for e in sitemap)
         fresh = self.new_links(recent(entries, window, keep_undated=is_news))
-        self.source_ok(response, changed=bool(fresh))
-        for url in fresh:
-            yield self.page_request(url, source)
+        self.source_ok(response, changed=bool(fresh), entries=[Entry(url) for url in fresh])
 
     def _config(self, name: str) -> SitemapSettings | None:
         return next((s for s in self.settings_bw.sitemaps if s.name == name), None)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor.alerts.filters import Filters, aliases_for
+from monitor.alerts.filters import Filters
 from monitor.alerts.outbox import DIGEST_MODES, DispatchStats, dispatch_due, enqueue_digest
+from monitor.classify.vocabulary import load_vocabulary
 from monitor.db import session_scope
 from monitor.digest import build_digest, local_today
 from monitor.models import Subscription
@@ -52,7 +53,7 @@ def send_digest(
     subscriber and day, then run a dispatcher pass so it goes out now."""
     day = day or local_today(settings, now)
     run = DigestRun(day)
-    aliases = aliases_for(settings)
+    vocab = load_vocabulary(settings.classifier)
     with session_scope(engine) as session:
         subscriptions = session.scalars(
             sa.select(Subscription)
@@ -66,7 +67,7 @@ def send_digest(
                     settings,
                     day,
                     filters=Filters.from_json(sub.filters),
-                    aliases=aliases,
+                    vocabulary=vocab,
                     now=now,
                 )
                 if digest.empty:

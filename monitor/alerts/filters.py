@@ -1,81 +1,27 @@
 """Which events a subscription wants: platforms, actions, targets, keywords, minimum score.
 
-Names compare case-insensitively through their canonical form, so a subscription to
-``"x"`` matches events on ``"Twitter"`` when the two are aliases, and ``"Russia Today"``
-matches an event whose target is ``"RT"``. Alias groups come from the classifier's
-lexicon and from ``[classifier] aliases`` / ``platforms`` in settings.
+Names are read through the one vocabulary (``monitor.classify.vocabulary``): a subscription
+to ``"x"`` matches events on ``"Twitter"``, one to ``"Meta"`` matches Facebook, Instagram,
+WhatsApp and Threads events too, and ``"Russia Today"`` matches an event whose target is
+``"RT"``. ``checked`` validates filters a user typed (a typo is refused with the nearest
+names) and returns them with canonical spellings.
 
+    vocab = load_vocabulary(settings.classifier)
+    f = Filters(platforms=("Youtub",)).checked(vocab)   # UnknownName: ... did you mean YouTube?
     f = Filters.from_json(subscription.filters)
-    f.matches(event, aliases_for(settings))
+    f.matches(event, vocab)
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from monitor.classify import load_lexicon
+from monitor.classify.vocabulary import Vocabulary, load_vocabulary, name_key
 
 if TYPE_CHECKING:
-    from monitor.config import Settings
     from monitor.models import Event
-
-
-def fold(term: str) -> str:
-    """Case- and spacing-insensitive key of a name: ``" Russia  Today"`` -> ``"russia today"``."""
-    return " ".join(term.casefold().split())
-
-
-def action_key(term: str) -> str:
-    """``"Ad ban"``, ``"ad-ban"`` and ``"ad_ban"`` all name the action ``ad_ban``."""
-    return re.sub(r"[\s\-]+", "_", term.strip().casefold())
-
-
-@dataclass(frozen=True, slots=True)
-class Aliases:
-    """Folded name -> the set of folded names it is known by (itself included)."""
-
-    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, *tables: Mapping[str, Iterable[str]]) -> Aliases:
-        groups: dict[str, set[str]] = {}
-        for table in tables:
-            for canonical, aliases in table.items():
-                names = {fold(canonical), *(fold(a) for a in aliases)}
-                merged = set(names)
-                for name in names:
-                    merged |= groups.get(name, set())
-                for name in merged:
-                    groups[name] = merged
-        return cls({name: frozenset(names) for name, names in groups.items()})
-
-    def names(self, *values: str) -> set[str]:
-        """Every folded name the given values are known by."""
-        out: set[str] = set()
-        for value in values:
-            key = fold(value)
-            out.add(key)
-            out |= self.groups.get(key, frozenset())
-        return out
-
-
-def aliases_for(settings: Settings) -> Aliases:
-    """Platform and target alias groups: the classifier's lexicon plus settings."""
-    return Aliases.build(
-        *_lexicon_tables(settings),
-        settings.classifier.platforms,
-        settings.classifier.aliases,
-    )
-
-
-def _lexicon_tables(settings: Settings) -> list[Mapping[str, Iterable[str]]]:
-    """The lexicon's alias tables: its platforms and its targets, each a canonical name
-    with its aliases. A broken lexicon raises its own ``ConfigError``."""
-    lexicon = load_lexicon(settings.classifier)
-    return [lexicon.platforms, lexicon.targets]
 
 
 def event_target_names(event: Event) -> list[str]:
@@ -137,21 +83,44 @@ class Filters:
             parts.append("updates")
         return " ".join(parts) or "everything"
 
-    def matches(self, event: Event, aliases: Aliases | None = None) -> bool:
+    def checked(self, vocabulary: Vocabulary) -> Filters:
+        """These filters with every platform, action and target checked against the
+        vocabulary and spelled canonically ("x" -> "Twitter", "Ad ban" -> "ad_ban",
+        "Russia Today" -> "RT"); a target on no list stays as typed. Raises
+        ``UnknownName`` (a ``ConfigError``) for the first name that is not known, with the
+        nearest known names."""
+        return replace(
+            self,
+            platforms=_unique(vocabulary.check_platform(p) for p in self.platforms),
+            actions=_unique(vocabulary.check_action(a) for a in self.actions),
+            targets=_unique(vocabulary.check_target(t) for t in self.targets),
+            keywords=_unique(k.strip() for k in self.keywords if k.strip()),
+        )
+
+    def matches(self, event: Event, vocabulary: Vocabulary | None = None) -> bool:
         """True when the event passes every filter that is set."""
-        aliases = aliases or Aliases()
+        vocab = vocabulary if vocabulary is not None else load_vocabulary()
         if event.score < self.min_score:
             return False
-        if self.platforms and not (aliases.names(event.platform) & aliases.names(*self.platforms)):
-            return False
-        if self.actions and action_key(event.action) not in {action_key(a) for a in self.actions}:
-            return False
-        if self.targets and not (
-            aliases.names(*event_target_names(event)) & aliases.names(*self.targets)
-        ):
-            return False
-        if self.keywords:
-            haystack = fold("\n".join([event.headline, event.evidence, *event_target_names(event)]))
-            if not any(fold(k) in haystack for k in self.keywords):
+        if self.platforms:
+            covered = {name_key(c) for p in self.platforms for c in vocab.platforms_for(p)}
+            if name_key(event.platform) not in covered:
+                return False
+        if self.actions:
+            wanted = {vocab.action(a) or a for a in self.actions}
+            if (vocab.action(event.action) or event.action) not in wanted:
+                return False
+        if self.targets:
+            keys = set().union(*(vocab.target_keys_for(t) for t in self.targets))
+            if not keys & {name_key(n) for n in event_target_names(event) if n}:
+                return False
+        if self.keywords:  # whole words: "RT" is not found in "report"
+            text = "\n".join([event.headline, event.evidence, *event_target_names(event)])
+            haystack = f" {name_key(text)} "
+            if not any(f" {name_key(k)} " in haystack for k in self.keywords if name_key(k)):
                 return False
         return True
+
+
+def _unique(values: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))

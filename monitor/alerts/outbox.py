@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 from monitor.alerts.channel import Channel, Message, SendResult
 from monitor.alerts.channels import channel_for
 from monitor.alerts.digest_render import digest_message
-from monitor.alerts.filters import Aliases, Filters, aliases_for
+from monitor.alerts.filters import Filters
 from monitor.alerts.render import event_message
+from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
 from monitor.models import Delivery, Event, Subscription
@@ -66,7 +67,7 @@ def enqueue_event_alerts(
     kind: str,
     settings: Settings,
     *,
-    aliases: Aliases | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[Delivery]:
     """Write one pending delivery per instant subscription whose filters match ``event``.
 
@@ -79,7 +80,7 @@ def enqueue_event_alerts(
         raise ValueError(f"kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
     if event.id is None:
         session.flush()
-    aliases = aliases if aliases is not None else aliases_for(settings)
+    vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
     subscriptions = session.scalars(
         sa.select(Subscription)
         .where(Subscription.active.is_(True), Subscription.mode.in_(INSTANT_MODES))
@@ -92,7 +93,7 @@ def enqueue_event_alerts(
         filters = Filters.from_json(sub.filters)
         if kind == "event.updated" and not (filters.updates or settings.events.alert_on_update):
             continue
-        if not filters.matches(event, aliases):
+        if not filters.matches(event, vocab):
             continue
         rows.append(
             {

@@ -133,13 +133,26 @@ def subject_for(event: Event, kind: str) -> str:
     return " ".join(subject.split())
 
 
+def web_address(settings: Settings) -> str | None:
+    """Where people reach ``banwatch serve``: ``[web] base_url``, else the address it listens
+    on (useful on the machine itself), or ``None`` when that is a wildcard address."""
+    if settings.web.base_url:
+        return settings.web.base_url.rstrip("/")
+    host = settings.web.host
+    if host in ("", "0.0.0.0", "::"):
+        return None
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.web.port}"
+
+
 def unsubscribe_url(settings: Settings, subscription: Subscription) -> str | None:
-    """The one-click unsubscribe link, when the web server's address is configured."""
-    if not settings.web.base_url or not subscription.token:
+    """The one-click unsubscribe link every alert carries (``None`` only when the web app's
+    address is unknown: no ``[web] base_url`` and a wildcard listening address)."""
+    base = web_address(settings)
+    if base is None or not subscription.token:
         return None
     from monitor.alerts.subscriptions import link_token
 
-    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{link_token(subscription)}"
+    return f"{base}/unsubscribe/{link_token(subscription)}"
 
 
 def event_payload(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts.channel import mask
 from monitor.alerts.channels import CHANNELS
 from monitor.alerts.filters import Filters
+from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError
 from monitor.models import Delivery, Subscription
 
@@ -185,7 +186,7 @@ def mark_from_web(row: Subscription) -> None:
     """Record that a stranger typed this address into the web form (never trusted by the
     outbound address policy), where the schema has ``subscription.origin``."""
     if hasattr(Subscription, "origin"):
-        row.origin = "web"
+        row.origin = "web"  # type: ignore[attr-defined,unused-ignore]
 
 
 def confirm_subscription(
@@ -271,13 +272,14 @@ def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats
     already used by a ``subscribe``-made subscription is an error.
     """
     stats = SyncStats()
+    vocab = load_vocabulary(settings.classifier)
     declared = {s.name: s for s in settings.subscriptions}
     rows = {r.name: r for r in session.scalars(sa.select(Subscription))}
     for i, spec in enumerate(settings.subscriptions):
         label = f"{settings.path or 'settings'}: subscriptions[{i}]."
         check_address(spec.channel, spec.address, label)
         row = rows.get(spec.name)
-        wanted = _config_values(spec)
+        wanted = _config_values(spec, vocab, label)
         if row is None:
             session.add(
                 Subscription(
@@ -311,15 +313,18 @@ def sync_config_subscriptions(session: Session, settings: Settings) -> SyncStats
     return stats
 
 
-def _config_values(spec: SubscriptionSettings) -> dict[str, Any]:
-    filters = Filters(
-        platforms=tuple(spec.platforms),
-        actions=tuple(spec.actions),
-        targets=tuple(spec.targets),
-        keywords=tuple(spec.keywords),
-        min_score=spec.min_score,
-        updates=spec.updates,
-    )
+def _config_values(spec: SubscriptionSettings, vocab: Vocabulary, label: str) -> dict[str, Any]:
+    try:
+        filters = Filters(
+            platforms=tuple(spec.platforms),
+            actions=tuple(spec.actions),
+            targets=tuple(spec.targets),
+            keywords=tuple(spec.keywords),
+            min_score=spec.min_score,
+            updates=spec.updates,
+        ).checked(vocab)
+    except UnknownName as exc:
+        raise ConfigError(f"{label}{exc.kind}s: {exc}") from None
     return {
         "name": spec.name,
         "channel": spec.channel,

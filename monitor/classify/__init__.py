@@ -18,12 +18,38 @@ from RT and Sputnik" gives (Twitter, ad_ban, RT) and (Twitter, ad_ban, Sputnik).
 
 from __future__ import annotations
 
-from monitor.classify.classifier import Diagnosis, classify, diagnose
-from monitor.classify.lexicon import Lexicon, lexicon_version, load_lexicon
+from typing import TYPE_CHECKING, Any
+
 from monitor.classify.types import ACTIONS, Verdict
 
+if TYPE_CHECKING:
+    from monitor.classify.classifier import Diagnosis, classify, diagnose
+    from monitor.classify.lexicon import Lexicon, load_lexicon
+
 RULES_VERSION = "1"
-CLASSIFIER_VERSION = f"{RULES_VERSION}+{lexicon_version()}"
+
+_LAZY = {
+    "Diagnosis": "monitor.classify.classifier",
+    "classify": "monitor.classify.classifier",
+    "diagnose": "monitor.classify.classifier",
+    "Lexicon": "monitor.classify.lexicon",
+    "load_lexicon": "monitor.classify.lexicon",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The classifier's modules are imported on first use, so that the vocabulary
+    (``monitor.classify.vocabulary``) costs a read verb no more than itself."""
+    if name == "CLASSIFIER_VERSION":
+        from monitor.classify.lexicon import lexicon_version
+
+        return f"{RULES_VERSION}+{lexicon_version()}"
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIONS",

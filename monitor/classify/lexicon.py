@@ -8,7 +8,6 @@ automaton (see ``monitor.classify.matcher``).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from monitor.classify.text import fold
+from monitor.classify.vocabulary import Vocabulary
+from monitor.classify.vocabulary import bare_key as bare_key
+from monitor.classify.vocabulary import name_key as _key
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Lexicon:
     objects: Mapping[str, tuple[str, ...]]
     cues: Mapping[str, tuple[str, ...]]
     grammar: Grammar
+    vocabulary: Vocabulary = field(repr=False)
     automaton: Any = field(repr=False)
     network_targets: frozenset[str] = frozenset()
     origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
@@ -105,38 +107,12 @@ class Lexicon:
     # action -> the actions of its family (lexicon.toml [families]), itself first in order
     action_families: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
-    target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
-
     def target_key(self, name: str) -> str:
-        """The grouping key of a target name: its canonical name folded, so every alias of
-        one target gives the same key; a name not on the watchlist is folded without what
-        only says where it lives: "@ElonJet", "r/NoNewNormal", "The Daily Stormer's
-        page", "Kanye West's account" -> "elonjet", "nonewnormal", "daily stormer",
-        "kanye west"."""
-        key = _key(name)
-        known = self.target_keys.get(key)
-        if known is not None:
-            return known
-        bare = bare_key(name, self.grammar.owned_nouns)
-        return self.target_keys.get(bare, bare) or key
-
-
-def _key(name: str) -> str:
-    return " ".join(fold(name).split())
-
-
-_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:[ru]/|@)?", re.I)
-_POSSESSIVE = re.compile(r"(?<=\w) s(?= |$)")
-
-
-def bare_key(name: str, owned: frozenset[str]) -> str:
-    """A name folded without a leading "the", a subreddit or user prefix, possessives and
-    the trailing words for an account ("channel", "page", "accounts")."""
-    key = _POSSESSIVE.sub("", _key(_PREFIX.sub("", name)))
-    words = key.split()
-    while len(words) > 1 and (words[-1] in owned or words[-1].rstrip("s") in owned):
-        words.pop()
-    return " ".join(words)
+        """The grouping key of a target name (``Vocabulary.target_key``): its canonical
+        name's key, so every alias of one target gives the same key; a name on no list
+        keyed without what only says where it lives ("@ElonJet", "r/NoNewNormal", "Kanye
+        West's account" -> "elonjet", "nonewnormal", "kanye west")."""
+        return self.vocabulary.target_key(name)
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +128,19 @@ def lexicon_version() -> str:
     return str(_shipped().get("version", "0"))
 
 
+def additions_of(classifier_settings: ClassifierSettings | None) -> tuple[Any, ...] | None:
+    """The ``[classifier]`` settings that change the lexicon, as a hashable cache key."""
+    if classifier_settings is None:
+        return None
+    cs = classifier_settings
+    return (
+        float(cs.threshold),
+        tuple(cs.watchlist),
+        tuple(sorted((k, tuple(v)) for k, v in cs.aliases.items())),
+        tuple(sorted((k, tuple(v)) for k, v in cs.platforms.items())),
+    )
+
+
 def load_lexicon(classifier_settings: ClassifierSettings | None = None) -> Lexicon:
     """The shipped lexicon plus the ``[classifier]`` additions of settings.toml.
 
@@ -159,37 +148,56 @@ def load_lexicon(classifier_settings: ClassifierSettings | None = None) -> Lexic
     adds platforms or aliases; ``threshold`` replaces the lexicon's. Built once per
     distinct settings and cached.
     """
-    if classifier_settings is None:
-        return _build(None)
-    cs = classifier_settings
-    additions = (
-        float(cs.threshold),
-        tuple(cs.watchlist),
-        tuple(sorted((k, tuple(v)) for k, v in cs.aliases.items())),
-        tuple(sorted((k, tuple(v)) for k, v in cs.platforms.items())),
-    )
-    return _build(additions)
+    return _build(additions_of(classifier_settings))
 
 
-@lru_cache(maxsize=16)
-def _build(additions: tuple[Any, ...] | None) -> Lexicon:
-    from monitor.classify.objects import ACTION_TABLE
-    from monitor.classify.schema import validate
+Tables = dict[str, dict[str, list[str]]]
 
+
+def _tables(additions: tuple[Any, ...] | None) -> tuple[Tables, dict[str, str], Tables]:
+    """Platforms and targets (canonical -> aliases and cased spellings) and platform
+    families, shipped plus settings."""
     data = _shipped()
-    checked = validate(data, f"monitor/classify/{LEXICON_FILE}", frozenset(ACTION_TABLE))
     platforms = {name: _entry(spec) for name, spec in data.get("platforms", {}).items()}
     targets = {name: _entry(spec) for name, spec in data.get("targets", {}).items()}
     families = {name: spec.get("family", name) for name, spec in data["platforms"].items()}
-    threshold = float(data.get("threshold", 0.5))
     if additions is not None:
-        threshold, watchlist, aliases, extra_platforms = additions
+        _, watchlist, aliases, extra_platforms = additions
         for name in watchlist:
             _merge(targets, name, ())
         for name, names in aliases:
             _merge(targets, name, names)
         for name, names in extra_platforms:
             families.setdefault(_merge(platforms, name, names), name)
+    return platforms, families, targets
+
+
+def vocabulary_tables(
+    additions: tuple[Any, ...] | None,
+) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[str]], frozenset[str]]:
+    """What ``monitor.classify.vocabulary`` is built from: platform aliases, families,
+    target aliases (canonical name -> aliases) and the words that name an account
+    ("channel", "page") rather than its owner."""
+    platforms, families, targets = _tables(additions)
+    grammar = Grammar.from_table(_shipped().get("grammar", {}))
+    return (
+        {k: v["aliases"] for k, v in platforms.items()},
+        families,
+        {k: v["aliases"] for k, v in targets.items()},
+        grammar.owned_nouns,
+    )
+
+
+@lru_cache(maxsize=16)
+def _build(additions: tuple[Any, ...] | None) -> Lexicon:
+    from monitor.classify.objects import ACTION_TABLE
+    from monitor.classify.schema import validate
+    from monitor.classify.vocabulary import _load
+
+    data = _shipped()
+    checked = validate(data, f"monitor/classify/{LEXICON_FILE}", frozenset(ACTION_TABLE))
+    platforms, families, targets = _tables(additions)
+    threshold = float(additions[0]) if additions is not None else float(data.get("threshold", 0.5))
     actions = {
         cls: {form: tuple(spec.get(form, ())) for form in ACTION_FORMS}
         for cls, spec in data.get("actions", {}).items()
@@ -227,19 +235,13 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
                 for action in family
             }
         ),
+        vocabulary=_load(additions),
         origins=MappingProxyType(
             {
                 word.lower(): (country, kind == "places")
                 for country, spec in data.get("origins", {}).items()
                 for kind in ("adjectives", "places")
                 for word in spec.get(kind, ())
-            }
-        ),
-        target_keys=MappingProxyType(
-            {
-                _key(alias): _key(canonical)
-                for canonical, entry in reversed(targets.items())
-                for alias in (canonical, *entry["aliases"])
             }
         ),
     )
@@ -289,7 +291,7 @@ def _compile(
     terms: dict[str, list[Term]] = {}
 
     def add(phrase: str, term: Term) -> None:
-        key = " ".join(fold(phrase).split())
+        key = _key(phrase)
         if key and term not in terms.setdefault(key, []):
             terms[key].append(term)
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from monitor.classify.lexicon import Grammar
@@ -39,13 +38,22 @@ _OPENERS = "\"'“‘([«"
 # ``fold`` lower-cases and turns every character that cannot be part of a word into a
 # space, one character for one, so matches found in the folded text index the original.
 # ASCII text goes through bytes.translate; other text through numpy (both ~20x faster
-# than str.translate, which looks every character up in a dict).
+# than str.translate, which looks every character up in a dict). numpy is imported with the
+# first non-ASCII text, so the names a read verb folds (monitor.classify.vocabulary) cost
+# no numpy import.
 _ASCII_FOLD = bytes(c if chr(c).isalnum() else 32 for c in range(256))
-_ASCII_SPACE = np.array([not chr(i).isalnum() for i in range(128)], dtype=bool)
-_UNICODE_PUNCT = np.array(
-    sorted(map(ord, "’‘“”–—…«»·•|©®™°§¶\u00a0\u2009\u200b\u2002\u2003\u200e\u200f„‚′″•●■►▶→←¦")),
-    dtype=np.uint32,
-)
+_PUNCT = "’‘“”–—…«»·•|©®™°§¶\u00a0\u2009\u200b\u2002\u2003\u200e\u200f„‚′″•●■►▶→←¦"
+
+_PUNCT_SET = frozenset(_PUNCT)
+
+
+@cache
+def _numpy_tables() -> tuple[Any, Any, Any]:
+    import numpy as np
+
+    ascii_space = np.array([not chr(i).isalnum() for i in range(128)], dtype=bool)
+    unicode_punct = np.array(sorted(map(ord, _PUNCT)), dtype=np.uint32)
+    return np, ascii_space, unicode_punct
 
 
 def fold(text: str) -> str:
@@ -55,10 +63,15 @@ def fold(text: str) -> str:
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     if low.isascii():
         return low.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+    if len(low) < 512:  # a name, a headline: numpy's setup costs more than it saves
+        return "".join(
+            " " if (c < "\x80" and not c.isalnum()) or c in _PUNCT_SET else c for c in low
+        )
+    np, ascii_space, unicode_punct = _numpy_tables()
     codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32).copy()
     ascii_chars = codes < 128
-    space = np.isin(codes, _UNICODE_PUNCT)
-    space[ascii_chars] |= _ASCII_SPACE[codes[ascii_chars]]
+    space = np.isin(codes, unicode_punct)
+    space[ascii_chars] |= ascii_space[codes[ascii_chars]]
     codes[space] = 32
     return codes.tobytes().decode("utf-32-le")
 

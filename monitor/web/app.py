@@ -45,41 +45,27 @@ log = logging.getLogger(__name__)
 JSON_PATHS = ("/api/", "/openapi.json", "/healthz")
 
 
-class PlatformAliases:
-    """Names a filter value stands for: aliases (X is Twitter) and families (Meta)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def names(self, *values: str) -> set[str]:
-        from monitor.web.names import platform_names
-
-        out: set[str] = set()
-        for value in values:
-            out |= platform_names(self.settings, value)
-        return out
-
-
 def public_base(settings: Settings, request: Request | None = None) -> str:
     """The address links point at: ``[web] base_url``; without it, the request's own
     address for pages and the feed, the listening address for mails (never a Host header
     a stranger chose)."""
+    from monitor.alerts.render import web_address
+
     if settings.web.base_url:
         return settings.web.base_url.rstrip("/")
     if request is not None:
         return str(request.base_url).rstrip("/")
-    host = settings.web.host
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.web.port}"
+    return web_address(settings) or f"http://127.0.0.1:{settings.web.port}"
 
 
 def create_app(settings: Settings, engine: Engine) -> Starlette:
     """The ASGI application, bound to one settings object and one engine."""
+    from monitor.classify.vocabulary import load_vocabulary
     from monitor.web import views
 
-    aliases = PlatformAliases(settings)
+    vocabulary = load_vocabulary(settings.classifier)  # X is Twitter, Meta covers Facebook
     limiter = security.RateLimit(settings.web.subscribe_limit, settings.web.subscribe_window)
-    ctx = views.Context(settings, engine, aliases, limiter)
+    ctx = views.Context(settings, engine, vocabulary, limiter)
 
     def page(
         view: Callable[[views.Context, Request], Awaitable[Response]],

@@ -78,14 +78,30 @@ def parse_subscribe(
         platforms=split_names(form.get("platforms")),
         actions=tuple(dict.fromkeys(actions)),
         targets=split_names(form.get("targets")),
+        keywords=split_names(form.get("keywords")),
+        min_score=_score(form.get("min_score"), errors),
         updates=form.get("updates") in ("1", "on", "true"),
     )
-    for key, values in (("platforms", filters.platforms), ("targets", filters.targets)):
+    for key, values in (
+        ("platforms", filters.platforms),
+        ("targets", filters.targets),
+        ("keywords", filters.keywords),
+    ):
         if len(values) > 50 or any(len(v) > 100 for v in values):
             errors[key] = "at most 50 names of at most 100 characters"
     if not errors:
         errors.update(check_filters(settings, filters))
     return SubscribeForm(channel, address, filters, mode), errors
+
+
+def _score(raw: str | None, errors: dict[str, str]) -> float:
+    text = (raw or "").strip()
+    if not text:
+        return 0.0
+    if not re.match(r"^(0(\.[0-9]{1,3})?|1(\.0{1,3})?)$", text):
+        errors["min_score"] = "expected a number from 0 to 1, like 0.6"
+        return 0.0
+    return float(text)
 
 
 def _many(form: Mapping[str, str], key: str) -> list[str]:
@@ -96,15 +112,19 @@ def _many(form: Mapping[str, str], key: str) -> list[str]:
 def webhook_refusal(settings: Settings, url: str) -> str | None:
     """Why the outbound address policy refuses ``url`` as a webhook typed in from outside,
     or ``None`` when it may be used."""
-    from monitor.errors import BanwatchError
+    from monitor.errors import AddressRefused, BanwatchError
     from monitor.net import AddressPolicy
 
     if not re.match(r"(?i)^https?://[^\s/?#]+", url):
         return "expected an http:// or https:// URL"
     try:
         AddressPolicy.from_settings(settings).check_url(url, resolve=True)
-    except BanwatchError as exc:
-        return f"refused: {exc}"
+    except AddressRefused as exc:
+        # The rule, not the address: a stranger learns nothing of what internal names
+        # resolve to.
+        return f"refused: a webhook must be a public address ({exc.rule})"
+    except BanwatchError:
+        return "refused: its host name does not resolve to a public address"
     return None
 
 

@@ -89,12 +89,12 @@ EVENT_SCHEMA = {
 }
 
 
+def ok_json(ref: str) -> dict[str, Any]:
+    return {"description": "OK", "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
 def schema() -> dict[str, Any]:
     """The document ``/openapi.json`` answers."""
-    ok_json = lambda ref: {  # noqa: E731
-        "description": "OK",
-        "content": {"application/json": {"schema": {"$ref": ref}}},
-    }
     return {
         "openapi": "3.1.0",
         "info": {

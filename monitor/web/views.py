@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from monitor.classify.types import ACTIONS
+from monitor.classify.vocabulary import Vocabulary
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.queries import (
@@ -46,7 +48,7 @@ class Context:
 
     settings: Settings
     engine: Engine
-    aliases: Any
+    vocabulary: Vocabulary
     limiter: security.RateLimit
 
     async def db(self, work: Callable[[Session], T]) -> T:
@@ -98,7 +100,7 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
     colors = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(counts.platforms)}
     bars = []
     for i, week in enumerate(counts.weeks):
-        y = top + plot_h
+        y = float(top + plot_h)
         for platform in counts.platforms:
             n = counts.counts[platform][i]
             if not n:
@@ -143,8 +145,10 @@ async def events_page(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=50)
 
     def work(session: Session) -> tuple[EventPage, WeekCounts, list[str]]:
-        found = search_events(session, p.query, aliases=ctx.aliases)
-        weeks = weekly_counts(session, replace(p.query, limit=0, offset=0), aliases=ctx.aliases)
+        found = search_events(session, p.query, vocabulary=ctx.vocabulary)
+        weeks = weekly_counts(
+            session, replace(p.query, limit=0, offset=0), vocabulary=ctx.vocabulary
+        )
         return found, weeks, known_platforms(session)
 
     found, weeks, platforms = await ctx.db(work)
@@ -162,7 +166,7 @@ async def events_page(ctx: Context, request: Request) -> Response:
         pages=pages,
         chart=chart(weeks),
         platforms=platforms,
-        actions=params.ACTIONS,
+        actions=ACTIONS,
         feed_query=p.link(limit=None, page=None),
     )
 
@@ -241,7 +245,7 @@ async def subscribe_form(ctx: Context, request: Request) -> Response:
         nav="subscribe",
         values={},
         errors={},
-        actions=params.ACTIONS,
+        actions=ACTIONS,
     )
 
 
@@ -263,18 +267,7 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
     form = await _checked_form(ctx, request)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "csrf"}
     values["action_list"] = [str(v) for v in form.getlist("action")]
-    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
-    if errors:
-        return page(
-            ctx,
-            request,
-            "subscribe.html",
-            422,
-            nav="subscribe",
-            values=values,
-            errors=errors,
-            actions=params.ACTIONS,
-        )
+    # Every attempt counts, refused ones too: the form resolves host names and sends mail.
     client = _client(request)
     if not ctx.limiter.allow(client):
         minutes = max(1, ctx.limiter.retry_after(client) // 60)
@@ -290,6 +283,18 @@ async def subscribe_post(ctx: Context, request: Request) -> Response:
         response.headers["Retry-After"] = str(ctx.limiter.retry_after(client))
         return response
 
+    parsed, errors = await run_in_threadpool(forms.parse_subscribe, ctx.settings, form)
+    if errors:
+        return page(
+            ctx,
+            request,
+            "subscribe.html",
+            422,
+            nav="subscribe",
+            values=values,
+            errors=errors,
+            actions=ACTIONS,
+        )
     from monitor.alerts.subscriptions import (
         create_pending_subscription,
         create_subscription,
@@ -503,7 +508,7 @@ async def admin_page(ctx: Context, request: Request) -> Response:
 
         query = replace(p.query, dismissed=dismissed)
         return {
-            "found": search_events(session, query, aliases=ctx.aliases),
+            "found": search_events(session, query, vocabulary=ctx.vocabulary),
             "status": status_report(session, ctx.settings),
             "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
                 :50
@@ -575,7 +580,7 @@ async def atom(ctx: Context, request: Request) -> Response:
     from monitor.web.app import public_base
 
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     base = public_base(ctx.settings, request)
     query = p.link(limit=None, page=None)
     updated = max(
@@ -594,7 +599,7 @@ async def atom(ctx: Context, request: Request) -> Response:
 
 async def api_events(ctx: Context, request: Request) -> Response:
     p = params.event_params(request.query_params, default_limit=100)
-    found = await ctx.db(lambda s: search_events(s, p.query, aliases=ctx.aliases))
+    found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     headers = {"X-Total-Count": str(found.total)}
     if p.query.offset + p.query.limit < found.total:
         headers["Link"] = f'</api/events?{p.link(page=p.page + 1, offset=None)}>; rel="next"'
