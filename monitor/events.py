@@ -142,6 +142,8 @@ def attach_verdicts(
             _report(session, article, group, seen_at, window, touched)
     changes.events = list(touched)
     for event, kind in list(touched.values()):
+        if uncertainty:  # reported "in August": the ban's span covers the whole month
+            event.last_seen_at = max(_aware(event.last_seen_at), _aware(seen_at) + uncertainty)
         refresh_counts(session, event)
         if event.dismissed_at is not None:
             del touched[event.id]  # the user said: not a ban; no further alerts

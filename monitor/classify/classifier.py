@@ -30,7 +30,7 @@ from monitor.classify import targets as tg
 from monitor.classify.actors import Recent
 from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
-from monitor.classify.rules import Binding, Miss, bind_sentence
+from monitor.classify.rules import Binding, Miss, bind_loss, bind_sentence
 from monitor.classify.text import CLUTTER, LEAD, TITLE, Sentence, build_document, segment
 from monitor.classify.types import Verdict
 from monitor.classify.view import View
@@ -118,6 +118,10 @@ def _bind_all(
             misses.extend(missed)
         else:
             _note_subject(sentence, inside, recent)
+            if sentence.kind != CLUTTER and _tells_a_loss(inside):
+                view = View(doc, sentence, inside, lexicon.grammar)
+                views[sentence.index] = view
+                bindings.extend(bind_loss(view, sentence))
         _note_targets(sentence, inside, recent)
     return bindings, misses, views
 
@@ -133,6 +137,13 @@ def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Rece
         return False
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+    )
+
+
+def _tells_a_loss(inside: list[Hit]) -> bool:
+    """ "Britain First loses its Facebook page": a loss word and a platform."""
+    return any(("cue", "loss") in h.kinds for h in inside) and any(
+        "platform" in h.kinds for h in inside
     )
 
 

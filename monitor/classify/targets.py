@@ -261,7 +261,16 @@ def _name_word(view: View, k: int, stop: frozenset[str]) -> bool:
     raw = view.tokens.raw[k]
     if "-" in raw and raw.rsplit("-", 1)[1].islower():
         return False
-    return raw[:1].isupper() and view.low[k] not in stop
+    return (raw[:1].isupper() or _digit_name(raw)) and view.low[k] not in stop
+
+
+def _digit_name(raw: str) -> bool:
+    """ "8chan", "4chan": a name that starts with a digit (not "10pm", "2nd", "1980s")."""
+    return (
+        raw[:1].isdigit()
+        and sum(c.isalpha() for c in raw) >= 3
+        and not raw.lower().endswith(("pm", "am", "th", "st", "nd", "rd", "s", "m", "k"))
+    )
 
 
 def _names_something(view: View, k: int) -> bool:
@@ -392,23 +401,30 @@ def _looks_like_year(view: View, k: int) -> bool:
 def names_in(view: View) -> list[Target]:
     """Every name a sentence gives outside the lexicon's words, longest first: the owner
     a later "the comedian's channel" means. Nothing in a title-case headline."""
+    found = names_in_range(view, 0, view.n)
+    found.sort(key=lambda t: -(t.j - t.i))
+    return found
+
+
+def names_in_range(view: View, start: int, end: int) -> list[Target]:
+    """The names over tokens [start, end), in order; none in a title-case headline."""
     if view.title_case:
         return []
     stop = view.grammar.named_stopwords
     found: list[Target] = []
-    k = 0
-    while k < view.n:
+    k = start
+    while k < end:
         if k > 0 and view.low[k - 1] in ("'s",):
             k += 1
             continue
-        if view.word(k) == "@" and k + 1 < view.n:
+        if view.word(k) == "@" and k + 1 < end:
             found.append(Target(view.text(k, k + 1), OWNER, k, k + 1))
             k += 2
             continue
-        if not _name_start(view, k, view.n, stop) or not _free_or_place(view, k, view.n):
+        if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             k += 1
             continue
-        j = _name_end(view, k, view.n)
+        j = _name_end(view, k, end)
         first = _after_titles(view, k, j)
         if view.word(first - 1) == "/" and view.word(first - 2) in ("r", "u"):
             first -= 2
@@ -418,7 +434,6 @@ def names_in(view: View) -> list[Target]:
         elif len(name) > 2:
             found.append(Target(name, OWNER, first, j))
         k = j + 1
-    found.sort(key=lambda t: -(t.j - t.i))
     return found
 
 
