@@ -188,7 +188,9 @@ def test_grouping_on_our_development_data(name: str) -> None:
     assert data["precision"] >= 0.95
     # Where we stand (the issue asks for more: recall 0.9, F1 0.9, 1.1 events per ban).
     assert events["precision"] >= 0.95
-    assert events["events_per_event"] <= 1.25
+    assert events["events_per_event"] <= 1.2
+    assert events["f1"] >= 0.75
+    assert data["recall"] >= 0.85
     assert data["target_accuracy"] >= 0.85
 
 
@@ -200,7 +202,10 @@ def test_grouping_on_the_coverage_set() -> None:
     assert data["events"]["wrong_joins"] == 0
     assert data["events"]["precision"] >= 0.95
     assert data["precision"] >= 0.95
-    # Where we stand, so a change that loses ground fails (the issue's bar is higher).
-    assert data["target_accuracy"] >= 0.78
-    assert data["events"]["f1"] >= 0.5
+    # Where we stand, so a change that loses ground fails (the issue's bar is higher:
+    # recall 0.9, target 0.95, pairwise F1 0.9, 1.1 events per ban).
+    assert data["recall"] >= 0.8
+    assert data["target_accuracy"] >= 0.82
+    assert data["events"]["f1"] >= 0.6
+    assert data["events"]["events_per_event"] <= 1.55
     json.dumps(data)
