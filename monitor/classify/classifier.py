@@ -122,7 +122,7 @@ def _bind_all(
                 view = View(doc, sentence, inside, lexicon.grammar)
                 views[sentence.index] = view
                 bindings.extend(bind_loss(view, sentence))
-        _note_targets(sentence, inside, recent)
+        _note_targets(doc, sentence, inside, recent)
     return bindings, misses, views
 
 
@@ -138,6 +138,11 @@ def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Rece
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
     )
+
+
+def _inside_word(doc: str, hit: Hit) -> bool:
+    """A name inside a hyphenated word ("pro-Trump") qualifies it; it names no target."""
+    return hit.start > 0 and doc[hit.start - 1] in "-‐"
 
 
 def _tells_a_loss(inside: list[Hit]) -> bool:
@@ -169,13 +174,21 @@ def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None
             return
 
 
-def _note_targets(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
+def _note_targets(doc: str, sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
     """The watchlist names a sentence gives, for "the two broadcasters" later on."""
     if sentence.kind == CLUTTER:
         return
     if sentence.kind == TITLE and any(("cue", "self") in h.kinds for h in inside):
         recent.title_self = True
-    names = tuple(dict.fromkeys(t.name for h in inside for t in h.terms if t.kind == "target"))
+    names = tuple(
+        dict.fromkeys(
+            t.name
+            for h in inside
+            if not _inside_word(doc, h)
+            for t in h.terms
+            if t.kind == "target"
+        )
+    )
     if names:
         recent.targets, recent.targets_sentence = names, sentence.index
         if sentence.kind == TITLE:

@@ -98,6 +98,7 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
             k == head
             or view.word(k - 1) in _NAME_LEADS
             or (view.word(k - 1) == "the" and view.word(k - 2) in _NAME_LEADS)
+            or _after_role(view, k)
             or _after_object(view, k, head)
             or _in_head_phrase(view, k, head)
             or _apposition(view, k, head)
@@ -126,6 +127,13 @@ def _free_or_place(view: View, k: int, end: int) -> bool:
         and _continues_name(view, span.j + 1, view.grammar.name_breaks)
         and not _names_something(view, span.j + 1)
     )
+
+
+def _after_role(view: View, k: int) -> bool:
+    """ "the pro-Trump outlet the Epoch Times", "the broadcaster RT": a name set after the
+    noun that says what it is."""
+    m = k - 1 if view.word(k - 1) == "the" else k
+    return view.word(m - 1) in view.grammar.definite_nouns
 
 
 def _handle(view: View, head: int, end: int) -> Target | None:
@@ -227,6 +235,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
     return (
         word[:1].islower()
         and word.isalpha()
+        and not word.endswith("ly")  # "Jayda Fransen temporarily barred": an adverb
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
