@@ -209,6 +209,8 @@ def _continues_name(view: View, k: int, breaks: frozenset[str]) -> bool:
     raw = view.tokens.raw[k]
     if "-" in raw and raw.rsplit("-", 1)[1].islower():
         return False
+    if len(raw) == 1 and raw.isupper():
+        return k > 0  # "Courier A", "Plan B": a capital letter inside a sentence is no "a"
     return raw[:1].isupper() and view.low[k] not in breaks
 
 
