@@ -31,7 +31,7 @@ when its event change does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -305,10 +305,9 @@ def _report(
         _report_generic(session, article, group, seen_at, window, touched)
         return
     group = named
-    matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
-    unmatched: list[VerdictRow] = []
-    for verdict in group:
-        event = match_event(
+    matched, unmatched = _partition(
+        group,
+        lambda verdict: match_event(
             session,
             platform=verdict.platform,
             action=verdict.action,
@@ -316,18 +315,10 @@ def _report(
             seen_at=seen_at,
             window=window,
             article_id=article.id,
-        )
-        if event is None:
-            unmatched.append(verdict)
-        else:
-            matched.setdefault(event.id, (event, []))[1].append(verdict)
+        ),
+    )
     if not matched:
-        event = _open(session, group[0], article, seen_at)
-        opening = AlertKind.REVERSED if event.status == EventStatus.REVERSED else AlertKind.OPENED
-        touched[event.id] = (event, opening)
-        for verdict in group[1:]:
-            _add_target(session, event, verdict)
-        _link(session, event, article, group[0])
+        _open_group(session, group, article, seen_at, touched)
         return
     primary, _ = max(
         matched.values(), key=lambda item: (len(item[1]), item[0].last_seen_at, item[0].id)
@@ -362,11 +353,7 @@ def _report_generic(
     }
     event_id = session.execute(_MATCH_ANY, params).scalar()
     if event_id is None:
-        event = _open(session, group[0], article, seen_at)
-        touched[event.id] = (event, AlertKind.OPENED)
-        for verdict in group[1:]:
-            _add_target(session, event, verdict)
-        _link(session, event, article, group[0])
+        _open_group(session, group, article, seen_at, touched)
         return
     event = session.get_one(Event, event_id)
     if _link(session, event, article, best):
@@ -390,20 +377,19 @@ def _reinstate(
 ) -> None:
     """Reinstatement verdicts: reverse the bans they lift; a lifting of a ban never seen
     is an event of its own (joined by later reports of the same reinstatement)."""
-    unmatched: list[VerdictRow] = []
-    for verdict in group:
-        ban = match_reversed_ban(
+    bans, unmatched = _partition(
+        group,
+        lambda verdict: match_reversed_ban(
             session,
             platform=verdict.platform,
             target_key=verdict.target_key,
             seen_at=seen_at,
             window=window,
             article_id=article.id,
-        )
-        if ban is None:
-            unmatched.append(verdict)
-            continue
-        if not _link(session, ban, article, verdict):
+        ),
+    )
+    for ban, verdicts in bans.values():
+        if not _link(session, ban, article, verdicts[0]):
             continue
         ban.first_seen_at = min(ban.first_seen_at, seen_at)
         ban.last_seen_at = max(ban.last_seen_at, seen_at)
@@ -415,6 +401,39 @@ def _reinstate(
             touched.setdefault(ban.id, (ban, AlertKind.UPDATED))
     if unmatched:
         _report(session, article, unmatched, seen_at, window, touched)
+
+
+def _partition(
+    group: list[VerdictRow], find: Callable[[VerdictRow], Event | None]
+) -> tuple[dict[int, tuple[Event, list[VerdictRow]]], list[VerdictRow]]:
+    """The group's verdicts by the event ``find`` matches each to (in the group's order),
+    and those it matches to none."""
+    matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
+    unmatched: list[VerdictRow] = []
+    for verdict in group:
+        event = find(verdict)
+        if event is None:
+            unmatched.append(verdict)
+        else:
+            matched.setdefault(event.id, (event, []))[1].append(verdict)
+    return matched, unmatched
+
+
+def _open_group(
+    session: Session,
+    group: list[VerdictRow],
+    article: Article,
+    seen_at: datetime,
+    touched: dict[int, tuple[Event, AlertKind]],
+) -> None:
+    """One new event for a group no event matched: its first verdict's, listing every
+    target of the group; a reinstatement of a ban never seen opens reversed."""
+    event = _open(session, group[0], article, seen_at)
+    opening = AlertKind.REVERSED if event.status == EventStatus.REVERSED else AlertKind.OPENED
+    touched[event.id] = (event, opening)
+    for verdict in group[1:]:
+        _add_target(session, event, verdict)
+    _link(session, event, article, group[0])
 
 
 def _open(session: Session, verdict: VerdictRow, article: Article, seen_at: datetime) -> Event:
