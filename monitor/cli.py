@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -87,22 +87,16 @@ pass_app = click.make_pass_decorator(App)
 
 
 def parse_since(value: str | None) -> datetime | None:
-    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d)."""
+    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d):
+    ``monitor.config.parse_since``, as the web reads ``?since=``."""
     if not value:
         return None
-    from monitor.config import parse_duration
+    from monitor.config import parse_since as since
 
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected a date, a timestamp or a duration like 7d"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return since(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
 
 
 @click.group(cls=BanwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
