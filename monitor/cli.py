@@ -452,15 +452,19 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
 def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
     """Find the enforcement actions a text reports.
 
-    Reads TEXT, or standard input without it; with --jsonl, one article a line, and
+    Reads TEXT, or standard input when TEXT is "-"; with --jsonl, one article a line, and
     prints one result a line in input order (--json).
 
     \b
     Example:
         banwatch classify "Twitter bans ads from RT and Sputnik"
-        banwatch classify --title "TikTok removes RT accounts" < article.txt
+        banwatch classify --title "TikTok removes RT accounts" - < article.txt
         banwatch classify --jsonl articles.jsonl --json
     """
+    if jsonl is None and text is None:
+        raise click.UsageError('give the TEXT to classify, "-" to read it from standard input')
+    if jsonl is not None and text is not None:
+        raise click.UsageError("give TEXT or --jsonl FILE, not both")
     from monitor.classify import classify, load_lexicon
     from monitor.evaluate import classify_records, iter_jsonl
 
@@ -475,9 +479,9 @@ def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
         line = Column("line", lambda row: row[0])
         emit(rows, line, *_verdict_columns(lambda row: row[1]), title="verdicts")
         return
-    if text is None:
+    if text == "-":
         text = sys.stdin.read()
-    verdicts = [v.as_dict() for v in classify(title, text, lexicon)]
+    verdicts = [v.as_dict() for v in classify(title, text or "", lexicon)]
     report = {"title": title, "verdicts": verdicts}
     emit(report, *_verdict_columns(), title="verdicts", rows=verdicts)
 
@@ -682,6 +686,11 @@ def _show_explanation(result: Any) -> None:
 )
 @click.option("--updates", is_flag=True, help="Also alert when more outlets report an event.")
 @click.option("--secret-env", metavar="VAR", help="Variable holding the webhook signing secret.")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Also send the events seen since then (7d, 2024-09-01), once; else only new ones.",
+)
 @pass_app
 def subscribe(
     app: App,
@@ -696,10 +705,14 @@ def subscribe(
     mode: str,
     updates: bool,
     secret_env: str | None,
+    since: str | None,
 ) -> None:
     """Subscribe NAME to alerts (email, signed webhook or any Apprise URL).
 
-    A webhook without --secret-env gets a generated whsec_ secret, printed once.
+    A webhook without --secret-env gets a generated whsec_ secret, printed once. Only events
+    opened or changed from now on are sent, unless --since also queues, once, those seen
+    since then (as `banwatch events --since` lists them). Filters name platforms, actions
+    and targets by any alias; a name banwatch does not know is refused with the nearest.
 
     \b
     Example:
@@ -707,8 +720,10 @@ def subscribe(
         banwatch subscribe ops --channel webhook --address https://hooks.example.org/bw \\
             --target RT --target Sputnik --secret-env BANWATCH_HOOK_SECRET
         banwatch subscribe chat --channel apprise --address ntfy://ntfy.sh/my-topic --mode both
+        banwatch subscribe catchup --channel email --address me@example.org --since 7d
     """
     from monitor.alerts.filters import Filters
+    from monitor.alerts.manage import backfill
     from monitor.alerts.subscriptions import create_subscription
     from monitor.classify.vocabulary import load_vocabulary
     from monitor.config import secret_from_env
@@ -722,6 +737,7 @@ def subscribe(
         min_score=min_score,
         updates=updates,
     ).checked(load_vocabulary(app.settings.classifier))
+    since_at = parse_since(since)
     with app.session() as session:
         row = create_subscription(
             session,
@@ -733,9 +749,20 @@ def subscribe(
             secret=secret,
         )
         generated = row.secret if channel == "webhook" and not secret else None
+        queued = len(backfill(session, row, since_at, app.settings)) if since_at else None
     click.echo(f"subscribed {name}: {channel} {mode}, {filters.describe()}")
     if generated:
         click.echo(f"webhook signing secret (shown once): {generated}")
+    if queued is not None:
+        click.echo(
+            f"{queued} earlier event(s) queued (seen since {since}); the daemon sends them "
+            "with its next dispatch"
+        )
+    elif mode != "digest":
+        click.echo(
+            "only events opened or changed from now on are sent; subscribe with --since 7d "
+            "to also get the last 7 days' events"
+        )
 
 
 @main.command()
@@ -769,6 +796,7 @@ def subscriptions(app: App, show_secrets: bool) -> None:
         banwatch subscriptions --json
     """
     from monitor.alerts.subscriptions import list_subscriptions
+    from monitor.queries import iso
 
     with app.session() as session:
         rows = list_subscriptions(session, show_secrets=show_secrets)
@@ -784,6 +812,7 @@ def subscriptions(app: App, show_secrets: bool) -> None:
             "sent/pending/dead",
             lambda r: f"{r.deliveries.sent}/{r.deliveries.pending}/{r.deliveries.dead}",
         ),
+        Column("muted", lambda r: f"muted until {iso(r.muted_until)}" if r.muted_until else ""),
         title="subscriptions",
     )
 
@@ -917,6 +946,82 @@ def digest(
             vocabulary=vocab,
         )
     click.echo(render(built, fmt), nl=fmt != "html")
+
+
+@main.group()
+def alerts() -> None:
+    """Check alert channels."""
+
+
+@alerts.command("test")
+@click.argument("name")
+@pass_app
+def alerts_test(app: App, name: str) -> None:
+    """Send subscription NAME a test alert, marked as such, through its real channel now,
+    and show what the receiver answered (nothing is queued or retried).
+
+    \b
+    Example:
+        banwatch alerts test analyst
+    """
+    from monitor.alerts.manage import get_subscription, send_test
+
+    with app.session() as session:
+        row = get_subscription(session, name)
+        result = send_test(session, row, app.settings)
+        where = f"{row.channel} {row.address if row.channel != 'apprise' else '(apprise)'}"
+    if result.ok:
+        echo_plain(f"test alert sent to {name} ({where}): {result.detail}")
+        return
+    echo_plain(f"test alert to {name} ({where}) failed: {result.detail}")
+    raise SystemExit(1)
+
+
+def _duration(value: str) -> float:
+    from monitor.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}", param_hint="--for") from None
+
+
+@main.command()
+@click.argument("name")
+@click.option("--for", "duration", required=True, metavar="DURATION", help="How long (8h, 2d).")
+@pass_app
+def mute(app: App, name: str, duration: str) -> None:
+    """Mute subscription NAME: nothing is sent to it for DURATION. Events opened or changed
+    meanwhile are skipped, not sent later; its digest is not sent either.
+
+    \b
+    Example:
+        banwatch mute analyst --for 8h
+    """
+    from monitor.alerts.manage import mute as mute_subscription
+    from monitor.queries import iso
+
+    until = datetime.now(UTC) + timedelta(seconds=_duration(duration))
+    with app.session() as session:
+        mute_subscription(session, name, until)
+    echo_plain(f"muted {name} until {iso(until)} (`banwatch unmute {name}` ends it)")
+
+
+@main.command()
+@click.argument("name")
+@pass_app
+def unmute(app: App, name: str) -> None:
+    """End the mute of subscription NAME now.
+
+    \b
+    Example:
+        banwatch unmute analyst
+    """
+    from monitor.alerts.manage import unmute as unmute_subscription
+
+    with app.session() as session:
+        unmute_subscription(session, name)
+    echo_plain(f"unmuted {name}")
 
 
 # --- source verbs ---

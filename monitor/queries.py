@@ -862,3 +862,24 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
         event.first_seen_at,
         event.last_seen_at,
     )
+
+
+def events_found_between(session: Session, windows: list[tuple[datetime, datetime]]) -> list[int]:
+    """How many events (not dismissed, not merged away) were found in each [start, end)
+    window: the digest page's strip of recent days."""
+    if not windows:
+        return []
+    begin = min(start for start, _end in windows)
+    finish = max(end for _start, end in windows)
+    found = [
+        (created if created.tzinfo else created.replace(tzinfo=UTC))
+        for created in session.scalars(
+            sa.select(Event.created_at).where(
+                Event.created_at >= begin,
+                Event.created_at < finish,
+                Event.merged_into_id.is_(None),
+                Event.dismissed_at.is_(None),
+            )
+        )
+    ]
+    return [sum(start <= c < end for c in found) for start, end in windows]

@@ -82,13 +82,17 @@ def enqueue_event_alerts(
     if sa.inspect(event).key is None:  # not flushed yet: the rows need its id
         session.flush()
     vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
+    now = datetime.now(UTC)
     subscriptions = session.scalars(
         sa.select(Subscription)
-        .where(Subscription.active.is_(True), Subscription.mode.in_(INSTANT_MODES))
+        .where(
+            Subscription.active.is_(True),
+            Subscription.mode.in_(INSTANT_MODES),
+            not_muted(now),  # a muted subscription skips what happens meanwhile
+        )
         .order_by(Subscription.id)
     )
     counter = update_counter(event, kind)
-    now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for sub in subscriptions:
         filters = Filters.from_json(sub.filters)
@@ -110,6 +114,11 @@ def enqueue_event_alerts(
             }
         )
     return insert_deliveries(session, rows)
+
+
+def not_muted(now: datetime) -> sa.ColumnElement[bool]:
+    """Subscriptions not muted at ``now`` (``banwatch mute``)."""
+    return sa.or_(Subscription.muted_until.is_(None), Subscription.muted_until <= now)
 
 
 def enqueue_digest(session: Session, subscription: Subscription, day: date) -> list[Delivery]:
@@ -254,6 +263,11 @@ def _dispatch_one(
             delivery.status = DeliveryStatus.DEAD
             delivery.last_error = f"subscription inactive: {why}"
             stats.dead += 1
+            return
+        muted = subscription.muted_until
+        if muted is not None and muted > now:  # queued before the mute: waits for its end
+            delivery.next_attempt_at = muted
+            stats.skipped += 1
             return
         prepared = _prepare(session, delivery, settings)
     # The send happens outside any transaction: the database is not held during network I/O.
