@@ -53,6 +53,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/dedupe.py --quick
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/opml.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
