@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from scrapy.http import Request
 
 
-class RoundDupeFilter(RFPDupeFilter):
+class RoundDupeFilter(RFPDupeFilter):  # type: ignore[misc]  # scrapy_redis ships no types
     """RFPDupeFilter with per-round source fingerprints and an expiring set."""
 
     def __init__(self, server: Any, key: str, debug: bool = False, ttl: int = 86400) -> None:
@@ -47,7 +47,7 @@ class RoundDupeFilter(RFPDupeFilter):
         )
 
     def request_fingerprint(self, request: Request) -> str:
-        fingerprint = super().request_fingerprint(request)
+        fingerprint: str = super().request_fingerprint(request)
         round_ = request.meta.get("banwatch_round")
         if not round_:
             return fingerprint
@@ -57,4 +57,4 @@ class RoundDupeFilter(RFPDupeFilter):
         added = self.server.sadd(self.key, self.request_fingerprint(request))
         if added and self.ttl > 0 and self.server.ttl(self.key) < 0:
             self.server.expire(self.key, self.ttl)
-        return added == 0
+        return bool(added == 0)

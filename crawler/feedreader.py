@@ -22,6 +22,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from crawler.jsonfeed import looks_like_json, read_json_feed
@@ -88,7 +89,7 @@ def _read_xml_feed(body: bytes, url: str, content_type: str) -> ParsedFeed:
     return ParsedFeed(parsed.version or "unknown", entries, bozo, skipped)
 
 
-def _xml_entry(raw: dict, base: str) -> FeedEntry | None:
+def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry | None:
     link = raw.get("feedburner_origlink") or raw.get("link") or _alternate(raw)
     guid = raw.get("id") or raw.get("guid")
     if not link and guid and str(guid).startswith(("http://", "https://")):
@@ -109,7 +110,7 @@ def _xml_entry(raw: dict, base: str) -> FeedEntry | None:
     )
 
 
-def _alternate(raw: dict) -> str | None:
+def _alternate(raw: dict[str, Any]) -> str | None:
     for link in raw.get("links") or ():
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return str(link["href"])

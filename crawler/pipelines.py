@@ -109,8 +109,11 @@ class IngestPipeline(_Stage):
     def process_item(self, item: PageItem) -> PageItem:
         spider = self.crawler.spider
         ingestor = getattr(spider, "ingestor", None)
-        if ingestor is None:
-            raise self.drop("no_ingestor", f"{item.url}: spider {spider.name} has no Ingestor")
+        if spider is None or ingestor is None:
+            name = getattr(spider, "name", None)
+            raise self.drop("no_ingestor", f"{item.url}: spider {name} has no Ingestor")
+        # A BanwatchSpider (crawler.spiders.base) settles its frontier rows through these.
+        settle: Any = spider
         try:
             result = ingestor.ingest(
                 item.document, source_name=item.source_name, frontier_id=item.frontier_id
@@ -118,9 +121,9 @@ class IngestPipeline(_Stage):
         except BanwatchError as exc:
             self.crawler.stats.inc_value("banwatch/errors")
             log.error("store failed", extra={"url": item.url, "error": str(exc)})
-            spider.page_lost(item.frontier_id, f"store failed: {exc}")  # type: ignore[attr-defined]
+            settle.page_lost(item.frontier_id, f"store failed: {exc}")
             raise self.drop("storage", f"{item.url}: {exc}") from None
-        spider.page_stored(item.frontier_id)  # type: ignore[attr-defined]
+        settle.page_stored(item.frontier_id)
         key = "banwatch/stored" if result.status == "new" else "banwatch/duplicates"
         self.crawler.stats.inc_value(key)
         if result.verdicts:

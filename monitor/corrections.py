@@ -36,6 +36,7 @@ from monitor.models import (
     EventTarget,
 )
 from monitor.models import Verdict as VerdictRow
+from monitor.states import DeliveryStatus, EventStatus
 
 DISMISSED_ERROR = "event dismissed by the user: not a ban"
 
@@ -113,8 +114,8 @@ def merge_events(session: Session, survivor_id: int, other_id: int) -> Correctio
             other.headline,
             other.evidence,
         )
-    if other.status == "reversed" and survivor.status != "reversed":
-        survivor.status, survivor.reversed_at = "reversed", other.reversed_at
+    if other.status == EventStatus.REVERSED and survivor.status != EventStatus.REVERSED:
+        survivor.status, survivor.reversed_at = EventStatus.REVERSED, other.reversed_at
     other.merged_into_id = survivor.id
     session.flush()
     refresh_counts(session, survivor)
@@ -146,7 +147,7 @@ def split_article(session: Session, event_id: int, article_id: int) -> Correctio
         target=target,
         target_key=target_key,
         scale=verdict.scale if verdict else None,
-        status="active",
+        status=EventStatus.ACTIVE,
         first_seen_at=seen_at,
         last_seen_at=seen_at,
         headline=(article.title or (verdict.evidence if verdict else ""))[:300],
@@ -175,8 +176,8 @@ def dismiss_event(session: Session, event_id: int) -> Correction:
         event.dismissed_at = datetime.now(UTC)
     session.execute(
         sa.update(Delivery)
-        .where(Delivery.event_id == event.id, Delivery.status == "pending")
-        .values(status="dead", last_error=DISMISSED_ERROR)
+        .where(Delivery.event_id == event.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.DEAD, last_error=DISMISSED_ERROR)
     )
     session.flush()
     return Correction(event.id)

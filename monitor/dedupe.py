@@ -27,7 +27,6 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,6 +34,9 @@ import xxhash
 from sqlalchemy.orm import Session
 
 from monitor.models import Article, ArticleBand, ArticleUrl
+from monitor.urls import canonical_url, outlet_of, outlet_of_key, usable_rel_canonical
+
+__all__ = ["canonical_url", "outlet_of", "outlet_of_key", "usable_rel_canonical"]
 
 SHINGLE_WORDS = 3
 SIGNATURE_SIZE = 60
@@ -55,37 +57,6 @@ MAX_CANDIDATES = 16
 # Words; Chinese and Japanese script, written without spaces, counts one word per character.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
-_AMP_PATH = re.compile(r"(/amp/?$|\.amp(?:\.html?)?$|^/amp(?=/))", re.IGNORECASE)
-_AMP_CACHE_HOST = ".cdn.ampproject.org"
-_STRIP_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
-# Trackers and presentation switches courlan keeps (it already drops utm_*, fbclid, gclid,
-# mc_*, ref, source, campaign ...). Compared lower-cased.
-_EXTRA_QUERY_NOISE = frozenset(
-    {
-        "amp",
-        "amp_js_v",
-        "cmp",
-        "cmpid",
-        "ito",
-        "module",
-        "ns_campaign",
-        "ns_linkname",
-        "ns_mchannel",
-        "ns_source",
-        "ocid",
-        "output",
-        "outputtype",
-        "pgtype",
-        "s_cid",
-        "share",
-        "smid",
-        "smtyp",
-        "sr_share",
-        "taid",
-        "via",
-    }
-)
-
 # MinHash permutations: h_i(x) = high 32 bits of (a_i * x + b_i) mod 2**64, a_i odd. The
 # constants come from xxh64 of fixed seeds, not a random generator, so stored signatures
 # stay comparable across numpy versions.
@@ -104,103 +75,6 @@ _FINAL_MUL = np.uint64(0xBF58476D1CE4E5B9)
 
 
 # --- URLs ----------------------------------------------------------------------------
-
-
-def canonical_url(url: str) -> str:
-    """A URL key under which the same page is always found.
-
-    >>> canonical_url("https://www.Example.com:443/news/story/?utm_source=x&id=3#top")
-    'https://example.com/news/story?id=3'
-    """
-    from courlan import normalize_url
-
-    raw = _unwrap_amp_cache(url.strip())
-    try:
-        cleaned = normalize_url(raw, strict=False, trailing_slash=False)
-    except (ValueError, AttributeError):
-        cleaned = raw
-    parts = urlsplit(cleaned)
-    host = _strip_host_prefixes((parts.hostname or "").lower().rstrip("."))
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = _page_path(parts.path)
-    query = _drop_params(parts.query, _EXTRA_QUERY_NOISE)
-    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def _page_path(path: str) -> str:
-    """The path without AMP markers and trailing slashes, however they nest
-    (``/amp/a.amp/`` is ``/a``), so that a canonical URL is its own canonical URL."""
-    while True:
-        shorter = _AMP_PATH.sub("", path.rstrip("/") if len(path) > 1 else path)
-        if shorter == path:
-            return path or "/"
-        path = shorter
-
-
-def _strip_host_prefixes(host: str) -> str:
-    """``www.m.example.com`` -> ``example.com``; a two-label host such as ``m.co`` stays."""
-    while host.count(".") >= 2 and (
-        prefix := next((p for p in _STRIP_HOST_PREFIXES if host.startswith(p)), None)
-    ):
-        host = host[len(prefix) :]
-    return host
-
-
-def _drop_params(query: str, names: frozenset[str]) -> str:
-    """The query without the parameters named (compared lower-cased), order kept."""
-    kept = [p for p in query.split("&") if p and p.split("=", 1)[0].lower() not in names]
-    return "&".join(kept)
-
-
-def _unwrap_amp_cache(url: str) -> str:
-    """``https://www-x-com.cdn.ampproject.org/c/s/www.x.com/a`` -> ``https://www.x.com/a``;
-    likewise Google's ``https://www.google.com/amp/s/x.com/a``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    path = parts.path
-    if host.endswith(_AMP_CACHE_HOST):
-        match = re.match(r"^/[a-z]/(s/)?(.+)$", path)
-        if match:
-            scheme = "https" if match.group(1) else "http"
-            return f"{scheme}://{match.group(2)}" + (f"?{parts.query}" if parts.query else "")
-    if host in ("google.com", "www.google.com") and path.startswith("/amp/"):
-        rest = path[len("/amp/") :]
-        scheme = "https" if rest.startswith("s/") else "http"
-        rest = rest[2:] if rest.startswith("s/") else rest
-        return f"{scheme}://{rest}" + (f"?{parts.query}" if parts.query else "")
-    return url
-
-
-def outlet_of(url: str) -> str:
-    """The outlet a URL belongs to: its host without www./m./amp."""
-    return outlet_of_key(canonical_url(url))
-
-
-def outlet_of_key(key: str) -> str:
-    """``outlet_of`` for a URL already in ``canonical_url`` form (no second cleaning)."""
-    return urlsplit(key).hostname or ""
-
-
-def usable_rel_canonical(page_url: str, rel_canonical: str | None) -> str | None:
-    """The page's rel=canonical when it can be trusted as the page's key.
-
-    Some sites point every article's rel=canonical at their home page; such a link would
-    make every article of the site one "duplicate", so a canonical naming a site root for
-    a page that is not one is ignored.
-    """
-    if not rel_canonical or not rel_canonical.startswith(("http://", "https://")):
-        return None
-    if urlsplit(rel_canonical).path.strip("/") == "" and urlsplit(page_url).path.strip("/"):
-        return None
-    return rel_canonical
-
-
-# --- text ----------------------------------------------------------------------------
 
 
 def words(text: str) -> list[str]:
@@ -355,9 +229,9 @@ def find_near_duplicate(
     return best
 
 
-def _exact_statement() -> sa.Select[tuple[int, int]]:
+def _exact_statement() -> sa.Select[int, int]:
     article, article_url = Article.__table__, ArticleUrl.__table__
-    urls = sa.bindparam("urls", expanding=True)
+    urls: sa.BindParameter[str] = sa.bindparam("urls", expanding=True)
     union = sa.union_all(
         sa.select(article.c.id.label("article_id"), sa.literal_column("0").label("by_url")).where(
             article.c.content_hash == sa.bindparam("content_hash")
@@ -370,7 +244,7 @@ def _exact_statement() -> sa.Select[tuple[int, int]]:
     return sa.select(union.c.article_id, union.c.by_url).order_by(union.c.by_url.desc()).limit(1)
 
 
-def _near_statement() -> sa.Select[tuple[int, bytes | None]]:
+def _near_statement() -> sa.Select[int, bytes | None]:
     article, band = Article.__table__, ArticleBand.__table__
     shared = sa.func.count().label("shared")
     candidates = (
@@ -427,9 +301,9 @@ def name_agreement(a: str, b: str) -> float:
     if a.startswith(NETWORK_PREFIX) or b.startswith(NETWORK_PREFIX):
         if not (a.startswith(NETWORK_PREFIX) and b.startswith(NETWORK_PREFIX)):
             return -1.0
-        x = set(name_tokens(a[len(NETWORK_PREFIX) :]))
-        y = set(name_tokens(b[len(NETWORK_PREFIX) :]))
-        return 0.8 if len(x & y) * 2 >= min(len(x), len(y)) else -1.0
+        here = set(name_tokens(a[len(NETWORK_PREFIX) :]))
+        there = set(name_tokens(b[len(NETWORK_PREFIX) :]))
+        return 0.8 if len(here & there) * 2 >= min(len(here), len(there)) else -1.0
     x, y = a.split(), b.split()
     small, large = (x, y) if len(x) <= len(y) else (y, x)
     if set(small) <= set(large) and any(len(w) > 2 for w in small):

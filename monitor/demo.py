@@ -20,10 +20,10 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from monitor.db import open_database, session_scope
 from monitor.errors import SourceError
+from monitor.queries import EventRow, HitRow
 
 SITE_PACKAGE = "monitor.demo_site"
 
@@ -33,8 +33,8 @@ class DemoResult:
     folder: Path
     articles: int
     hits: int
-    events: list[dict[str, Any]] = field(default_factory=list)
-    hit_rows: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    hit_rows: list[HitRow] = field(default_factory=list)
 
 
 class _DemoHandler(SimpleHTTPRequestHandler):
@@ -48,7 +48,7 @@ def serve_site(folder: Path) -> tuple[ThreadingHTTPServer, str]:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="demo-site", daemon=True).start()
     host, port = server.server_address[:2]
-    return server, f"http://{host}:{port}"
+    return server, f"http://{host!s}:{port}"
 
 
 def prepare_site(target: Path, base_url: str) -> None:
@@ -111,8 +111,8 @@ def run_demo(*, keep: bool = False, progress: bool = True) -> DemoResult:
             report = status_report(session, settings)
             result = DemoResult(
                 folder=folder,
-                articles=report["articles"],
-                hits=report["hits"],
+                articles=report.articles,
+                hits=report.hits,
                 events=list(reversed(list_events(session))),
                 hit_rows=list_hits(session),
             )

@@ -36,6 +36,7 @@ from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.models import Article, Event, EventArticle, Source, Verdict
 from monitor.queries import iso
 from monitor.sources import is_failing
+from monitor.states import EventStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -194,7 +195,7 @@ def build_digest(
         .where(EventArticle.added_at >= window.start, EventArticle.added_at < window.end)
     ).all()
     reversed_ids = {eid for eid, _o, action in added if action == "reinstatement"}
-    reversed_ids |= {e.id for e in new if e.status == "reversed"}
+    reversed_ids |= {e.id for e in new if e.status == EventStatus.REVERSED}
     new_ids = {e.id for e in new}
     touched = {eid for eid, _o, action in added if action != "reinstatement"} - new_ids
     older = _events(session, (touched | reversed_ids) - new_ids)
@@ -282,7 +283,7 @@ def _new_outlets(session: Session, event_ids: list[int], since: datetime) -> dic
     )
     for event_id, outlet, first_at in session.execute(first):
         first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)
-        if first_at >= since:
+        if first_at >= since and outlet is not None:
             out.setdefault(event_id, []).append(outlet)
     for outlets in out.values():
         outlets.sort()

@@ -32,7 +32,7 @@ when its event change does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from monitor import dedupe
 from monitor.models import Article, ArticleUrl, Event, EventArticle, EventExclusion, EventTarget
 from monitor.models import Verdict as VerdictRow
+from monitor.states import AlertKind, EventStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -104,7 +105,7 @@ class Change:
     """One event an article changed, and how: the alert kind it calls for."""
 
     event: Event
-    kind: str  # event.opened | event.updated | event.reversed
+    kind: AlertKind  # opened, updated or reversed
 
 
 @dataclass(slots=True)
@@ -134,7 +135,7 @@ def attach_verdicts(
     window for a report dated only to the day, month or year (``monitor.extract``)."""
     window = timedelta(seconds=settings.events.window) + uncertainty
     changes = Changes()
-    touched: dict[int, tuple[Event, str]] = {}
+    touched: dict[int, tuple[Event, AlertKind]] = {}
     for group in _groups(verdicts):
         if group[0].action == REINSTATEMENT:
             _reinstate(session, article, group, seen_at, window, touched)
@@ -148,7 +149,7 @@ def attach_verdicts(
         if event.dismissed_at is not None:
             del touched[event.id]  # the user said: not a ban; no further alerts
             continue
-        {"event.opened": changes.opened, "event.updated": changes.updated}.get(
+        {AlertKind.OPENED: changes.opened, AlertKind.UPDATED: changes.updated}.get(
             kind, changes.reversed
         ).append(event.id)
         changes.changed.append(Change(event, kind))
@@ -205,7 +206,7 @@ def match_reversed_ban(
     return None if event_id is None else session.get(Event, event_id)
 
 
-def _match_statement(*, reinstatement: bool) -> sa.Select[tuple[int]]:
+def _match_statement(*, reinstatement: bool) -> sa.Select[int]:
     """Core, not ORM: the id of the matching event (the ORM select costs 4x to run)."""
     event, target = Event.__table__, EventTarget.__table__
     query = (
@@ -380,7 +381,7 @@ def _report(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """One (platform, action family) group of ban verdicts: join the event(s) that list
     their targets (two such events prove one ban: they are merged); else the candidate
@@ -390,10 +391,9 @@ def _report(
         _report_generic(session, article, group, seen_at, window, touched)
         return
     group = named
-    matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
-    unmatched: list[VerdictRow] = []
-    for verdict in group:
-        event = match_event(
+    matched, unmatched = _partition(
+        group,
+        lambda verdict: match_event(
             session,
             platform=verdict.platform,
             action=verdict.action,
@@ -401,22 +401,14 @@ def _report(
             seen_at=seen_at,
             window=window,
             article_id=article.id,
-        )
-        if event is None:
-            unmatched.append(verdict)
-        else:
-            matched.setdefault(event.id, (event, []))[1].append(verdict)
+        ),
+    )
     if not matched:
         event = _best_candidate(session, article, group, seen_at, window)
         if event is not None:
             matched[event.id] = (event, [])
     if not matched:
-        event = _open(session, group[0], article, seen_at)
-        opening = "event.reversed" if event.status == "reversed" else "event.opened"
-        touched[event.id] = (event, opening)
-        for verdict in group[1:]:
-            _add_target(session, event, verdict)
-        _link(session, event, article, group[0])
+        _open_group(session, group, article, seen_at, touched)
         return
     primary, _ = max(
         matched.values(), key=lambda item: (len(item[1]), item[0].last_seen_at, item[0].id)
@@ -431,11 +423,11 @@ def _report(
         best = max(verdicts, key=lambda v: v.score)
         if _link(session, event, article, best):
             _update(event, article, best, seen_at)
-            touched.setdefault(event.id, (event, "event.updated"))
+            touched.setdefault(event.id, (event, AlertKind.UPDATED))
 
 
 def _merge_proven(
-    session: Session, survivor: Event, other: Event, touched: dict[int, tuple[Event, str]]
+    session: Session, survivor: Event, other: Event, touched: dict[int, tuple[Event, AlertKind]]
 ) -> bool:
     """One article names targets of two events of one platform and action family: they
     are one ban, merged without an alert of its own, unless the user split them apart."""
@@ -466,22 +458,18 @@ def _report_generic(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """Verdicts naming no one ("YouTube demonetised the channel"): the candidate event
     the report's words match best (``_best_candidate``), else a new event."""
     best = max(group, key=lambda v: v.score)
     event = _best_candidate(session, article, group, seen_at, window)
     if event is None:
-        event = _open(session, group[0], article, seen_at)
-        touched[event.id] = (event, "event.opened")
-        for verdict in group[1:]:
-            _add_target(session, event, verdict)
-        _link(session, event, article, group[0])
+        _open_group(session, group, article, seen_at, touched)
         return
     if _link(session, event, article, best):
         _update(event, article, best, seen_at)
-        touched.setdefault(event.id, (event, "event.updated"))
+        touched.setdefault(event.id, (event, AlertKind.UPDATED))
 
 
 def _best_candidate(
@@ -622,35 +610,67 @@ def _reinstate(
     group: list[VerdictRow],
     seen_at: datetime,
     window: timedelta,
-    touched: dict[int, tuple[Event, str]],
+    touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
     """Reinstatement verdicts: reverse the bans they lift; a lifting of a ban never seen
     is an event of its own (joined by later reports of the same reinstatement)."""
-    unmatched: list[VerdictRow] = []
-    for verdict in group:
-        ban = match_reversed_ban(
+    bans, unmatched = _partition(
+        group,
+        lambda verdict: match_reversed_ban(
             session,
             platform=verdict.platform,
             target_key=verdict.target_key,
             seen_at=seen_at,
             window=window,
             article_id=article.id,
-        )
-        if ban is None:
-            unmatched.append(verdict)
-            continue
-        if not _link(session, ban, article, verdict):
+        ),
+    )
+    for ban, verdicts in bans.values():
+        if not _link(session, ban, article, verdicts[0]):
             continue
         ban.first_seen_at = earliest(ban.first_seen_at, seen_at)
         ban.last_seen_at = max(ban.last_seen_at, seen_at)
-        if ban.status != "reversed":
-            ban.status = "reversed"
+        if ban.status != EventStatus.REVERSED:
+            ban.status = EventStatus.REVERSED
             ban.reversed_at = seen_at
-            touched[ban.id] = (ban, "event.reversed")
+            touched[ban.id] = (ban, AlertKind.REVERSED)
         else:
-            touched.setdefault(ban.id, (ban, "event.updated"))
+            touched.setdefault(ban.id, (ban, AlertKind.UPDATED))
     if unmatched:
         _report(session, article, unmatched, seen_at, window, touched)
+
+
+def _partition(
+    group: list[VerdictRow], find: Callable[[VerdictRow], Event | None]
+) -> tuple[dict[int, tuple[Event, list[VerdictRow]]], list[VerdictRow]]:
+    """The group's verdicts by the event ``find`` matches each to (in the group's order),
+    and those it matches to none."""
+    matched: dict[int, tuple[Event, list[VerdictRow]]] = {}
+    unmatched: list[VerdictRow] = []
+    for verdict in group:
+        event = find(verdict)
+        if event is None:
+            unmatched.append(verdict)
+        else:
+            matched.setdefault(event.id, (event, []))[1].append(verdict)
+    return matched, unmatched
+
+
+def _open_group(
+    session: Session,
+    group: list[VerdictRow],
+    article: Article,
+    seen_at: datetime,
+    touched: dict[int, tuple[Event, AlertKind]],
+) -> None:
+    """One new event for a group no event matched: its first verdict's, listing every
+    target of the group; a reinstatement of a ban never seen opens reversed."""
+    event = _open(session, group[0], article, seen_at)
+    opening = AlertKind.REVERSED if event.status == EventStatus.REVERSED else AlertKind.OPENED
+    touched[event.id] = (event, opening)
+    for verdict in group[1:]:
+        _add_target(session, event, verdict)
+    _link(session, event, article, group[0])
 
 
 def _open(session: Session, verdict: VerdictRow, article: Article, seen_at: datetime) -> Event:
@@ -661,7 +681,7 @@ def _open(session: Session, verdict: VerdictRow, article: Article, seen_at: date
         target=verdict.target,
         target_key=verdict.target_key,
         scale=verdict.scale,
-        status="reversed" if reversal else "active",
+        status=EventStatus.REVERSED if reversal else EventStatus.ACTIVE,
         reversed_at=seen_at if reversal else None,
         first_seen_at=seen_at,
         last_seen_at=seen_at,

@@ -131,6 +131,8 @@ def extract_document(
         raise ParseError(f"{url}: extraction failed: {exc.__class__.__name__}: {exc}") from None
     if doc is None:
         raise ParseError(f"{url}: no article text found")
+    if isinstance(doc, dict):  # only with as_dict=True, which is not asked for
+        raise ParseError(f"{url}: extraction returned a dict, not a document")
     text = (doc.text or "").strip()
     if len(text) < min_chars:
         raise ParseError(f"{url}: article text too short ({len(text)} chars)")
@@ -177,7 +179,7 @@ def _canonical_link(html: str, url: str) -> str | None:
         if m := _HREF.search(tag):
             from urllib.parse import urljoin
 
-            href = urljoin(url, m.group(1).strip())
+            href = urljoin(url, str(m.group(1)).strip())
             if href.startswith(("http://", "https://")):
                 return href
     return None

@@ -27,15 +27,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from monitor.config import CrawlerSettings
 from monitor.db import insert_ignoring
-from monitor.dedupe import canonical_url
 from monitor.models import Frontier, Source
+from monitor.urls import canonical_url
 
 
 class FrontierState(StrEnum):
@@ -239,7 +240,7 @@ def mark_failed(
 
 def retry_delay(attempts: int, crawler: CrawlerSettings, rng: random.Random | None = None) -> float:
     """Seconds before fetching a page again after its ``attempts``-th failure."""
-    base = min(crawler.page_retry_max, crawler.page_retry_base * 2 ** max(attempts - 1, 0))
+    base = min(crawler.page_retry_max, crawler.page_retry_base * 2.0 ** max(attempts - 1, 0))
     return base * (rng or random).uniform(0.8, 1.2)
 
 
@@ -259,7 +260,7 @@ def release(session: Session, ids: Iterable[int], now: datetime | None = None) -
             .values(next_attempt_at=now)
             .execution_options(synchronize_session=False)
         )
-        released += result.rowcount or 0
+        released += cast("CursorResult[Any]", result).rowcount or 0
     return released
 
 

@@ -13,10 +13,12 @@ meta: one row per key of installation-wide state (installation id, scheduler lea
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from monitor.states import DeliveryStatus, EventStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +59,9 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: sa.JSON(),
     }
+    if TYPE_CHECKING:
+        # Every model here is mapped to one Table (declarative types it as a FromClause).
+        __table__: ClassVar[sa.Table]
 
 
 class Source(Base):
@@ -222,7 +227,7 @@ class Event(Base):
     target: Mapped[str] = mapped_column(sa.Text)
     target_key: Mapped[str] = mapped_column(sa.String(255))
     scale: Mapped[str | None] = mapped_column(sa.String(100))
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")  # active | reversed
+    status: Mapped[str] = mapped_column(sa.String(16), default=EventStatus.ACTIVE)
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime]
     reversed_at: Mapped[datetime | None]
@@ -344,7 +349,7 @@ class Delivery(Base):
     digest_date: Mapped[date | None] = mapped_column(sa.Date)
     kind: Mapped[str] = mapped_column(sa.String(32))  # event.opened|event.updated|...|digest
     idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending|sent|dead
+    status: Mapped[str] = mapped_column(sa.String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -36,13 +36,14 @@ A refusal is ``AddressRefused`` (a ``FetchError``), carrying ``url``, ``address`
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import re
 import socket
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from monitor.errors import AddressRefused, FetchError
@@ -411,8 +412,9 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
 # --- urllib: every connection and every redirect hop through the policy ----------------
 
 
-def _connection_classes(policy: AddressPolicy, url: str) -> tuple[type, type]:
-    import http.client
+def _connection_classes(
+    policy: AddressPolicy, url: str
+) -> tuple[type[http.client.HTTPConnection], type[http.client.HTTPSConnection]]:
 
     def connect(
         address: tuple[str, int],
@@ -422,13 +424,13 @@ def _connection_classes(policy: AddressPolicy, url: str) -> tuple[type, type]:
         return policy.create_connection(address, timeout, source_address, url=url)
 
     class _HTTP(http.client.HTTPConnection):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             self._create_connection = connect
 
     class _HTTPS(http.client.HTTPSConnection):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             self._create_connection = connect
 
     return _HTTP, _HTTPS
@@ -442,15 +444,17 @@ def opener(policy: AddressPolicy, *, redirects: bool = True) -> urllib.request.O
     import urllib.request
 
     class _HTTPHandler(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> object:
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             policy.check_url(req.full_url)
             return self.do_open(_connection_classes(policy, req.full_url)[0], req)
 
     class _HTTPSHandler(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> object:
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             policy.check_url(req.full_url)
             return self.do_open(
-                _connection_classes(policy, req.full_url)[1], req, context=self._context
+                _connection_classes(policy, req.full_url)[1],
+                req,
+                context=getattr(self, "_context", None),  # set by HTTPSHandler, not in its stubs
             )
 
     class _Redirects(urllib.request.HTTPRedirectHandler):

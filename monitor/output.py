@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -101,6 +102,16 @@ def to_json(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [to_json(item) for item in data]
     return data
+
+
+def day(value: datetime | None) -> str:
+    """A UTC date for a table cell: ``2024-09-01``."""
+    return value.astimezone(UTC).date().isoformat() if value else ""
+
+
+def moment(value: datetime | None) -> str:
+    """A UTC time for a table cell, to the second: ``2024-09-01T08:00:00``."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") if value else ""
 
 
 def plain(value: object) -> str:

@@ -1,12 +1,14 @@
 """Read-side queries behind the listing verbs, the web pages and the JSON API.
 
-Each returns plain rows shaped as the contract in DESIGN.md names them, so the CLI only
-prints and ``--json`` output is these dicts, serialised.
+Each returns small frozen rows (``EventRow``, ``HitRow``, ``StatusReport``, ``DeliveryRow``)
+whose ``as_json()`` is exactly the object the contract in DESIGN.md names, so the CLI and
+the web only print or serialise them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from monitor.classify.vocabulary import load_vocabulary
 from monitor.config import Settings
 from monitor.models import (
     Article,
@@ -24,9 +25,13 @@ from monitor.models import (
     EventArticle,
     EventTarget,
     Source,
+    Subscription,
     Verdict,
 )
 from monitor.sources import is_failing
+from monitor.states import DeliveryStatus, EventStatus
+
+JSON = dict[str, Any]
 
 if TYPE_CHECKING:
     from monitor.classify.vocabulary import Vocabulary
@@ -34,6 +39,63 @@ if TYPE_CHECKING:
 
 def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One event as ``banwatch events --json`` shows it (and the webhook body's ``event``)."""
+
+    id: int
+    platform: str
+    action: str
+    target: str
+    targets: tuple[str, ...]
+    status: EventStatus
+    article_count: int
+    outlet_count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    headline: str
+    scale: str | None
+    urls: tuple[str, ...]
+
+    @classmethod
+    def of(cls, event: Event, urls: list[str]) -> EventRow:
+        return cls(
+            id=event.id,
+            platform=event.platform,
+            action=event.action,
+            target=event.target,
+            targets=tuple(event.target_names),
+            status=EventStatus(event.status),
+            article_count=event.article_count,
+            outlet_count=event.outlet_count,
+            first_seen=event.first_seen_at,
+            last_seen=event.last_seen_at,
+            headline=event.headline,
+            scale=event.scale,
+            urls=tuple(urls),
+        )
+
+    def as_json(self) -> JSON:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "action": self.action,
+            "target": self.target,
+            "targets": list(self.targets),
+            "status": str(self.status),
+            "article_count": self.article_count,
+            "outlet_count": self.outlet_count,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "headline": self.headline,
+            "scale": self.scale,
+            "urls": list(self.urls),
+        }
 
 
 def event_urls(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
@@ -52,23 +114,17 @@ def event_urls(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
     return urls
 
 
-def event_dict(event: Event, urls: list[str]) -> dict[str, Any]:
+def event_dict(event: Event, urls: list[str]) -> JSON:
     """One event as in ``banwatch events --json`` (and the webhook body's ``event``)."""
-    return {
-        "id": event.id,
-        "platform": event.platform,
-        "action": event.action,
-        "target": event.target,
-        "targets": event.target_names,
-        "status": event.status,
-        "article_count": event.article_count,
-        "outlet_count": event.outlet_count,
-        "first_seen": iso(event.first_seen_at),
-        "last_seen": iso(event.last_seen_at),
-        "headline": event.headline,
-        "scale": event.scale,
-        "urls": urls,
-    }
+    return EventRow.of(event, urls).as_json()
+
+
+def get_event(session: Session, event_id: int) -> EventRow | None:
+    """One event by id, with its URLs."""
+    event = session.get(Event, event_id)
+    if event is None:
+        return None
+    return EventRow.of(event, event_urls(session, [event_id]).get(event_id, []))
 
 
 def platform_condition(
@@ -98,6 +154,19 @@ def target_condition(
     return sa.or_(key_column.in_(sorted(keys)), sa.func.lower(name_column).in_(sorted(names)))
 
 
+def _vocabulary(given: Vocabulary | None) -> Callable[[], Vocabulary]:
+    """The vocabulary to read filter words with, loaded on first use (the shipped one when
+    none is given), so a listing without filters never reads the lexicon."""
+    return (lambda: given) if given is not None else _shipped_vocabulary
+
+
+def _shipped_vocabulary() -> Vocabulary:
+    """The shipped lexicon's vocabulary (cached), imported only when a filter needs it."""
+    from monitor.classify.vocabulary import load_vocabulary
+
+    return load_vocabulary()
+
+
 def action_value(word: str, vocabulary: Vocabulary) -> str:
     """The action the user's ``word`` names ("Ad ban" -> "ad_ban"), else the word."""
     return vocabulary.action(word) or word.strip()
@@ -114,7 +183,7 @@ def list_events(
     limit: int | None = None,
     dismissed: bool = False,
     vocabulary: Vocabulary | None = None,
-) -> list[dict[str, Any]]:
+) -> list[EventRow]:
     """Events, newest first. ``platform``, ``action`` and ``target`` are the user's words,
     read through the vocabulary (default: the shipped one; pass
     ``load_vocabulary(settings.classifier)`` for the settings' additions): ``platform="X"``
@@ -122,24 +191,24 @@ def list_events(
     any target of the ban under any of its names ("Russia Today" finds the RT event).
     Events the user dismissed (not a ban) are listed only with ``dismissed``, and then
     only they; events merged into another never are."""
-    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
     query = sa.select(Event).where(Event.merged_into_id.is_(None))
     if dismissed:
         query = query.where(Event.dismissed_at.is_not(None))
     else:
         query = query.where(Event.dismissed_at.is_(None))
     if platform:
-        query = query.where(platform_condition(Event.platform, platform, vocab))
+        query = query.where(platform_condition(Event.platform, platform, vocab()))
     if action:
-        query = query.where(Event.action == action_value(action, vocab))
+        query = query.where(Event.action == action_value(action, vocab()))
     if target:
         any_target = sa.select(EventTarget.event_id).where(
-            target_condition(EventTarget.target_key, EventTarget.target, target, vocab)
+            target_condition(EventTarget.target_key, EventTarget.target, target, vocab())
         )
         query = query.where(
             sa.or_(
                 Event.id.in_(any_target),
-                target_condition(Event.target_key, Event.target, target, vocab),
+                target_condition(Event.target_key, Event.target, target, vocab()),
             )
         )
     if status:
@@ -151,7 +220,38 @@ def list_events(
         query = query.limit(limit)
     events = list(session.scalars(query.options(selectinload(Event.targets))))
     urls = event_urls(session, [e.id for e in events])
-    return [event_dict(e, urls.get(e.id, [])) for e in events]
+    return [EventRow.of(e, urls.get(e.id, [])) for e in events]
+
+
+# --- hits ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HitRow:
+    """One verdict on one stored article (``banwatch hits --json``)."""
+
+    url: str
+    title: str | None
+    published: datetime | None
+    platform: str
+    action: str
+    target: str
+    scale: str | None
+    score: float
+    evidence: str
+
+    def as_json(self) -> JSON:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "published": iso(self.published),
+            "platform": self.platform,
+            "action": self.action,
+            "target": self.target,
+            "scale": self.scale,
+            "score": round(self.score, 3),
+            "evidence": self.evidence,
+        }
 
 
 def list_hits(
@@ -163,69 +263,239 @@ def list_hits(
     action: str | None = None,
     target: str | None = None,
     vocabulary: Vocabulary | None = None,
-) -> list[dict[str, Any]]:
+) -> list[HitRow]:
     """Verdicts with their article, newest article first (``banwatch hits``); ``platform``,
     ``action`` and ``target`` read as in ``list_events``."""
-    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
     query = sa.select(Verdict, Article).join(Article, Article.id == Verdict.article_id)
     if since:
         query = query.where(Article.fetched_at >= since)
     if platform:
-        query = query.where(platform_condition(Verdict.platform, platform, vocab))
+        query = query.where(platform_condition(Verdict.platform, platform, vocab()))
     if action:
-        query = query.where(Verdict.action == action_value(action, vocab))
+        query = query.where(Verdict.action == action_value(action, vocab()))
     if target:
-        query = query.where(target_condition(Verdict.target_key, Verdict.target, target, vocab))
+        query = query.where(target_condition(Verdict.target_key, Verdict.target, target, vocab()))
     query = query.order_by(Article.published_at.desc().nulls_last(), Verdict.id)
     if limit:
         query = query.limit(limit)
     return [
-        {
-            "url": article.url,
-            "title": article.title,
-            "published": iso(article.published_at),
-            "platform": verdict.platform,
-            "action": verdict.action,
-            "target": verdict.target,
-            "scale": verdict.scale,
-            "score": round(verdict.score, 3),
-            "evidence": verdict.evidence,
-        }
+        HitRow(
+            url=article.url,
+            title=article.title,
+            published=article.published_at,
+            platform=verdict.platform,
+            action=verdict.action,
+            target=verdict.target,
+            scale=verdict.scale,
+            score=verdict.score,
+            evidence=verdict.evidence,
+        )
         for verdict, article in session.execute(query)
     ]
 
 
-def status_report(session: Session, settings: Settings) -> dict[str, Any]:
+# --- status ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    """Outbox rows by status."""
+
+    pending: int = 0
+    sent: int = 0
+    dead: int = 0
+
+    def as_json(self) -> JSON:
+        return {"pending": self.pending, "sent": self.sent, "dead": self.dead}
+
+
+def _counts(found: dict[str, int]) -> DeliveryCounts:
+    return DeliveryCounts(
+        pending=found.get(DeliveryStatus.PENDING, 0),
+        sent=found.get(DeliveryStatus.SENT, 0),
+        dead=found.get(DeliveryStatus.DEAD, 0),
+    )
+
+
+def delivery_counts(session: Session) -> DeliveryCounts:
+    """How many deliveries are pending, sent and dead."""
+    query = sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
+    return _counts({str(state): int(n) for state, n in session.execute(query)})
+
+
+def delivery_counts_by_subscription(session: Session) -> dict[int, DeliveryCounts]:
+    """Each subscription's deliveries by status (subscriptions without any are absent)."""
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for sub_id, state, n in session.execute(
+        sa.select(Delivery.subscription_id, Delivery.status, sa.func.count()).group_by(
+            Delivery.subscription_id, Delivery.status
+        )
+    ):
+        found[sub_id][str(state)] = int(n)
+    return {sub_id: _counts(states) for sub_id, states in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """One source's state in ``banwatch status``."""
+
+    name: str
+    kind: str
+    url: str
+    origin: str  # settings | cli | opml
+    enabled: bool
+    last_ok: datetime | None
+    last_error: str | None
+    failures: int
+    failing: bool
+    next_poll: datetime | None
+
+    def as_json(self) -> JSON:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "url": self.url,
+            "origin": self.origin,
+            "enabled": self.enabled,
+            "last_ok": iso(self.last_ok),
+            "last_error": self.last_error,
+            "failures": self.failures,
+            "failing": self.failing,
+            "next_poll": iso(self.next_poll),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """Counts, per-source health and outbox state (``banwatch status --json``)."""
+
+    articles: int
+    article_urls: int
+    hits: int
+    events: int
+    sources: tuple[SourceHealth, ...]
+    deliveries: DeliveryCounts
+
+    @property
+    def healthy(self) -> bool:
+        return not any(s.failing for s in self.sources)
+
+    def as_json(self) -> JSON:
+        return {
+            "articles": self.articles,
+            "article_urls": self.article_urls,
+            "hits": self.hits,
+            "events": self.events,
+            "sources": [s.as_json() for s in self.sources],
+            "deliveries": self.deliveries.as_json(),
+        }
+
+
+def _count(session: Session, model: type[Any]) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def status_report(session: Session, settings: Settings) -> StatusReport:
     """Counts, per-source health and outbox state (``banwatch status``)."""
     now = datetime.now(UTC)
-    deliveries = {"pending": 0, "sent": 0, "dead": 0}
-    for state, count in session.execute(
-        sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
-    ):
-        deliveries[state] = count
-    sources = [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "url": s.url,
-            "origin": s.origin,  # settings | cli | opml
-            "enabled": bool(s.enabled and not s.disabled),
-            "last_ok": iso(s.last_ok_at),
-            "last_error": s.last_error,
-            "failures": s.failures,
-            "failing": is_failing(s, settings.crawler, now),
-            "next_poll": iso(s.next_poll_at),
-        }
+    sources = tuple(
+        SourceHealth(
+            name=s.name,
+            kind=s.kind,
+            url=s.url,
+            origin=s.origin,
+            enabled=bool(s.enabled and not s.disabled),
+            last_ok=s.last_ok_at,
+            last_error=s.last_error,
+            failures=s.failures,
+            failing=is_failing(s, settings.crawler, now),
+            next_poll=s.next_poll_at,
+        )
         for s in session.scalars(sa.select(Source).order_by(Source.kind, Source.name))
+    )
+    return StatusReport(
+        articles=_count(session, Article),
+        article_urls=_count(session, ArticleUrl),
+        hits=_count(session, Verdict),
+        events=_count(session, Event),
+        sources=sources,
+        deliveries=delivery_counts(session),
+    )
+
+
+# --- deliveries ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One outbox row (``banwatch deliveries --json``)."""
+
+    id: int
+    subscription: str
+    kind: str
+    event_id: int | None
+    digest_date: date | None
+    idempotency_key: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt: datetime | None
+    last_attempt: datetime | None
+    last_result: str | None
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime | None
+
+    def as_json(self) -> JSON:
+        return {
+            "id": self.id,
+            "subscription": self.subscription,
+            "kind": self.kind,
+            "event_id": self.event_id,
+            "digest_date": self.digest_date.isoformat() if self.digest_date else None,
+            "idempotency_key": self.idempotency_key,
+            "status": str(self.status),
+            "attempts": self.attempts,
+            "next_attempt": iso(self.next_attempt),
+            "last_attempt": iso(self.last_attempt),
+            "last_result": self.last_result,
+            "last_error": self.last_error,
+            "sent_at": iso(self.sent_at),
+            "created_at": iso(self.created_at),
+        }
+
+
+def list_deliveries(
+    session: Session, *, status: str | None = None, limit: int | None = 100
+) -> list[DeliveryRow]:
+    """Deliveries, newest first, as ``banwatch deliveries --json`` prints them."""
+    query = sa.select(Delivery, Subscription.name).join(
+        Subscription, Subscription.id == Delivery.subscription_id
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    query = query.order_by(Delivery.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return [
+        DeliveryRow(
+            id=d.id,
+            subscription=name,
+            kind=d.kind,
+            event_id=d.event_id,
+            digest_date=d.digest_date,
+            idempotency_key=d.idempotency_key,
+            status=DeliveryStatus(d.status),
+            attempts=d.attempts,
+            next_attempt=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
+            last_attempt=d.last_attempt_at,
+            last_result=d.last_result,
+            last_error=d.last_error,
+            sent_at=d.sent_at,
+            created_at=d.created_at,
+        )
+        for d, name in session.execute(query)
     ]
-    return {
-        "articles": session.scalar(sa.select(sa.func.count()).select_from(Article)) or 0,
-        "article_urls": session.scalar(sa.select(sa.func.count()).select_from(ArticleUrl)) or 0,
-        "hits": session.scalar(sa.select(sa.func.count()).select_from(Verdict)) or 0,
-        "events": session.scalar(sa.select(sa.func.count()).select_from(Event)) or 0,
-        "sources": sources,
-        "deliveries": deliveries,
-    }
 
 
 # --- the web's event list, event page and chart ----------------------------------------
@@ -259,7 +529,7 @@ def _like(value: str) -> str:
 def _event_conditions(
     query: EventQuery, vocabulary: Vocabulary | None
 ) -> list[sa.ColumnElement[bool]]:
-    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    vocab = vocabulary if vocabulary is not None else _shipped_vocabulary()
     where: list[sa.ColumnElement[bool]] = [
         Event.merged_into_id.is_(None),
         Event.dismissed_at.is_not(None) if query.dismissed else Event.dismissed_at.is_(None),
@@ -592,3 +862,24 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
         event.first_seen_at,
         event.last_seen_at,
     )
+
+
+def events_found_between(session: Session, windows: list[tuple[datetime, datetime]]) -> list[int]:
+    """How many events (not dismissed, not merged away) were found in each [start, end)
+    window: the digest page's strip of recent days."""
+    if not windows:
+        return []
+    begin = min(start for start, _end in windows)
+    finish = max(end for _start, end in windows)
+    found = [
+        (created if created.tzinfo else created.replace(tzinfo=UTC))
+        for created in session.scalars(
+            sa.select(Event.created_at).where(
+                Event.created_at >= begin,
+                Event.created_at < finish,
+                Event.merged_into_id.is_(None),
+                Event.dismissed_at.is_(None),
+            )
+        )
+    ]
+    return [sum(start <= c < end for c in found) for start, end in windows]

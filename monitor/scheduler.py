@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -126,7 +127,7 @@ def housekeeping_job(settings: Settings, engine: Engine) -> str:
     return "sources and subscriptions in sync"
 
 
-def _guarded(name: str, func: Any, *args: Any) -> str | None:
+def _guarded(name: str, func: Callable[..., str], *args: Any) -> str | None:
     """Run a job; any error becomes one log line and the daemon goes on."""
     try:
         return func(*args)
@@ -141,7 +142,7 @@ def run_once(settings: Settings, engine: Engine, *, config_path: str | None = No
     """Every job once, in pipeline order: housekeeping, crawls, dispatch, digest if due."""
     summary = OnceSummary()
 
-    def step(name: str, func: Any, *args: Any) -> None:
+    def step(name: str, func: Callable[..., str], *args: Any) -> None:
         outcome = _guarded(name, func, *args)
         if outcome is None:
             summary.failed.append(name)

@@ -76,7 +76,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
         other = session.get_one(Event, b)
         assert other.merged_into_id == a
         assert any(e == b for e, _, _ in _kinds(session))
-        assert [e["id"] for e in list_events(session)] == [a]
+        assert [e.id for e in list_events(session)] == [a]
         # A later report naming the merged-away target joins the survivor.
         later = report(session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="c.example",
                        at=T0 + timedelta(days=1))  # fmt: skip
@@ -130,7 +130,7 @@ def test_dismiss_stops_alerts_and_keeps_the_event(engine: Engine, settings: Sett
         assert len(_kinds(session)) == 1
         assert session.get_one(Event, event_id).article_count == 2
         assert list_events(session) == []
-        assert [e["id"] for e in list_events(session, dismissed=True)] == [event_id]
+        assert [e.id for e in list_events(session, dismissed=True)] == [event_id]
         dismiss_event(session, event_id)  # twice is once
         with pytest.raises(CorrectionError, match="no event"):
             dismiss_event(session, 12345)

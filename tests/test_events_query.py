@@ -13,7 +13,7 @@ from monitor.classify.vocabulary import Vocabulary
 from monitor.cli import main
 from monitor.config import settings_from_dict
 from monitor.db import open_database, session_scope
-from monitor.queries import list_events
+from monitor.queries import EventRow, list_events
 from tests.alert_servers import EVENT_KEYS
 from tests.test_events import report
 
@@ -40,8 +40,8 @@ def _fill(db_url: str) -> None:
     engine.dispose()
 
 
-def _keys(rows: list[dict]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
-    return [(r["platform"], r["target"]) for r in rows]
+def _keys(rows: list[EventRow]) -> list[tuple[str, str]]:
+    return [(r.platform, r.target) for r in rows]
 
 
 def test_list_events_filters(db_url: str) -> None:
@@ -51,7 +51,7 @@ def test_list_events_filters(db_url: str) -> None:
         everything = list_events(session)
         assert _keys(everything) == [("TikTok", "Sputnik"), ("Twitter", "Kaspersky"),
                                      ("Twitter", "RT")]  # fmt: skip
-        assert everything[-1]["targets"] == ["RT", "Sputnik"]
+        assert everything[-1].targets == ("RT", "Sputnik")
         assert _keys(list_events(session, platform="twitter")) == [
             ("Twitter", "Kaspersky"),
             ("Twitter", "RT"),

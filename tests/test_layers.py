@@ -79,3 +79,36 @@ def test_a_wrong_import_breaks_the_check(
     assert result.returncode != 0, result.stdout
     broken = result.stdout.split("Broken contracts", 1)[-1]
     assert contract in broken, result.stdout
+
+
+@pytest.mark.slow
+def test_mypy_fails_on_a_type_error(tmp_path: Path) -> None:
+    """mypy (strict, the project's configuration) runs in make test and catches a wrong type."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from monitor.queries import EventRow\n\n\ndef count(row: EventRow) -> int:\n"
+        "    return row.headline\n",
+        encoding="utf-8",
+    )
+    good = tmp_path / "good.py"
+    good.write_text(
+        "from monitor.queries import EventRow\n\n\ndef count(row: EventRow) -> int:\n"
+        "    return row.outlet_count\n",
+        encoding="utf-8",
+    )
+    mypy = Path(sys.executable).with_name("mypy")
+    config = ["--config-file", str(REPO / "pyproject.toml"), "--cache-dir", str(tmp_path / "c")]
+
+    def run(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(mypy), *config, str(path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert run(good).returncode == 0
+    failed = run(bad)
+    assert failed.returncode != 0
+    assert 'Incompatible return value type (got "str", expected "int")' in failed.stdout

@@ -136,9 +136,9 @@ def test_only_a_source_failing_longer_than_failing_after_is_reported(engine, set
         assert sources.is_failing(src, settings.crawler, NOW + timedelta(hours=2))
         src.failing_since = datetime.now(UTC) - timedelta(days=2)
     with session_scope(engine) as session:
-        (row,) = status_report(session, settings)["sources"]
-    assert row["name"] == "wire" and row["failing"] is True
-    assert row["failures"] == 1 and row["last_error"] == "wire: DNS lookup failed"
+        (row,) = status_report(session, settings).sources
+    assert row.name == "wire" and row.failing is True
+    assert row.failures == 1 and row.last_error == "wire: DNS lookup failed"
 
 
 def test_due_sources_are_those_whose_time_has_come(engine, settings):

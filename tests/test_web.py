@@ -351,6 +351,7 @@ def test_events_survive_a_read_only_tour(web: WebServer) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -374,3 +375,18 @@ def test_serve_prints_its_url(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_digest_page_has_the_days_around_it(web: WebServer) -> None:
+    day = digest_day()
+    page = get(web, f"/digest/{day}").text
+    assert f"Daily digest for {day}" in page and "6 new enforcement actions" in page
+    assert page.count('<li aria-current="date">') == 1
+    assert re.search(
+        r'aria-current="date"><a href="/digest/' + day + r'"[^>]*>.*?<span class="n">6</span>',
+        page,
+        re.S,
+    )
+    earlier = get(web, "/digest/2020-02-02").text
+    assert "No new enforcement actions." in earlier and 'rel="next"' in earlier
+    assert get(web, "/digest").status_code == 302

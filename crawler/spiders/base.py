@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import scrapy
 from scrapy import signals
@@ -54,11 +54,16 @@ log = logging.getLogger("banwatch.crawl")
 class DueSource(Protocol):
     """What ``Ingestor.due_sources`` returns for each source (monitor.sources.SourceState)."""
 
-    name: str
-    url: str
-    etag: str | None
-    last_modified: str | None
-    next_poll_at: datetime | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def last_modified(self) -> str | None: ...
+    @property
+    def next_poll_at(self) -> datetime | None: ...
 
 
 def banwatch_settings(crawler: Crawler) -> Settings:
@@ -89,7 +94,7 @@ class BanwatchSpider(scrapy.Spider):
         self.source_names: list[str] = list(sources or [])
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BanwatchSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.settings_bw = banwatch_settings(crawler)
         spider.shared_queue = crawler.settings.getbool("BANWATCH_SHARED_QUEUE")

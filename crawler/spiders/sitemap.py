@@ -53,7 +53,8 @@ def news_dates(body: bytes) -> dict[str, str]:
     for _, elem in lxml.etree.iterparse(
         BytesIO(body), tag=f"{_NEWS_NS}publication_date", recover=True, resolve_entities=False
     ):
-        url = elem.getparent().getparent() if elem.getparent() is not None else None
+        parent = elem.getparent()
+        url = parent.getparent() if parent is not None else None
         loc = url.find(f"{_SITEMAP_NS}loc") if url is not None else None
         if loc is not None and loc.text and elem.text:
             dates[loc.text.strip()] = elem.text.strip()

@@ -18,6 +18,7 @@ from monitor.alerts.render import unsubscribe_url
 from monitor.digest import Digest, build_digest
 from monitor.models import Delivery
 from monitor.queries import iso
+from monitor.states import AlertKind
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -104,7 +105,7 @@ def digest_message(session: Session, delivery: Delivery, settings: Settings) -> 
     unsubscribe = unsubscribe_url(settings, subscription)
     return Message(
         id=delivery.idempotency_key,
-        kind="digest",
+        kind=AlertKind.DIGEST,
         subject=subject_for(digest),
         text=render_text(digest, unsubscribe=unsubscribe),
         html=render_html(

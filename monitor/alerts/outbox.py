@@ -22,10 +22,10 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
 from monitor.alerts.channel import Channel, Message, SendResult
@@ -38,13 +38,14 @@ from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
+from monitor.states import EVENT_ALERTS, AlertKind, DeliveryStatus
 
 if TYPE_CHECKING:
     from monitor.config import Settings
 
 log = logging.getLogger(__name__)
 
-EVENT_KINDS = ("event.opened", "event.updated", "event.reversed")
+EVENT_KINDS = EVENT_ALERTS
 INSTANT_MODES = ("instant", "both")
 DIGEST_MODES = ("digest", "both")
 
@@ -58,7 +59,7 @@ def idempotency_key(subscription_id: int, subject: str, kind: str, counter: int 
 def update_counter(event: Event, kind: str) -> int:
     """Distinguishes successive updates of one event: each update links one more article,
     so the article count names the update. Opening and reversal happen once."""
-    return event.article_count if kind == "event.updated" else 0
+    return event.article_count if kind == AlertKind.UPDATED else 0
 
 
 def enqueue_event_alerts(
@@ -78,20 +79,24 @@ def enqueue_event_alerts(
     """
     if kind not in EVENT_KINDS:
         raise ValueError(f"kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
-    if event.id is None:
+    if sa.inspect(event).key is None:  # not flushed yet: the rows need its id
         session.flush()
     vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
+    now = datetime.now(UTC)
     subscriptions = session.scalars(
         sa.select(Subscription)
-        .where(Subscription.active.is_(True), Subscription.mode.in_(INSTANT_MODES))
+        .where(
+            Subscription.active.is_(True),
+            Subscription.mode.in_(INSTANT_MODES),
+            not_muted(now),  # a muted subscription skips what happens meanwhile
+        )
         .order_by(Subscription.id)
     )
     counter = update_counter(event, kind)
-    now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for sub in subscriptions:
         filters = Filters.from_json(sub.filters)
-        if kind == "event.updated" and not (filters.updates or settings.events.alert_on_update):
+        if kind == AlertKind.UPDATED and not (filters.updates or settings.events.alert_on_update):
             continue
         if not filters.matches(event, vocab):
             continue
@@ -102,13 +107,18 @@ def enqueue_event_alerts(
                 "digest_date": None,
                 "kind": kind,
                 "idempotency_key": idempotency_key(sub.id, f"event:{event.id}", kind, counter),
-                "status": "pending",
+                "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
             }
         )
     return insert_deliveries(session, rows)
+
+
+def not_muted(now: datetime) -> sa.ColumnElement[bool]:
+    """Subscriptions not muted at ``now`` (``banwatch mute``)."""
+    return sa.or_(Subscription.muted_until.is_(None), Subscription.muted_until <= now)
 
 
 def enqueue_digest(session: Session, subscription: Subscription, day: date) -> list[Delivery]:
@@ -118,9 +128,9 @@ def enqueue_digest(session: Session, subscription: Subscription, day: date) -> l
         "subscription_id": subscription.id,
         "event_id": None,
         "digest_date": day,
-        "kind": "digest",
+        "kind": AlertKind.DIGEST,
         "idempotency_key": idempotency_key(subscription.id, f"digest:{day.isoformat()}", "digest"),
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -199,7 +209,7 @@ def dispatch_due(
         due = list(
             session.scalars(
                 sa.select(Delivery.id)
-                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit or settings.alerts.batch)
             )
@@ -222,13 +232,13 @@ def _claim(engine: Engine, delivery_id: int, now: datetime, lease: timedelta) ->
             sa.update(Delivery)
             .where(
                 Delivery.id == delivery_id,
-                Delivery.status == "pending",
+                Delivery.status == DeliveryStatus.PENDING,
                 Delivery.next_attempt_at <= now,
             )
             .values(next_attempt_at=now + lease)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def _dispatch_one(
@@ -250,8 +260,14 @@ def _dispatch_one(
         subscription = delivery.subscription
         if not subscription.active:
             why = subscription.disabled_reason or "unsubscribed"
-            delivery.status, delivery.last_error = "dead", f"subscription inactive: {why}"
+            delivery.status = DeliveryStatus.DEAD
+            delivery.last_error = f"subscription inactive: {why}"
             stats.dead += 1
+            return
+        muted = subscription.muted_until
+        if muted is not None and muted > now:  # queued before the mute: waits for its end
+            delivery.next_attempt_at = muted
+            stats.skipped += 1
             return
         prepared = _prepare(session, delivery, settings)
     # The send happens outside any transaction: the database is not held during network I/O.
@@ -285,7 +301,7 @@ def _send(channel: Channel, message: Message) -> SendResult:
 
 def build_message(session: Session, delivery: Delivery, settings: Settings) -> Message:
     """The rendered message of a delivery: an event alert or a daily digest."""
-    if delivery.kind == "digest":
+    if delivery.kind == AlertKind.DIGEST:
         return digest_message(session, delivery, settings)
     return event_message(session, delivery, settings)
 
@@ -304,19 +320,19 @@ def record_result(
     delivery.last_attempt_at = now
     delivery.last_result = result.detail[:2000]
     if result.ok:
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, now, None
         stats.sent += 1
         return
     delivery.last_error = result.detail[:2000]
     if result.disable:
         disable_subscription(session, delivery.subscription, f"{result.detail} at {iso(now)}")
-        delivery.status = "dead"
+        delivery.status = DeliveryStatus.DEAD
         stats.dead += 1
         stats.disabled += 1
         return
     delay = retry_delay(delivery.attempts, rng) if result.retry else None
     if delay is None:
-        delivery.status = "dead"
+        delivery.status = DeliveryStatus.DEAD
         stats.dead += 1
         log.warning(
             "delivery dead",
@@ -333,46 +349,16 @@ def disable_subscription(session: Session, subscription: Subscription, reason: s
     subscription.disabled_reason = reason
     session.execute(
         sa.update(Delivery)
-        .where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
-        .values(status="dead", last_error=f"subscription disabled: {reason}")
+        .where(
+            Delivery.subscription_id == subscription.id,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.DEAD, last_error=f"subscription disabled: {reason}")
         .execution_options(synchronize_session=False)
     )
 
 
-# --- listing and re-queueing -----------------------------------------------------------
-
-
-def list_deliveries(
-    session: Session, *, status: str | None = None, limit: int | None = 100
-) -> list[dict[str, Any]]:
-    """Deliveries, newest first, as ``banwatch deliveries --json`` prints them."""
-    query = sa.select(Delivery, Subscription.name).join(
-        Subscription, Subscription.id == Delivery.subscription_id
-    )
-    if status:
-        query = query.where(Delivery.status == status)
-    query = query.order_by(Delivery.id.desc())
-    if limit:
-        query = query.limit(limit)
-    return [
-        {
-            "id": d.id,
-            "subscription": name,
-            "kind": d.kind,
-            "event_id": d.event_id,
-            "digest_date": d.digest_date.isoformat() if d.digest_date else None,
-            "idempotency_key": d.idempotency_key,
-            "status": d.status,
-            "attempts": d.attempts,
-            "next_attempt": iso(d.next_attempt_at) if d.status == "pending" else None,
-            "last_attempt": iso(d.last_attempt_at),
-            "last_result": d.last_result,
-            "last_error": d.last_error,
-            "sent_at": iso(d.sent_at),
-            "created_at": iso(d.created_at),
-        }
-        for d, name in session.execute(query)
-    ]
+# --- re-queueing ----------------------------------------------------------------------
 
 
 def retry_delivery(session: Session, delivery_id: int, now: datetime | None = None) -> Delivery:
@@ -381,7 +367,7 @@ def retry_delivery(session: Session, delivery_id: int, now: datetime | None = No
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise DeliveryError(f"delivery {delivery_id}: no such delivery")
-    if delivery.status == "sent":
+    if delivery.status == DeliveryStatus.SENT:
         raise DeliveryError(f"delivery {delivery_id}: already sent at {iso(delivery.sent_at)}")
     subscription = delivery.subscription
     if not subscription.active:
@@ -389,7 +375,7 @@ def retry_delivery(session: Session, delivery_id: int, now: datetime | None = No
             f"delivery {delivery_id}: subscription {subscription.name!r} is disabled "
             f"({subscription.disabled_reason or 'unsubscribed'})"
         )
-    delivery.status = "pending"
+    delivery.status = DeliveryStatus.PENDING
     delivery.attempts = 0
     delivery.next_attempt_at = now or datetime.now(UTC)
     return delivery

@@ -21,14 +21,15 @@ from monitor import templating
 from monitor.alerts.channel import Message
 from monitor.models import Article, Delivery, Event, EventArticle, Subscription, Verdict
 from monitor.queries import event_dict, iso
+from monitor.states import AlertKind
 
 if TYPE_CHECKING:
     from monitor.config import Settings
 
-KIND_LABEL = {
-    "event.opened": "new",
-    "event.updated": "update",
-    "event.reversed": "reversed",
+KIND_LABEL: dict[str, str] = {
+    AlertKind.OPENED: "new",
+    AlertKind.UPDATED: "update",
+    AlertKind.REVERSED: "reversed",
 }
 
 
@@ -125,10 +126,10 @@ def target_label(event: Event) -> str:
 def subject_for(event: Event, kind: str) -> str:
     """``[banwatch] Twitter — ad ban — RT, Sputnik`` (with ``reversed`` / outlet count)."""
     action = action_label(event.action)
-    if kind == "event.reversed":
+    if kind == AlertKind.REVERSED:
         action += " reversed"
     subject = f"[banwatch] {event.platform} — {action} — {target_label(event)}"
-    if kind == "event.updated":
+    if kind == AlertKind.UPDATED:
         subject += f" (reported by {event.outlet_count} outlets)"
     return " ".join(subject.split())
 

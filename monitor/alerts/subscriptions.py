@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor.alerts.apprise_channel import is_valid as apprise_is_valid
+from monitor.alerts.apprise_channel import masked as apprise_masked
 from monitor.alerts.channel import mask
 from monitor.alerts.channels import CHANNELS
 from monitor.alerts.filters import Filters
 from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError
-from monitor.models import Delivery, Subscription
+from monitor.models import Subscription
+from monitor.queries import DeliveryCounts, delivery_counts_by_subscription, iso
 
 if TYPE_CHECKING:
     from monitor.config import Settings, SubscriptionSettings
@@ -53,14 +56,11 @@ def check_address(channel: str, address: str, label: str) -> None:
         raise ConfigError(f"{label}address = {address!r}: expected a mail address")
     if channel == "webhook" and not re.match(r"(?i)^https?://[^\s/]+", address):
         raise ConfigError(f"{label}address = {address!r}: expected an http(s) URL")
-    if channel == "apprise":
-        from monitor.alerts.apprise_channel import is_valid, masked
-
-        if not is_valid(address):
-            raise ConfigError(
-                f"{label}address = {masked(address)!r}: expected an Apprise URL "
-                "(e.g. slack://..., discord://..., tgram://..., ntfy://...)"
-            )
+    if channel == "apprise" and not apprise_is_valid(address):
+        raise ConfigError(
+            f"{label}address = {apprise_masked(address)!r}: expected an Apprise URL "
+            "(e.g. slack://..., discord://..., tgram://..., ntfy://...)"
+        )
 
 
 def check_mode(mode: str, label: str) -> None:
@@ -212,46 +212,76 @@ def _switch_off(session: Session, row: Subscription, reason: str) -> None:
     disable_subscription(session, row, reason)
 
 
-def subscription_dict(row: Subscription, *, show_secret: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
     """One subscription as ``banwatch subscriptions --json`` prints it (secret masked)."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "channel": row.channel,
-        "address": _shown_address(row),
-        "mode": row.mode,
-        "filters": Filters.from_json(row.filters).to_json(),
-        "active": row.active,
-        "disabled_reason": row.disabled_reason,
-        "from_config": row.from_config,
-        "secret": row.secret if show_secret else mask(row.secret) or None,
-    }
+
+    id: int
+    name: str
+    channel: str
+    address: str
+    mode: str
+    filters: Filters
+    active: bool
+    disabled_reason: str | None
+    from_config: bool
+    secret: str | None
+    deliveries: DeliveryCounts
+    muted_until: datetime | None = None  # while muted (banwatch mute), else None
+
+    @classmethod
+    def of(
+        cls, row: Subscription, deliveries: DeliveryCounts, *, show_secret: bool = False
+    ) -> SubscriptionRow:
+        return cls(
+            id=row.id,
+            name=row.name,
+            channel=row.channel,
+            address=_shown_address(row),
+            mode=row.mode,
+            filters=Filters.from_json(row.filters),
+            active=row.active,
+            disabled_reason=row.disabled_reason,
+            from_config=row.from_config,
+            secret=row.secret if show_secret else mask(row.secret) or None,
+            deliveries=deliveries,
+            muted_until=row.muted_until if _muted(row) else None,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "channel": self.channel,
+            "address": self.address,
+            "mode": self.mode,
+            "filters": self.filters.to_json(),
+            "active": self.active,
+            "disabled_reason": self.disabled_reason,
+            "from_config": self.from_config,
+            "muted_until": iso(self.muted_until),
+            "secret": self.secret,
+            "deliveries": self.deliveries.as_json(),
+        }
+
+
+def _muted(row: Subscription) -> bool:
+    return row.muted_until is not None and row.muted_until > datetime.now(UTC)
 
 
 def _shown_address(row: Subscription) -> str:
     if row.channel == "apprise":
-        from monitor.alerts.apprise_channel import masked
-
-        return masked(row.address)
+        return apprise_masked(row.address)
     return row.address
 
 
-def list_subscriptions(session: Session, *, show_secrets: bool = False) -> list[dict[str, Any]]:
+def list_subscriptions(session: Session, *, show_secrets: bool = False) -> list[SubscriptionRow]:
     """Every subscription with its delivery counts, by name."""
-    counts: dict[int, dict[str, int]] = {}
-    for sub_id, state, n in session.execute(
-        sa.select(Delivery.subscription_id, Delivery.status, sa.func.count()).group_by(
-            Delivery.subscription_id, Delivery.status
-        )
-    ):
-        counts.setdefault(sub_id, {})[state] = n
-    out = []
-    for row in session.scalars(sa.select(Subscription).order_by(Subscription.name)):
-        item = subscription_dict(row, show_secret=show_secrets)
-        mine = counts.get(row.id, {})
-        item["deliveries"] = {s: mine.get(s, 0) for s in ("pending", "sent", "dead")}
-        out.append(item)
-    return out
+    counts = delivery_counts_by_subscription(session)
+    return [
+        SubscriptionRow.of(row, counts.get(row.id, DeliveryCounts()), show_secret=show_secrets)
+        for row in session.scalars(sa.select(Subscription).order_by(Subscription.name))
+    ]
 
 
 @dataclass(slots=True)

@@ -288,12 +288,12 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
     groups: dict[tuple[str, str, bool], list[tuple[Binding, tg.Target]]] = {}
     for binding in bindings:
         for target in binding.targets:
-            key = (
+            group = (
                 binding.platform,
                 lexicon.target_key(target.name),
                 binding.action == REINSTATEMENT,
             )
-            groups.setdefault(key, []).append((binding, target))
+            groups.setdefault(group, []).append((binding, target))
     named_actions = {(b.platform, b.action) for b in bindings if not b.generic}
     verdicts = []
     for (platform, key, _), members in groups.items():

@@ -73,7 +73,7 @@ class Grammar:
     @classmethod
     def from_table(cls, table: Mapping[str, list[str]]) -> Grammar:
         values: dict[str, Any] = {}
-        for name in cls.__slots__:  # type: ignore[attr-defined]
+        for name in cls.__slots__:
             words = [w.lower().replace("’", "'") for w in table.get(name, [])]
             values[name] = tuple(words) if name == "teaser_endings" else frozenset(words)
         return cls(**values)
@@ -312,9 +312,9 @@ def _compile(
             add(phrase, Term("cue", name, cased=phrase if phrase in cue_cased else None))
     automaton = ahocorasick.Automaton()
     for key, found in terms.items():
-        cased = any(t.cased is not None for t in found)
+        spelled = any(t.cased is not None for t in found)
         # kinds are precomputed unless an exact spelling must be checked first
-        kinds = None if cased else kinds_of(tuple(found))
+        kinds = None if spelled else kinds_of(tuple(found))
         automaton.add_word(f" {key} ", (len(key), tuple(found), kinds))
     automaton.make_automaton()
     return automaton

@@ -73,7 +73,8 @@ def fold(text: str) -> str:
     space = np.isin(codes, unicode_punct)
     space[ascii_chars] |= ascii_space[codes[ascii_chars]]
     codes[space] = 32
-    return codes.tobytes().decode("utf-32-le")
+    folded: str = codes.tobytes().decode("utf-32-le")
+    return folded
 
 
 def blank_templates(text: str) -> str:

@@ -105,7 +105,7 @@ def chart(counts: WeekCounts, width: int = 1000, height: int = 170) -> dict[str,
             n = counts.counts[platform][i]
             if not n:
                 continue
-            h = plot_h * n / peak
+            h = plot_h * n / peak  # a float: bars are drawn to a tenth of a pixel
             y -= h
             bars.append(
                 {
@@ -218,8 +218,17 @@ async def digest_today(ctx: Context, request: Request) -> Response:
 
 
 async def digest_page(ctx: Context, request: Request) -> Response:
+    from monitor.digest import digest_window, local_today
+    from monitor.queries import events_found_between
+
     day = params.day(request.path_params["day"])
     digest = await ctx.db(_digest(ctx, day))
+    # Two weeks ending at this day, or later up to the digest being gathered now.
+    gathering = local_today(ctx.settings) + timedelta(days=1)
+    last = max(day, min(day + timedelta(days=7), gathering))
+    days = [last - timedelta(days=i) for i in range(13, -1, -1)]
+    windows = [digest_window(ctx.settings, d) for d in days]
+    counts = await ctx.db(lambda s: events_found_between(s, [(w.start, w.end) for w in windows]))
     return page(
         ctx,
         request,
@@ -227,6 +236,7 @@ async def digest_page(ctx: Context, request: Request) -> Response:
         nav="digest",
         digest=digest,
         day=day,
+        recent=list(zip(days, counts, strict=True)),
         previous=day - timedelta(days=1),
         next=day + timedelta(days=1)
         if day < datetime.now(UTC).date() + timedelta(days=1)
@@ -402,19 +412,24 @@ async def confirm_page(ctx: Context, request: Request) -> Response:
 
     token = request.path_params["token"]
 
-    def work(session: Session) -> tuple[str, str] | None:
+    def work(session: Session) -> tuple[str, str, str] | None:
+        from monitor.alerts.filters import Filters
+
         row = subscription_for_link(session, token, "confirm")
         if row is None:
             return None
         state = (
             "pending" if row.disabled_reason == AWAITING else ("active" if row.active else "off")
         )
-        return row.address, state
+        return row.address, state, Filters.from_json(row.filters).describe()
 
     found = await ctx.db(work)
     if found is None:
         raise BadRequest("This confirmation link is not valid (or no longer).", 404)
-    return page(ctx, request, "confirm.html", address=found[0], state=found[1], token=token)
+    address, state, filters = found
+    return page(
+        ctx, request, "confirm.html", address=address, state=state, filters=filters, token=token
+    )
 
 
 async def confirm_post(ctx: Context, request: Request) -> Response:
@@ -504,13 +519,13 @@ async def admin_page(ctx: Context, request: Request) -> Response:
     dismissed = request.query_params.get("dismissed") == "1"
 
     def work(session: Session) -> dict[str, Any]:
-        from monitor.alerts.outbox import list_deliveries
+        from monitor.queries import list_deliveries
 
         query = replace(p.query, dismissed=dismissed)
         return {
             "found": search_events(session, query, vocabulary=ctx.vocabulary),
             "status": status_report(session, ctx.settings),
-            "deliveries": [d for d in list_deliveries(session, limit=200) if d["status"] != "sent"][
+            "deliveries": [d for d in list_deliveries(session, limit=200) if d.status != "sent"][
                 :50
             ],
         }
@@ -630,11 +645,13 @@ async def api_hits(ctx: Context, request: Request) -> Response:
     limit = params.integer(
         request.query_params.get("limit"), "limit", low=1, high=params.MAX_LIMIT, default=500
     )
-    return JSONResponse(await ctx.db(lambda s: list_hits(s, limit=limit)))
+    hits = await ctx.db(lambda s: list_hits(s, limit=limit))
+    return JSONResponse([hit.as_json() for hit in hits])
 
 
 async def api_status(ctx: Context, request: Request) -> Response:
-    return JSONResponse(await ctx.db(lambda s: status_report(s, ctx.settings)))
+    report = await ctx.db(lambda s: status_report(s, ctx.settings))
+    return JSONResponse(report.as_json())
 
 
 async def openapi(ctx: Context, request: Request) -> Response:
