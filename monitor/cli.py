@@ -88,22 +88,16 @@ pass_app = click.make_pass_decorator(App)
 
 
 def parse_since(value: str | None) -> datetime | None:
-    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d)."""
+    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d):
+    ``monitor.config.parse_since``, as the web reads ``?since=``."""
     if not value:
         return None
-    from monitor.config import parse_duration
+    from monitor.config import parse_since as since
 
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected a date, a timestamp or a duration like 7d"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return since(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
 
 
 @click.group(cls=BanwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -220,7 +214,7 @@ def run(app: App, once: bool, force: bool, http: str | None) -> None:
         run_daemon(app.settings, app.engine, config_path=app.config, daemon=daemon)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target, under any of its names (Russia Today).")
@@ -229,18 +223,21 @@ def run(app: App, once: bool, force: bool, http: str | None) -> None:
 )
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--dismissed", is_flag=True, help="Only the events dismissed as not a ban.")
 @listing
-@pass_app
+@click.pass_context
 def events(
-    app: App,
+    ctx: click.Context,
     platform: str | None,
     action: str | None,
     target: str | None,
     status: str | None,
     since: str | None,
     limit: int | None,
+    dismissed: bool,
 ) -> None:
-    """List enforcement events: one row per ban, however many outlets reported it.
+    """List enforcement events: one row per ban, however many outlets reported it;
+    `merge`, `split` and `dismiss` correct them.
 
     Platforms and targets may be named by any alias: --platform X is Twitter, --platform
     Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
@@ -251,9 +248,14 @@ def events(
         banwatch events --platform Twitter --since 30d
         banwatch events --json
         banwatch events --platform X --target "Russia Today"
+        banwatch events --dismissed
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.queries import list_events
 
+    app = ctx.find_object(App)
+    assert app is not None  # main() always makes one
     vocab = _checked_words(app, platform, action, target)
     with app.session() as session:
         rows = list_events(
@@ -265,6 +267,7 @@ def events(
             since=parse_since(since),
             limit=limit,
             vocabulary=vocab,
+            dismissed=dismissed,
         )
     emit(
         rows,
@@ -278,6 +281,61 @@ def events(
         Column("headline", lambda r: r.headline),
         title="events",
     )
+
+
+@events.command("merge")
+@click.argument("survivor", metavar="A", type=int)
+@click.argument("other", metavar="B", type=int)
+@pass_app
+def events_merge(app: App, survivor: int, other: int) -> None:
+    """Merge event B into event A: one ban reported as two. No alert is sent; B's
+    history (its deliveries) is kept under A.
+
+    \b
+    Example:
+        banwatch events merge 12 15
+    """
+    from monitor.corrections import merge_events
+
+    with app.session() as session:
+        done = merge_events(session, survivor, other)
+    click.echo(f"event {other} merged into event {survivor} ({done.articles_moved} articles moved)")
+
+
+@events.command("split")
+@click.argument("event_id", metavar="E", type=int)
+@click.option("--article", "article_id", type=int, required=True, help="The article to take out.")
+@pass_app
+def events_split(app: App, event_id: int, article_id: int) -> None:
+    """Take article N out of event E into an event of its own; it never rejoins E.
+
+    \b
+    Example:
+        banwatch events split 12 --article 341
+    """
+    from monitor.corrections import split_article
+
+    with app.session() as session:
+        done = split_article(session, event_id, article_id)
+    click.echo(f"article {article_id} left event {event_id}: now event {done.event_id}")
+
+
+@events.command("dismiss")
+@click.argument("event_id", metavar="E", type=int)
+@pass_app
+def events_dismiss(app: App, event_id: int) -> None:
+    """Dismiss event E as not a ban: no further alerts; kept (for evaluation, a false
+    positive) and listed with `events --dismissed`.
+
+    \b
+    Example:
+        banwatch events dismiss 12
+    """
+    from monitor.corrections import dismiss_event
+
+    with app.session() as session:
+        dismiss_event(session, event_id)
+    click.echo(f"event {event_id} dismissed: no further alerts")
 
 
 @main.command()

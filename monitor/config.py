@@ -57,6 +57,27 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
     return seconds
 
 
+MAX_SINCE = dt.timedelta(days=3660)
+
+
+def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
+    """A ``since`` filter as the moment it names, for the CLI and the web alike: a duration
+    back from ``now`` (``7d``, ``36h``, ``90m``; at most ten years) or a date or ISO
+    date-time (UTC when it names no zone). Raises ``ValueError`` saying what was expected."""
+    text = value.strip()
+    match = _DURATION.match(text)
+    if match is None or match.group(2) is None:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("expected a duration like 7d, 36h or 90m, or a date") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds > MAX_SINCE.total_seconds():
+        raise ValueError(f"expected at most ten years ({MAX_SINCE.days}d)")
+    return (now or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=seconds)
+
+
 def _parse_pause(value: Any) -> float:
     return parse_duration(value, allow_zero=True)
 

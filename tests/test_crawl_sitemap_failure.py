@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 
 def test_unreachable_sitemap_is_one_clean_failure(tmp_path: Path) -> None:
     with socket.socket() as sock:

@@ -108,6 +108,7 @@ def _crawl_child(config: Path) -> int:
     raise AssertionError(f"no crawl child runs with {config}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the crawl child through /proc")
 def test_a_crawl_killed_by_a_signal_is_one_warning_not_an_error(
     loopback_site: LoopbackSite, tmp_path: Path, caplog: pytest.LogCaptureFixture

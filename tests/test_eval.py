@@ -144,6 +144,7 @@ def test_pairwise_scores() -> None:
     assert pairwise({1: "A", 2: "B"}, {1: "x", 2: "y"}).f1 == 1.0
 
 
+@pytest.mark.slow
 def test_eval_of_the_devset_groups_its_events(config: Path) -> None:
     devset = Path(__file__).parent / "data" / "devset.jsonl"
     data = json.loads(run(config, "eval", str(devset), "--json").output)
