@@ -1,13 +1,14 @@
 # banwatch: two commands on a fresh machine with only python3.
 #   make run   - virtualenv, install, migrate, start the daemon with ./settings.toml
 #   make test  - virtualenv with the dev extra, run the whole test suite
+#   make test-fast - the same without the tests marked slow
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test demo lint bench clean
+.PHONY: run test test-fast demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,13 @@ test: $(DEVSTAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The edit-test loop: everything but the tests marked slow (crawls, property runs, corpus
+# sweeps, subprocess daemons). `make test` (and CI) runs them all.
+test-fast: $(DEVSTAMP)
+	$(BIN)/ruff check monitor crawler tests bench
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check monitor crawler tests bench
 	$(BIN)/ruff format --check monitor crawler tests bench
@@ -45,6 +53,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/dedupe.py --quick
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/opml.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ need them, so ``banwatch --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,22 +88,16 @@ pass_app = click.make_pass_decorator(App)
 
 
 def parse_since(value: str | None) -> datetime | None:
-    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d)."""
+    """``--since`` as a date (2024-09-01), a timestamp, or a duration back from now (7d):
+    ``monitor.config.parse_since``, as the web reads ``?since=``."""
     if not value:
         return None
-    from monitor.config import parse_duration
+    from monitor.config import parse_since as since
 
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected a date, a timestamp or a duration like 7d"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return since(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
 
 
 @click.group(cls=BanwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,25 +165,56 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.option(
     "--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit."
 )
+@click.option(
+    "--force", is_flag=True, help="With --once: run even while a daemon schedules this database."
+)
+@click.option(
+    "--http",
+    "http",
+    metavar="HOST:PORT",
+    help="Serve /healthz and /metrics here (default: [daemon] http, off when unset).",
+)
 @pass_app
-def run(app: App, once: bool) -> None:
+def run(app: App, once: bool, force: bool, http: str | None) -> None:
     """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
+
+    One daemon schedules per database; a second one says so and stands by until the
+    first goes away. `--once` refuses while a daemon runs, unless `--force`.
 
     \b
     Example:
         banwatch run
+        banwatch run --http 127.0.0.1:9464
         banwatch run --once
     """
     from monitor.scheduler import run_daemon, run_once
 
     if once:
+        from monitor.leadership import held_elsewhere
+
+        if not force and held_elsewhere(app.engine):
+            from monitor.errors import SchedulerBusy
+
+            raise SchedulerBusy(
+                "a daemon is scheduling this database; use run --once --force to run anyway"
+            )
         summary = run_once(app.settings, app.engine, config_path=app.config)
         click.echo(summary.describe())
+        if summary.failed:
+            sys.exit(1)
     else:
-        run_daemon(app.settings, app.engine, config_path=app.config)
+        from monitor.scheduler import Daemon
+
+        daemon = Daemon(app.settings, app.engine, app.config)
+        address = http or app.settings.daemon.http
+        if address:
+            from monitor.metrics import serve_health
+
+            serve_health(daemon, address)
+        run_daemon(app.settings, app.engine, config_path=app.config, daemon=daemon)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target, under any of its names (Russia Today).")
@@ -197,18 +223,21 @@ def run(app: App, once: bool) -> None:
 )
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--dismissed", is_flag=True, help="Only the events dismissed as not a ban.")
 @listing
-@pass_app
+@click.pass_context
 def events(
-    app: App,
+    ctx: click.Context,
     platform: str | None,
     action: str | None,
     target: str | None,
     status: str | None,
     since: str | None,
     limit: int | None,
+    dismissed: bool,
 ) -> None:
-    """List enforcement events: one row per ban, however many outlets reported it.
+    """List enforcement events: one row per ban, however many outlets reported it;
+    `merge`, `split` and `dismiss` correct them.
 
     Platforms and targets may be named by any alias: --platform X is Twitter, --platform
     Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
@@ -219,9 +248,14 @@ def events(
         banwatch events --platform Twitter --since 30d
         banwatch events --json
         banwatch events --platform X --target "Russia Today"
+        banwatch events --dismissed
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.queries import list_events
 
+    app = ctx.find_object(App)
+    assert app is not None  # main() always makes one
     vocab = _checked_words(app, platform, action, target)
     with app.session() as session:
         rows = list_events(
@@ -233,6 +267,7 @@ def events(
             since=parse_since(since),
             limit=limit,
             vocabulary=vocab,
+            dismissed=dismissed,
         )
     emit(
         rows,
@@ -246,6 +281,61 @@ def events(
         Column("headline", lambda r: r.headline),
         title="events",
     )
+
+
+@events.command("merge")
+@click.argument("survivor", metavar="A", type=int)
+@click.argument("other", metavar="B", type=int)
+@pass_app
+def events_merge(app: App, survivor: int, other: int) -> None:
+    """Merge event B into event A: one ban reported as two. No alert is sent; B's
+    history (its deliveries) is kept under A.
+
+    \b
+    Example:
+        banwatch events merge 12 15
+    """
+    from monitor.corrections import merge_events
+
+    with app.session() as session:
+        done = merge_events(session, survivor, other)
+    click.echo(f"event {other} merged into event {survivor} ({done.articles_moved} articles moved)")
+
+
+@events.command("split")
+@click.argument("event_id", metavar="E", type=int)
+@click.option("--article", "article_id", type=int, required=True, help="The article to take out.")
+@pass_app
+def events_split(app: App, event_id: int, article_id: int) -> None:
+    """Take article N out of event E into an event of its own; it never rejoins E.
+
+    \b
+    Example:
+        banwatch events split 12 --article 341
+    """
+    from monitor.corrections import split_article
+
+    with app.session() as session:
+        done = split_article(session, event_id, article_id)
+    click.echo(f"article {article_id} left event {event_id}: now event {done.event_id}")
+
+
+@events.command("dismiss")
+@click.argument("event_id", metavar="E", type=int)
+@pass_app
+def events_dismiss(app: App, event_id: int) -> None:
+    """Dismiss event E as not a ban: no further alerts; kept (for evaluation, a false
+    positive) and listed with `events --dismissed`.
+
+    \b
+    Example:
+        banwatch events dismiss 12
+    """
+    from monitor.corrections import dismiss_event
+
+    with app.session() as session:
+        dismiss_event(session, event_id)
+    click.echo(f"event {event_id} dismissed: no further alerts")
 
 
 @main.command()
@@ -301,18 +391,24 @@ def hits(
 @listing
 @pass_app
 def status(app: App) -> None:
-    """Show counts, each source's health (last success, last error, next poll) and the outbox.
+    """Show counts, each source's health (last success, last error, next poll), the outbox
+    and the crawl frontier. Exits 1 while something is unhealthy: a source failing for
+    longer than [crawler] failing_after, a dead delivery, or a stale scheduler heartbeat.
 
     \b
     Example:
         banwatch status
         banwatch status --json
+        banwatch status > /dev/null || echo unhealthy
     """
+    from monitor.health import check
     from monitor.queries import status_report
 
     with app.session() as session:
         report = status_report(session, app.settings)
-    d = report.deliveries
+        verdict = check(session, app.settings)
+    report = dataclasses.replace(report, health=verdict.as_json())
+    d, f = report.deliveries, report.frontier
     emit(
         report,
         Column("name", lambda s: s.name),
@@ -326,9 +422,14 @@ def status(app: App) -> None:
         rows=report.sources,
         show=lambda: click.echo(
             f"articles {report.articles}  hits {report.hits}  events {report.events}  "
-            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead"
+            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead  "
+            f"pages: {f.get('pending', 0) + f.get('failed', 0)} waiting, "
+            f"{f.get('given_up', 0)} given up\n"
+            + ("healthy" if verdict.ok else "UNHEALTHY: " + "; ".join(verdict.reasons))
         ),
     )
+    if not verdict.ok:
+        sys.exit(1)
 
 
 @main.command()
@@ -425,7 +526,8 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
     """Fetch the due feeds, sites and/or sitemaps once and store the new articles.
 
     Each failing source is logged in one line, stored with its error and backed off; the
-    crawl goes on. Shows a progress line on a terminal; prints one summary line.
+    crawl goes on. Shows a progress line on a terminal; prints one summary line. Exits 4
+    when every source it tried failed.
 
     \b
     Example:
@@ -439,6 +541,11 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
         app.settings, kind, names=list(names) or None, worker=worker, progress=not json_wanted()
     )
     emit(stats.as_dict(), show=lambda: click.echo(stats.describe()))
+    if stats.sources_failed and not stats.sources_ok:
+        sys.exit(ALL_SOURCES_FAILED)
+
+
+ALL_SOURCES_FAILED = 4  # banwatch crawl: every source tried failed (the counts still print)
 
 
 # --- classifier verbs ---
@@ -458,15 +565,19 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
 def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
     """Find the enforcement actions a text reports.
 
-    Reads TEXT, or standard input without it; with --jsonl, one article a line, and
+    Reads TEXT, or standard input when TEXT is "-"; with --jsonl, one article a line, and
     prints one result a line in input order (--json).
 
     \b
     Example:
         banwatch classify "Twitter bans ads from RT and Sputnik"
-        banwatch classify --title "TikTok removes RT accounts" < article.txt
+        banwatch classify --title "TikTok removes RT accounts" - < article.txt
         banwatch classify --jsonl articles.jsonl --json
     """
+    if jsonl is None and text is None:
+        raise click.UsageError('give the TEXT to classify, "-" to read it from standard input')
+    if jsonl is not None and text is not None:
+        raise click.UsageError("give TEXT or --jsonl FILE, not both")
     from monitor.classify import classify, load_lexicon
     from monitor.evaluate import classify_records, iter_jsonl
 
@@ -481,9 +592,9 @@ def classify_verb(app: App, text: str | None, title: str, jsonl: Any) -> None:
         line = Column("line", lambda row: row[0])
         emit(rows, line, *_verdict_columns(lambda row: row[1]), title="verdicts")
         return
-    if text is None:
+    if text == "-":
         text = sys.stdin.read()
-    verdicts = [v.as_dict() for v in classify(title, text, lexicon)]
+    verdicts = [v.as_dict() for v in classify(title, text or "", lexicon)]
     report = {"title": title, "verdicts": verdicts}
     emit(report, *_verdict_columns(), title="verdicts", rows=verdicts)
 
@@ -694,6 +805,11 @@ def _show_explanation(result: Any) -> None:
 )
 @click.option("--updates", is_flag=True, help="Also alert when more outlets report an event.")
 @click.option("--secret-env", metavar="VAR", help="Variable holding the webhook signing secret.")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Also send the events seen since then (7d, 2024-09-01), once; else only new ones.",
+)
 @pass_app
 def subscribe(
     app: App,
@@ -708,10 +824,14 @@ def subscribe(
     mode: str,
     updates: bool,
     secret_env: str | None,
+    since: str | None,
 ) -> None:
     """Subscribe NAME to alerts (email, signed webhook or any Apprise URL).
 
-    A webhook without --secret-env gets a generated whsec_ secret, printed once.
+    A webhook without --secret-env gets a generated whsec_ secret, printed once. Only events
+    opened or changed from now on are sent, unless --since also queues, once, those seen
+    since then (as `banwatch events --since` lists them). Filters name platforms, actions
+    and targets by any alias; a name banwatch does not know is refused with the nearest.
 
     \b
     Example:
@@ -719,8 +839,10 @@ def subscribe(
         banwatch subscribe ops --channel webhook --address https://hooks.example.org/bw \\
             --target RT --target Sputnik --secret-env BANWATCH_HOOK_SECRET
         banwatch subscribe chat --channel apprise --address ntfy://ntfy.sh/my-topic --mode both
+        banwatch subscribe catchup --channel email --address me@example.org --since 7d
     """
     from monitor.alerts.filters import Filters
+    from monitor.alerts.manage import backfill
     from monitor.alerts.subscriptions import create_subscription
     from monitor.classify.vocabulary import load_vocabulary
     from monitor.config import secret_from_env
@@ -734,6 +856,7 @@ def subscribe(
         min_score=min_score,
         updates=updates,
     ).checked(load_vocabulary(app.settings.classifier))
+    since_at = parse_since(since)
     with app.session() as session:
         row = create_subscription(
             session,
@@ -745,9 +868,20 @@ def subscribe(
             secret=secret,
         )
         generated = row.secret if channel == "webhook" and not secret else None
+        queued = len(backfill(session, row, since_at, app.settings)) if since_at else None
     click.echo(f"subscribed {name}: {channel} {mode}, {filters.describe()}")
     if generated:
         click.echo(f"webhook signing secret (shown once): {generated}")
+    if queued is not None:
+        click.echo(
+            f"{queued} earlier event(s) queued (seen since {since}); the daemon sends them "
+            "with its next dispatch"
+        )
+    elif mode != "digest":
+        click.echo(
+            "only events opened or changed from now on are sent; subscribe with --since 7d "
+            "to also get the last 7 days' events"
+        )
 
 
 @main.command()
@@ -781,6 +915,7 @@ def subscriptions(app: App, show_secrets: bool) -> None:
         banwatch subscriptions --json
     """
     from monitor.alerts.subscriptions import list_subscriptions
+    from monitor.queries import iso
 
     with app.session() as session:
         rows = list_subscriptions(session, show_secrets=show_secrets)
@@ -796,6 +931,7 @@ def subscriptions(app: App, show_secrets: bool) -> None:
             "sent/pending/dead",
             lambda r: f"{r.deliveries.sent}/{r.deliveries.pending}/{r.deliveries.dead}",
         ),
+        Column("muted", lambda r: f"muted until {iso(r.muted_until)}" if r.muted_until else ""),
         title="subscriptions",
     )
 
@@ -929,6 +1065,82 @@ def digest(
             vocabulary=vocab,
         )
     click.echo(render(built, fmt), nl=fmt != "html")
+
+
+@main.group()
+def alerts() -> None:
+    """Check alert channels."""
+
+
+@alerts.command("test")
+@click.argument("name")
+@pass_app
+def alerts_test(app: App, name: str) -> None:
+    """Send subscription NAME a test alert, marked as such, through its real channel now,
+    and show what the receiver answered (nothing is queued or retried).
+
+    \b
+    Example:
+        banwatch alerts test analyst
+    """
+    from monitor.alerts.manage import get_subscription, send_test
+
+    with app.session() as session:
+        row = get_subscription(session, name)
+        result = send_test(session, row, app.settings)
+        where = f"{row.channel} {row.address if row.channel != 'apprise' else '(apprise)'}"
+    if result.ok:
+        echo_plain(f"test alert sent to {name} ({where}): {result.detail}")
+        return
+    echo_plain(f"test alert to {name} ({where}) failed: {result.detail}")
+    raise SystemExit(1)
+
+
+def _duration(value: str) -> float:
+    from monitor.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}", param_hint="--for") from None
+
+
+@main.command()
+@click.argument("name")
+@click.option("--for", "duration", required=True, metavar="DURATION", help="How long (8h, 2d).")
+@pass_app
+def mute(app: App, name: str, duration: str) -> None:
+    """Mute subscription NAME: nothing is sent to it for DURATION. Events opened or changed
+    meanwhile are skipped, not sent later; its digest is not sent either.
+
+    \b
+    Example:
+        banwatch mute analyst --for 8h
+    """
+    from monitor.alerts.manage import mute as mute_subscription
+    from monitor.queries import iso
+
+    until = datetime.now(UTC) + timedelta(seconds=_duration(duration))
+    with app.session() as session:
+        mute_subscription(session, name, until)
+    echo_plain(f"muted {name} until {iso(until)} (`banwatch unmute {name}` ends it)")
+
+
+@main.command()
+@click.argument("name")
+@pass_app
+def unmute(app: App, name: str) -> None:
+    """End the mute of subscription NAME now.
+
+    \b
+    Example:
+        banwatch unmute analyst
+    """
+    from monitor.alerts.manage import unmute as unmute_subscription
+
+    with app.session() as session:
+        unmute_subscription(session, name)
+    echo_plain(f"unmuted {name}")
 
 
 # --- source verbs ---

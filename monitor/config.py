@@ -73,6 +73,27 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+MAX_SINCE = dt.timedelta(days=3660)
+
+
+def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
+    """A ``since`` filter as the moment it names, for the CLI and the web alike: a duration
+    back from ``now`` (``7d``, ``36h``, ``90m``; at most ten years) or a date or ISO
+    date-time (UTC when it names no zone). Raises ``ValueError`` saying what was expected."""
+    text = value.strip()
+    match = _DURATION.match(text)
+    if match is None or match.group(2) is None:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("expected a duration like 7d, 36h or 90m, or a date") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds > MAX_SINCE.total_seconds():
+        raise ValueError(f"expected at most ten years ({MAX_SINCE.days}d)")
+    return (now or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=seconds)
+
+
 def _parse_pause(value: Any) -> float:
     return parse_duration(value, allow_zero=True)
 
@@ -287,6 +308,22 @@ class ScheduleSettings(_Section):
     crawl_timeout: Duration = 1800.0
 
 
+class DaemonSettings(_Section):
+    """``[daemon] http``: where ``banwatch run`` serves /healthz and /metrics (off unset)."""
+
+    http: str | None = None
+
+    @field_validator("http")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected HOST:PORT such as '127.0.0.1:9464'")
+        return v
+
+
 class WebSettings(_Section):
     """``banwatch serve``: where it listens, the public address its links use, the admin
     token (``BANWATCH_ADMIN_TOKEN`` only, never in the file) and the limit on subscriptions
@@ -331,6 +368,7 @@ class Settings(_Section):
     digest: DigestSettings = DigestSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
+    daemon: DaemonSettings = DaemonSettings()
     logging: LoggingSettings = LoggingSettings()
     network: NetworkSettings = NetworkSettings()
 
@@ -393,7 +431,8 @@ def load_settings(
             raise ConfigError(f"{file}: values nested too deeply to read") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot be read: {exc}") from None
-    elif not missing_ok or path is not None:
+    elif not missing_ok or path is not None or env.get(ENV_PREFIX + "CONFIG"):
+        # Named by --config or $BANWATCH_CONFIG: a typo must not run on defaults.
         raise ConfigError(f"{file}: no such settings file")
     return settings_from_dict(data, env, source=file if exists else None)
 

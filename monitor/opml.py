@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from monitor.errors import ConfigError, SourceError
 from monitor.models import Source
-from monitor.sources import KINDS, DuplicateSource, add_source, find_by_url, unique_name
+from monitor.sources import KINDS, SourceIndex, add_source, url_key
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -164,33 +164,30 @@ def import_opml(session: Session, data: bytes | str, *, interval: float = 900.0)
     transaction. ``interval``: the polling interval of entries that do not carry one."""
     entries, bad = read_entries(parse_opml(data))
     report = ImportReport(bad=bad)
+    index = SourceIndex.load(session)  # names and URLs checked in memory, one flush at the end
     for entry in entries:
-        known = find_by_url(session, entry.url)
+        known = index.by_url.get(url_key(entry.url))
         if known is not None:
-            report.skipped.append((entry.title, entry.url, known.name))
+            report.skipped.append((entry.title, entry.url, known))
             continue
-        name = entry.title or None
-        if name and session.scalar(sa.select(Source.id).where(Source.name == name)):
-            name = unique_name(session, name)
         try:
             src = add_source(
                 session,
                 url=entry.url,
-                name=name,
+                name=index.unique(entry.title) if entry.title else None,
                 kind=entry.kind,
                 interval=entry.interval or interval,
                 origin="opml",
                 category=entry.category,
                 options=entry.options,
+                index=index,
             )
-        except DuplicateSource as exc:
-            report.skipped.append((entry.title, entry.url, exc.name))
-            continue
         except ConfigError as exc:
             report.bad.append((repr(entry.title or entry.url), str(exc)))
             continue
         src.disabled = entry.disabled
         report.added.append(src.name)
+    session.flush()
     return report
 
 

@@ -253,12 +253,15 @@ def add_source(
     origin: str = "cli",
     category: str | None = None,
     options: dict[str, Any] | None = None,
+    index: SourceIndex | None = None,
 ) -> Source:
     """Add a source owned by the database (``origin`` "cli" or "opml"), due at once.
 
     Without ``name``, one is made from the URL's host and path. Raises ``ConfigError`` when
     the URL is not http(s), the kind or origin unknown, the name taken, or a source with the
-    same URL exists (``DuplicateSource``, naming it)."""
+    same URL exists (``DuplicateSource``, naming it). Adding many (an OPML file): pass one
+    ``SourceIndex`` to every call, so that each checks names and URLs in memory rather than
+    reading the table, and flush once at the end."""
     url = url.strip()
     if not re.match(r"(?i)^https?://[^\s/]+", url):
         raise ConfigError(f"source url {url!r}: expected an http(s) URL")
@@ -268,12 +271,14 @@ def add_source(
         raise ConfigError(f"source origin {origin!r}: expected cli or opml")
     if interval <= 0:
         raise ConfigError(f"source interval {interval!r}: expected a positive duration")
-    same_url = find_by_url(session, url)
+    known = index if index is not None else SourceIndex.load(session)
+    same_url = known.by_url.get(url_key(url))
     if same_url is not None:
-        raise DuplicateSource(same_url.name, url)
-    name = (name or "").strip() or unique_name(session, name_for_url(url))
-    if session.scalar(sa.select(Source.id).where(Source.name == name)) is not None:
+        raise DuplicateSource(same_url, url)
+    name = (name or "").strip() or known.unique(name_for_url(url))
+    if name in known.names:
         raise ConfigError(f"source name {name!r}: a source with this name exists")
+    known.add(name, url)
     src = Source(
         kind=kind,
         name=name,
@@ -287,8 +292,35 @@ def add_source(
         options=options or None,
     )
     session.add(src)
-    session.flush()
+    if index is None:
+        session.flush()
     return src
+
+
+@dataclass(slots=True)
+class SourceIndex:
+    """Every source's name and URL key, read once (see ``add_source``)."""
+
+    by_url: dict[str, str]  # url_key -> name
+    names: set[str]
+
+    @classmethod
+    def load(cls, session: Session) -> SourceIndex:
+        rows = session.execute(sa.select(Source.name, Source.url)).all()
+        return cls({url_key(url): name for name, url in rows}, {name for name, _ in rows})
+
+    def add(self, name: str, url: str) -> None:
+        self.by_url[url_key(url)] = name
+        self.names.add(name)
+
+    def unique(self, name: str) -> str:
+        """``name``, or ``name (2)``, ``name (3)``... the first one no source has."""
+        if name not in self.names:
+            return name
+        n = 2
+        while f"{name} ({n})" in self.names:
+            n += 1
+        return f"{name} ({n})"
 
 
 class DuplicateSource(ConfigError):
@@ -300,15 +332,17 @@ class DuplicateSource(ConfigError):
 
 
 def find_by_url(session: Session, url: str) -> Source | None:
-    """The source whose URL is ``url``, ignoring the scheme's case and a trailing slash."""
-    wanted = _url_key(url)
-    for src in session.scalars(sa.select(Source)):
-        if _url_key(src.url) == wanted:
-            return src
+    """The source whose URL is ``url``, ignoring the scheme and a trailing slash."""
+    wanted = url_key(url)
+    for name, other in session.execute(sa.select(Source.name, Source.url)):
+        if url_key(other) == wanted:
+            return session.scalar(sa.select(Source).where(Source.name == name))
     return None
 
 
-def _url_key(url: str) -> str:
+def url_key(url: str) -> str:
+    """What makes two source URLs the same: host (any case), path without a trailing
+    slash, query; not the scheme."""
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/")
     query = f"?{parts.query}" if parts.query else ""
@@ -332,12 +366,7 @@ def name_for_url(url: str) -> str:
 def unique_name(session: Session, name: str) -> str:
     """``name``, or ``name (2)``, ``name (3)``... the first one no source has."""
     taken = set(session.scalars(sa.select(Source.name).where(Source.name.startswith(name))))
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name} ({n})" in taken:
-        n += 1
-    return f"{name} ({n})"
+    return SourceIndex({}, taken).unique(name)
 
 
 def get_source(session: Session, name: str) -> Source:

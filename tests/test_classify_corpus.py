@@ -21,6 +21,7 @@ def corpus_pages() -> list[Path]:
     return sorted(ARTICLES.rglob("*.html*")) if ARTICLES.is_dir() else []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not ARTICLES.is_dir(), reason=f"{ARTICLES} is absent")
 def test_no_page_of_the_news_corpus_is_flagged() -> None:
     lexicon = load_lexicon()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,12 +28,14 @@ def check(title: str, text: str) -> None:
             assert 0 <= start < end <= len(verdict.evidence)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(), st.text())
 def test_any_unicode_text(title: str, text: str) -> None:
     check(title, text)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(WORDS, max_size=60).map(" ".join), st.lists(WORDS, max_size=300).map(" ".join))
 def test_any_mix_of_lexicon_words(title: str, text: str) -> None:
@@ -46,6 +49,7 @@ def test_binary_ish_text(data: bytes) -> None:
     check(data[:80].decode("utf-8", "replace"), data.decode("utf-8", "replace"))
 
 
+@pytest.mark.slow
 def test_empty_and_huge() -> None:
     assert classify("", "", LEXICON) == []
     big = "Twitter banned ads from RT and Sputnik. " * 20_000 + "\n" * 10_000

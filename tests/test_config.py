@@ -126,6 +126,7 @@ def test_mistakes_give_one_line_naming_key_value_and_expectation(
     assert expected in message
 
 
+@pytest.mark.slow
 def test_cli_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     cfg = tmp_path / "settings.toml"
     cfg.write_text('[[feeds]]\nname = "a"\nurl = "https://x.org/f"\ninterval = "soon"\n')

@@ -16,10 +16,13 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import LoopbackSite
 from tests.crawl_site import article_page, banwatch, recent, rss, start_banwatch, write_settings
+
+pytestmark = pytest.mark.slow
 
 ETAG = '"wire-1"'
 

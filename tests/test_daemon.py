@@ -17,13 +17,9 @@ import pytest
 
 from monitor.config import load_settings, settings_from_dict
 from monitor.db import open_database
-from monitor.scheduler import (
-    build_scheduler,
-    crawl_job,
-    crawl_kinds,
-    release_leadership,
-    try_leadership,
-)
+from monitor.leadership import release_advisory_lock as release_leadership
+from monitor.leadership import try_advisory_lock as try_leadership
+from monitor.scheduler import build_scheduler, crawl_job, crawl_kinds
 from tests.conftest import LoopbackSite
 
 
@@ -112,6 +108,7 @@ def _crawl_child(config: Path) -> int:
     raise AssertionError(f"no crawl child runs with {config}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the crawl child through /proc")
 def test_a_crawl_killed_by_a_signal_is_one_warning_not_an_error(
     loopback_site: LoopbackSite, tmp_path: Path, caplog: pytest.LogCaptureFixture

@@ -25,6 +25,8 @@ from monitor import dedupe
 from tests.clutter import HEADLINES, MENUS, with_clutter
 from tests.conftest import CORPUS, need_shared
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = CORPUS / "articles"
 
 

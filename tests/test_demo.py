@@ -37,6 +37,7 @@ def test_demo_prints_the_seed_bans_and_no_lookalike() -> None:
         assert not any(slug in url for url in event["urls"] for slug in lookalikes), event
 
 
+@pytest.mark.slow
 def test_demo_table_output_names_the_bans() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "monitor.cli", "demo"],

@@ -120,8 +120,18 @@ def test_classify_jsonl_keeps_input_order(config: Path) -> None:
 def test_classify_text_argument_and_stdin(config: Path) -> None:
     result = run(config, "classify", "Twitter bans ads from RT", "--json")
     assert json.loads(result.output)["verdicts"][0]["action"] == "ad_ban"
-    result = run(config, "classify", "--title", "Reddit bans r/The_Donald", stdin="Body.\n")
+    result = run(config, "classify", "--title", "Reddit bans r/The_Donald", "-", stdin="Body.\n")
     assert result.exit_code == 0 and "Reddit" in result.output and "ban" in result.output
+    result = run(config, "classify", "-", "--json", stdin="Twitter suspended RT's account.\n")
+    assert json.loads(result.output)["verdicts"][0]["target"] == "RT"
+
+
+def test_classify_without_text_is_a_usage_error(config: Path) -> None:
+    result = run(config, "classify", stdin="Twitter bans ads from RT\n")  # stdin not read
+    assert result.exit_code == 2
+    assert 'give the TEXT to classify, "-" to read it from standard input' in result.output
+    result = run(config, "classify", "text", "--jsonl", "-", stdin="")
+    assert result.exit_code == 2 and "not both" in result.output
 
 
 def test_pairwise_scores() -> None:
@@ -134,6 +144,7 @@ def test_pairwise_scores() -> None:
     assert pairwise({1: "A", 2: "B"}, {1: "x", 2: "y"}).f1 == 1.0
 
 
+@pytest.mark.slow
 def test_eval_of_the_devset_groups_its_events(config: Path) -> None:
     devset = Path(__file__).parent / "data" / "devset.jsonl"
     data = json.loads(run(config, "eval", str(devset), "--json").output)

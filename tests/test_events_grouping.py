@@ -73,6 +73,7 @@ def published(item: dict[str, Any]) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_pipeline_grouping_f1(items: list[dict[str, Any]], tmp_path: Path) -> None:
     from monitor.classify import load_lexicon
     from monitor.ingest import ingest_document

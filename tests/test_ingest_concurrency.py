@@ -15,12 +15,15 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from monitor.alerts.subscriptions import create_subscription
 from monitor.config import settings_from_dict
 from monitor.db import open_database, session_scope
 from monitor.models import Article, ArticleUrl, Delivery, Event
+
+pytestmark = pytest.mark.slow
 
 STORIES = 40
 _FILLER_WORDS = (

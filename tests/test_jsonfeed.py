@@ -105,6 +105,7 @@ def _article(title: str, *paragraphs: str) -> str:
     )
 
 
+@pytest.mark.slow
 def test_a_json_feed_source_added_from_the_cli_is_crawled_end_to_end(
     loopback_site: LoopbackSite, tmp_path: Path, sqlite_url: str
 ) -> None:

@@ -206,3 +206,44 @@ def test_a_site_needs_its_article_links(loopback_site: LoopbackSite, config: str
     assert code == 0, out
     (row,) = [r for r in listed(config).values() if r["origin"] == "cli"]
     assert row["kind"] == "site"
+
+
+def test_crawl_polls_sources_added_from_the_cli(
+    loopback_site: LoopbackSite, tmp_path: Path, sqlite_url: str
+) -> None:
+    """A feed and a site added with ``sources add`` are polled by ``crawl all``; a disabled
+    one is not; ``crawl --source`` accepts their names."""
+    from tests.crawl_site import banwatch, write_settings
+
+    site = loopback_site
+    for n in (1, 2, 3):
+        site.add(
+            f"/press/{n}.html",
+            page(body=f"<article><h1>Release {n}</h1><p>{'Text of the release. ' * 20}"
+                      f"Number {n} of three, each with words of its own: {'abc' * n}.</p></article>"),
+        )  # fmt: skip
+    site.add("/press/", page(body="".join(f'<a href="/press/{n}.html">r{n}</a>' for n in (1, 2, 3))
+                             + '<a href="/about.html">about</a>'))  # fmt: skip
+    serve_feed(site, "/feed.xml", RSS, "Feed", "application/rss+xml")
+    site.add("/news/1.html", page(body="<article><p>" + "One story here. " * 30 + "</p></article>"))
+    site.add(
+        "/news/2.html", page(body="<article><p>" + "Two stories there. " * 30 + "</p></article>")
+    )
+    config = str(write_settings(tmp_path / "settings.toml", sqlite_url))
+    assert cli(config, "sources", "add", site.url("/press/"), "--kind", "site",
+               "--article-links", r"/press/\d+\.html$", "--name", "press")[0] == 0  # fmt: skip
+    assert cli(config, "sources", "add", site.url("/feed.xml"), "--name", "feed")[0] == 0
+    assert cli(config, "sources", "disable", "feed")[0] == 0
+    site.hits.clear()
+    crawl = banwatch(Path(config), "crawl", "all", "--json")
+    assert crawl.returncode == 0, crawl.stderr
+    assert {p for p in site.hits if p.startswith("/press/")} == {
+        "/press/", "/press/1.html", "/press/2.html", "/press/3.html"
+    }  # fmt: skip
+    assert "/about.html" not in site.hits and "/feed.xml" not in site.hits  # disabled
+    assert cli(config, "sources", "enable", "feed")[0] == 0
+    crawl = banwatch(Path(config), "crawl", "feeds", "--source", "feed", "--json")
+    assert crawl.returncode == 0, crawl.stderr
+    assert site.hits["/feed.xml"] == 1 and site.hits["/news/1.html"] == 1
+    rows = listed(config)
+    assert rows["press"]["last_ok"] and rows["feed"]["last_ok"]

@@ -351,6 +351,7 @@ def test_events_survive_a_read_only_tour(web: WebServer) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -113,6 +113,7 @@ def test_the_schema_describes_every_api_route(web: WebServer) -> None:
     }
 
 
+@pytest.mark.slow
 def test_no_request_built_from_the_schema_gets_a_5xx(web: WebServer) -> None:
     schema = requests.get(web.url + "/openapi.json", timeout=10).json()
     seen: set[int] = set()

@@ -6,14 +6,20 @@ send_digest(engine, settings)          # queue today's digest and dispatch it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from monitor.alerts.filters import Filters
-from monitor.alerts.outbox import DIGEST_MODES, DispatchStats, dispatch_due, enqueue_digest
+from monitor.alerts.outbox import (
+    DIGEST_MODES,
+    DispatchStats,
+    dispatch_due,
+    enqueue_digest,
+    not_muted,
+)
 from monitor.classify.vocabulary import load_vocabulary
 from monitor.db import session_scope
 from monitor.digest import build_digest, local_today
@@ -57,7 +63,11 @@ def send_digest(
     with session_scope(engine) as session:
         subscriptions = session.scalars(
             sa.select(Subscription)
-            .where(Subscription.active.is_(True), Subscription.mode.in_(DIGEST_MODES))
+            .where(
+                Subscription.active.is_(True),
+                Subscription.mode.in_(DIGEST_MODES),
+                not_muted(now or datetime.now(UTC)),  # muted: no digest either
+            )
             .order_by(Subscription.id)
         ).all()
         for sub in subscriptions:

@@ -36,6 +36,7 @@ from monitor.alerts.render import event_message
 from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
+from monitor.meta import installation_id
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
 from monitor.states import EVENT_ALERTS, AlertKind, DeliveryStatus
@@ -50,9 +51,19 @@ INSTANT_MODES = ("instant", "both")
 DIGEST_MODES = ("digest", "both")
 
 
-def idempotency_key(subscription_id: int, subject: str, kind: str, counter: int | str = 0) -> str:
-    """``msg_`` + 32 hex digits, the same for the same (subscription, subject, kind, counter)."""
-    raw = f"{subscription_id}|{subject}|{kind}|{counter}".encode()
+def idempotency_key(
+    subscription_id: int,
+    subject: str,
+    kind: str,
+    counter: int | str = 0,
+    *,
+    installation: str = "",
+) -> str:
+    """``msg_`` + 32 hex digits, the same for the same (installation, subscription, subject,
+    kind, counter). The installation id (``monitor.meta``) keeps two databases from giving
+    different events the same ``webhook-id`` / Message-ID; the key is stored on the
+    delivery row, so every retry sends the same one."""
+    raw = f"{installation}|{subscription_id}|{subject}|{kind}|{counter}".encode()
     return "msg_" + hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -82,13 +93,18 @@ def enqueue_event_alerts(
     if sa.inspect(event).key is None:  # not flushed yet: the rows need its id
         session.flush()
     vocab = vocabulary if vocabulary is not None else load_vocabulary(settings.classifier)
+    now = datetime.now(UTC)
     subscriptions = session.scalars(
         sa.select(Subscription)
-        .where(Subscription.active.is_(True), Subscription.mode.in_(INSTANT_MODES))
+        .where(
+            Subscription.active.is_(True),
+            Subscription.mode.in_(INSTANT_MODES),
+            not_muted(now),  # a muted subscription skips what happens meanwhile
+        )
         .order_by(Subscription.id)
     )
     counter = update_counter(event, kind)
-    now = datetime.now(UTC)
+    installation = installation_id(session)
     rows: list[dict[str, Any]] = []
     for sub in subscriptions:
         filters = Filters.from_json(sub.filters)
@@ -102,7 +118,9 @@ def enqueue_event_alerts(
                 "event_id": event.id,
                 "digest_date": None,
                 "kind": kind,
-                "idempotency_key": idempotency_key(sub.id, f"event:{event.id}", kind, counter),
+                "idempotency_key": idempotency_key(
+                    sub.id, f"event:{event.id}", kind, counter, installation=installation
+                ),
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -110,6 +128,11 @@ def enqueue_event_alerts(
             }
         )
     return insert_deliveries(session, rows)
+
+
+def not_muted(now: datetime) -> sa.ColumnElement[bool]:
+    """Subscriptions not muted at ``now`` (``banwatch mute``)."""
+    return sa.or_(Subscription.muted_until.is_(None), Subscription.muted_until <= now)
 
 
 def enqueue_digest(session: Session, subscription: Subscription, day: date) -> list[Delivery]:
@@ -120,7 +143,12 @@ def enqueue_digest(session: Session, subscription: Subscription, day: date) -> l
         "event_id": None,
         "digest_date": day,
         "kind": AlertKind.DIGEST,
-        "idempotency_key": idempotency_key(subscription.id, f"digest:{day.isoformat()}", "digest"),
+        "idempotency_key": idempotency_key(
+            subscription.id,
+            f"digest:{day.isoformat()}",
+            "digest",
+            installation=installation_id(session),
+        ),
         "status": DeliveryStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -254,6 +282,11 @@ def _dispatch_one(
             delivery.status = DeliveryStatus.DEAD
             delivery.last_error = f"subscription inactive: {why}"
             stats.dead += 1
+            return
+        muted = subscription.muted_until
+        if muted is not None and muted > now:  # queued before the mute: waits for its end
+            delivery.next_attempt_at = muted
+            stats.skipped += 1
             return
         prepared = _prepare(session, delivery, settings)
     # The send happens outside any transaction: the database is not held during network I/O.

@@ -28,7 +28,7 @@ from monitor.alerts.filters import Filters
 from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError
 from monitor.models import Subscription
-from monitor.queries import DeliveryCounts, delivery_counts_by_subscription
+from monitor.queries import DeliveryCounts, delivery_counts_by_subscription, iso
 
 if TYPE_CHECKING:
     from monitor.config import Settings, SubscriptionSettings
@@ -242,6 +242,7 @@ class SubscriptionRow:
     origin: str
     secret: str | None
     deliveries: DeliveryCounts
+    muted_until: datetime | None = None  # while muted (banwatch mute), else None
 
     @classmethod
     def of(
@@ -260,6 +261,7 @@ class SubscriptionRow:
             origin=row.origin,
             secret=row.secret if show_secret else mask(row.secret) or None,
             deliveries=deliveries,
+            muted_until=row.muted_until if _muted(row) else None,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -274,9 +276,14 @@ class SubscriptionRow:
             "disabled_reason": self.disabled_reason,
             "from_config": self.from_config,
             "origin": self.origin,
+            "muted_until": iso(self.muted_until),
             "secret": self.secret,
             "deliveries": self.deliveries.as_json(),
         }
+
+
+def _muted(row: Subscription) -> bool:
+    return row.muted_until is not None and row.muted_until > datetime.now(UTC)
 
 
 def _shown_address(row: Subscription) -> str:

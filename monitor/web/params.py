@@ -20,17 +20,15 @@ from typing import Final
 from starlette.datastructures import QueryParams
 
 from monitor.classify.types import ACTIONS
+from monitor.config import parse_since
 from monitor.queries import EventQuery
 
 MAX_LIMIT: Final = 1000
 MAX_PAGE: Final = 100_000
 MAX_ID: Final = 2_147_483_647
-MAX_SINCE: Final = timedelta(days=3660)
 MAX_TEXT: Final = 200
 STATUSES: Final = ("active", "reversed")
 _INT = re.compile(r"^[0-9]{1,12}$")
-_DURATION = re.compile(r"^\s*([0-9]{1,6})\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 FILTER_KEYS: Final = ("platform", "action", "target", "status", "q", "since", "from", "to")
 
 
@@ -78,18 +76,12 @@ def when(raw: str, name: str, *, end: bool = False) -> datetime:
 
 
 def since(raw: str, now: datetime | None = None) -> datetime:
-    """``7d`` / ``36h`` / ``90m`` back from now (at most ten years), or a date."""
-    match = _DURATION.match(raw)
-    if match is None:
-        if re.match(r"^\s*\d{4}-\d{2}-\d{2}", raw):
-            return when(raw, "since")
-        raise BadRequest(
-            f"since = {_shown(raw)}: expected a duration like 7d, 36h or 90m, or a date"
-        )
-    seconds = int(match[1]) * _UNITS[match[2].lower()]
-    if seconds > MAX_SINCE.total_seconds():
-        raise BadRequest(f"since = {_shown(raw)}: expected at most ten years (3660d)")
-    return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    """``7d`` / ``36h`` / ``90m`` back from now (at most ten years), or a date: the CLI's
+    ``--since`` reading (``monitor.config.parse_since``)."""
+    try:
+        return parse_since(raw, now)
+    except ValueError as exc:
+        raise BadRequest(f"since = {_shown(raw)}: {exc}") from None
 
 
 def text(raw: str | None, name: str) -> str | None:

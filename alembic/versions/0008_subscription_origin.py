@@ -4,8 +4,8 @@ The address policy (monitor.net) trusts the addresses the operator configured, i
 settings.toml or with the CLI, and requires an address typed into the web form to be
 public, checked again at each send. Existing rows were all made by the operator.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
