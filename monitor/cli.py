@@ -8,6 +8,7 @@ need them, so ``banwatch --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,22 +165,53 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.option(
     "--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit."
 )
+@click.option(
+    "--force", is_flag=True, help="With --once: run even while a daemon schedules this database."
+)
+@click.option(
+    "--http",
+    "http",
+    metavar="HOST:PORT",
+    help="Serve /healthz and /metrics here (default: [daemon] http, off when unset).",
+)
 @pass_app
-def run(app: App, once: bool) -> None:
+def run(app: App, once: bool, force: bool, http: str | None) -> None:
     """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
+
+    One daemon schedules per database; a second one says so and stands by until the
+    first goes away. `--once` refuses while a daemon runs, unless `--force`.
 
     \b
     Example:
         banwatch run
+        banwatch run --http 127.0.0.1:9464
         banwatch run --once
     """
     from monitor.scheduler import run_daemon, run_once
 
     if once:
+        from monitor.leadership import held_elsewhere
+
+        if not force and held_elsewhere(app.engine):
+            from monitor.errors import SchedulerBusy
+
+            raise SchedulerBusy(
+                "a daemon is scheduling this database; use run --once --force to run anyway"
+            )
         summary = run_once(app.settings, app.engine, config_path=app.config)
         click.echo(summary.describe())
+        if summary.failed:
+            sys.exit(1)
     else:
-        run_daemon(app.settings, app.engine, config_path=app.config)
+        from monitor.scheduler import Daemon
+
+        daemon = Daemon(app.settings, app.engine, app.config)
+        address = http or app.settings.daemon.http
+        if address:
+            from monitor.metrics import serve_health
+
+            serve_health(daemon, address)
+        run_daemon(app.settings, app.engine, config_path=app.config, daemon=daemon)
 
 
 @main.group(invoke_without_command=True)
@@ -359,18 +391,24 @@ def hits(
 @listing
 @pass_app
 def status(app: App) -> None:
-    """Show counts, each source's health (last success, last error, next poll) and the outbox.
+    """Show counts, each source's health (last success, last error, next poll), the outbox
+    and the crawl frontier. Exits 1 while something is unhealthy: a source failing for
+    longer than [crawler] failing_after, a dead delivery, or a stale scheduler heartbeat.
 
     \b
     Example:
         banwatch status
         banwatch status --json
+        banwatch status > /dev/null || echo unhealthy
     """
+    from monitor.health import check
     from monitor.queries import status_report
 
     with app.session() as session:
         report = status_report(session, app.settings)
-    d = report.deliveries
+        verdict = check(session, app.settings)
+    report = dataclasses.replace(report, health=verdict.as_json())
+    d, f = report.deliveries, report.frontier
     emit(
         report,
         Column("name", lambda s: s.name),
@@ -384,9 +422,14 @@ def status(app: App) -> None:
         rows=report.sources,
         show=lambda: click.echo(
             f"articles {report.articles}  hits {report.hits}  events {report.events}  "
-            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead"
+            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead  "
+            f"pages: {f.get('pending', 0) + f.get('failed', 0)} waiting, "
+            f"{f.get('given_up', 0)} given up\n"
+            + ("healthy" if verdict.ok else "UNHEALTHY: " + "; ".join(verdict.reasons))
         ),
     )
+    if not verdict.ok:
+        sys.exit(1)
 
 
 @main.command()
@@ -483,7 +526,8 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
     """Fetch the due feeds, sites and/or sitemaps once and store the new articles.
 
     Each failing source is logged in one line, stored with its error and backed off; the
-    crawl goes on. Shows a progress line on a terminal; prints one summary line.
+    crawl goes on. Shows a progress line on a terminal; prints one summary line. Exits 4
+    when every source it tried failed.
 
     \b
     Example:
@@ -497,6 +541,11 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
         app.settings, kind, names=list(names) or None, worker=worker, progress=not json_wanted()
     )
     emit(stats.as_dict(), show=lambda: click.echo(stats.describe()))
+    if stats.sources_failed and not stats.sources_ok:
+        sys.exit(ALL_SOURCES_FAILED)
+
+
+ALL_SOURCES_FAILED = 4  # banwatch crawl: every source tried failed (the counts still print)
 
 
 # --- classifier verbs ---
