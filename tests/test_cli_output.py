@@ -114,6 +114,26 @@ def test_emit_prints_json_or_a_table() -> None:
     assert "A" in table and "1" in table and "x" not in table
 
 
+def _verbs(group: click.Group, prefix: str = "") -> list[str]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _verbs(command, prefix + name + " ")
+        else:
+            found.append(prefix + name)
+    return found
+
+
+@pytest.mark.parametrize("verb", _verbs(main))
+def test_every_verbs_examples_are_laid_out_as_written(verb: str) -> None:
+    """click rewraps a paragraph unless it starts with \\b: examples must not run together."""
+    lines = CliRunner().invoke(main, [*verb.split(), "--help"]).output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == "Example:")
+    example = lines[at + 1].strip()
+    assert example.startswith(("banwatch ", "curl ", "BANWATCH_")), lines[at : at + 3]
+    assert example.count("banwatch ") == 1, f"examples run together: {example!r}"
+
+
 def test_help_examples_keep_their_lines() -> None:
     out = CliRunner().invoke(main, ["events", "--help"]).output
     lines = out.splitlines()
