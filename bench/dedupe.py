@@ -11,7 +11,8 @@ are generated news-like texts with real fingerprints; the rest get random finger
 which is what unrelated texts look like to the band index. Then ``--lookups`` new generated
 articles, a fifth of them re-cluttered copies of stored ones, go through exactly what
 ingest does before storing: ``dedupe.find_duplicate`` (URL, content hash, LSH bands) and
-``events.match_event`` for two verdicts. The lookup must stay flat: at most 2x from the
+``events.match_event`` for two verdicts, then ``events.best_candidate`` (the scored
+candidate events) where the exact match finds none. The lookup must stay flat: at most 2x from the
 smallest to the largest size. The baseline, measured in the same run, is the in-process
 fingerprint (MinHash of the text) each lookup needs anyway.
 
@@ -276,14 +277,22 @@ def _lookup(
     )
     seen = T0 + timedelta(minutes=rng.randrange(size))
     for _ in range(2):
-        events.match_event(
-            session,
-            platform=rng.choice(PLATFORMS),
-            action=rng.choice(ACTIONS),
-            target_key=f"target {rng.randrange(size // 10 + 1)}",
-            seen_at=seen,
-            window=WINDOW,
+        platform, action = rng.choice(PLATFORMS), rng.choice(ACTIONS)
+        key = f"target {rng.randrange(size // 10 + 1)}"
+        found = events.match_event(
+            session, platform=platform, action=action, target_key=key, seen_at=seen, window=WINDOW
         )
+        if found is None:  # no exact match: the scored candidates, as ingest does
+            events.best_candidate(
+                session,
+                platform=platform,
+                action=action,
+                target_keys=[key],
+                text=text[:300],
+                scale=None,
+                seen_at=seen,
+                window=WINDOW,
+            )
     return t1 - t0, time.perf_counter() - t1, duplicate
 
 

@@ -128,5 +128,12 @@ class IngestPipeline(_Stage):
         self.crawler.stats.inc_value(key)
         if result.verdicts:
             self.crawler.stats.inc_value("banwatch/hits", len(result.verdicts))
+        for change, ids in (
+            ("opened", result.opened),
+            ("updated", result.updated),
+            ("reversed", result.reversed),
+        ):
+            if ids:
+                self.crawler.stats.inc_value(f"banwatch/events_{change}", len(ids))
         item.body = b""  # the page has served its purpose; free it before Scrapy's stats
         return item

@@ -8,6 +8,7 @@ need them, so ``banwatch --help`` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,25 +165,56 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.option(
     "--once", is_flag=True, help="Run every job once (crawl, dispatch, digest if due) and exit."
 )
+@click.option(
+    "--force", is_flag=True, help="With --once: run even while a daemon schedules this database."
+)
+@click.option(
+    "--http",
+    "http",
+    metavar="HOST:PORT",
+    help="Serve /healthz and /metrics here (default: [daemon] http, off when unset).",
+)
 @pass_app
-def run(app: App, once: bool) -> None:
+def run(app: App, once: bool, force: bool, http: str | None) -> None:
     """Run the daemon: scheduled crawls, alert dispatch, the daily digest.
+
+    One daemon schedules per database; a second one says so and stands by until the
+    first goes away. `--once` refuses while a daemon runs, unless `--force`.
 
     \b
     Example:
         banwatch run
+        banwatch run --http 127.0.0.1:9464
         banwatch run --once
     """
     from monitor.scheduler import run_daemon, run_once
 
     if once:
+        from monitor.leadership import held_elsewhere
+
+        if not force and held_elsewhere(app.engine):
+            from monitor.errors import SchedulerBusy
+
+            raise SchedulerBusy(
+                "a daemon is scheduling this database; use run --once --force to run anyway"
+            )
         summary = run_once(app.settings, app.engine, config_path=app.config)
         click.echo(summary.describe())
+        if summary.failed:
+            sys.exit(1)
     else:
-        run_daemon(app.settings, app.engine, config_path=app.config)
+        from monitor.scheduler import Daemon
+
+        daemon = Daemon(app.settings, app.engine, app.config)
+        address = http or app.settings.daemon.http
+        if address:
+            from monitor.metrics import serve_health
+
+            serve_health(daemon, address)
+        run_daemon(app.settings, app.engine, config_path=app.config, daemon=daemon)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--platform", help="Only this platform, an alias (X) or a family (Meta).")
 @click.option("--action", help="Only this action (e.g. ad_ban).")
 @click.option("--target", help="Only this target, under any of its names (Russia Today).")
@@ -191,18 +223,21 @@ def run(app: App, once: bool) -> None:
 )
 @click.option("--since", help="Seen since a date (2024-09-01) or a duration (7d).")
 @click.option("--limit", type=int, default=None, help="At most this many.")
+@click.option("--dismissed", is_flag=True, help="Only the events dismissed as not a ban.")
 @listing
-@pass_app
+@click.pass_context
 def events(
-    app: App,
+    ctx: click.Context,
     platform: str | None,
     action: str | None,
     target: str | None,
     status: str | None,
     since: str | None,
     limit: int | None,
+    dismissed: bool,
 ) -> None:
-    """List enforcement events: one row per ban, however many outlets reported it.
+    """List enforcement events: one row per ban, however many outlets reported it;
+    `merge`, `split` and `dismiss` correct them.
 
     Platforms and targets may be named by any alias: --platform X is Twitter, --platform
     Meta also finds Facebook, Instagram, WhatsApp and Threads events, --target "Russia
@@ -213,9 +248,14 @@ def events(
         banwatch events --platform Twitter --since 30d
         banwatch events --json
         banwatch events --platform X --target "Russia Today"
+        banwatch events --dismissed
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.queries import list_events
 
+    app = ctx.find_object(App)
+    assert app is not None  # main() always makes one
     vocab = _checked_words(app, platform, action, target)
     with app.session() as session:
         rows = list_events(
@@ -227,6 +267,7 @@ def events(
             since=parse_since(since),
             limit=limit,
             vocabulary=vocab,
+            dismissed=dismissed,
         )
     emit(
         rows,
@@ -240,6 +281,61 @@ def events(
         Column("headline", lambda r: r.headline),
         title="events",
     )
+
+
+@events.command("merge")
+@click.argument("survivor", metavar="A", type=int)
+@click.argument("other", metavar="B", type=int)
+@pass_app
+def events_merge(app: App, survivor: int, other: int) -> None:
+    """Merge event B into event A: one ban reported as two. No alert is sent; B's
+    history (its deliveries) is kept under A.
+
+    \b
+    Example:
+        banwatch events merge 12 15
+    """
+    from monitor.corrections import merge_events
+
+    with app.session() as session:
+        done = merge_events(session, survivor, other)
+    click.echo(f"event {other} merged into event {survivor} ({done.articles_moved} articles moved)")
+
+
+@events.command("split")
+@click.argument("event_id", metavar="E", type=int)
+@click.option("--article", "article_id", type=int, required=True, help="The article to take out.")
+@pass_app
+def events_split(app: App, event_id: int, article_id: int) -> None:
+    """Take article N out of event E into an event of its own; it never rejoins E.
+
+    \b
+    Example:
+        banwatch events split 12 --article 341
+    """
+    from monitor.corrections import split_article
+
+    with app.session() as session:
+        done = split_article(session, event_id, article_id)
+    click.echo(f"article {article_id} left event {event_id}: now event {done.event_id}")
+
+
+@events.command("dismiss")
+@click.argument("event_id", metavar="E", type=int)
+@pass_app
+def events_dismiss(app: App, event_id: int) -> None:
+    """Dismiss event E as not a ban: no further alerts; kept (for evaluation, a false
+    positive) and listed with `events --dismissed`.
+
+    \b
+    Example:
+        banwatch events dismiss 12
+    """
+    from monitor.corrections import dismiss_event
+
+    with app.session() as session:
+        dismiss_event(session, event_id)
+    click.echo(f"event {event_id} dismissed: no further alerts")
 
 
 @main.command()
@@ -295,18 +391,24 @@ def hits(
 @listing
 @pass_app
 def status(app: App) -> None:
-    """Show counts, each source's health (last success, last error, next poll) and the outbox.
+    """Show counts, each source's health (last success, last error, next poll), the outbox
+    and the crawl frontier. Exits 1 while something is unhealthy: a source failing for
+    longer than [crawler] failing_after, a dead delivery, or a stale scheduler heartbeat.
 
     \b
     Example:
         banwatch status
         banwatch status --json
+        banwatch status > /dev/null || echo unhealthy
     """
+    from monitor.health import check
     from monitor.queries import status_report
 
     with app.session() as session:
         report = status_report(session, app.settings)
-    d = report.deliveries
+        verdict = check(session, app.settings)
+    report = dataclasses.replace(report, health=verdict.as_json())
+    d, f = report.deliveries, report.frontier
     emit(
         report,
         Column("name", lambda s: s.name),
@@ -320,9 +422,14 @@ def status(app: App) -> None:
         rows=report.sources,
         show=lambda: click.echo(
             f"articles {report.articles}  hits {report.hits}  events {report.events}  "
-            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead"
+            f"deliveries: {d.pending} pending, {d.sent} sent, {d.dead} dead  "
+            f"pages: {f.get('pending', 0) + f.get('failed', 0)} waiting, "
+            f"{f.get('given_up', 0)} given up\n"
+            + ("healthy" if verdict.ok else "UNHEALTHY: " + "; ".join(verdict.reasons))
         ),
     )
+    if not verdict.ok:
+        sys.exit(1)
 
 
 @main.command()
@@ -419,7 +526,8 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
     """Fetch the due feeds, sites and/or sitemaps once and store the new articles.
 
     Each failing source is logged in one line, stored with its error and backed off; the
-    crawl goes on. Shows a progress line on a terminal; prints one summary line.
+    crawl goes on. Shows a progress line on a terminal; prints one summary line. Exits 4
+    when every source it tried failed.
 
     \b
     Example:
@@ -433,6 +541,11 @@ def crawl(app: App, kind: str, names: tuple[str, ...], worker: bool) -> None:
         app.settings, kind, names=list(names) or None, worker=worker, progress=not json_wanted()
     )
     emit(stats.as_dict(), show=lambda: click.echo(stats.describe()))
+    if stats.sources_failed and not stats.sources_ok:
+        sys.exit(ALL_SOURCES_FAILED)
+
+
+ALL_SOURCES_FAILED = 4  # banwatch crawl: every source tried failed (the counts still print)
 
 
 # --- classifier verbs ---

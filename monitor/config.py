@@ -285,6 +285,22 @@ class ScheduleSettings(_Section):
     crawl_timeout: Duration = 1800.0
 
 
+class DaemonSettings(_Section):
+    """``[daemon] http``: where ``banwatch run`` serves /healthz and /metrics (off unset)."""
+
+    http: str | None = None
+
+    @field_validator("http")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected HOST:PORT such as '127.0.0.1:9464'")
+        return v
+
+
 class WebSettings(_Section):
     """``banwatch serve``: where it listens, the public address its links use, the admin
     token (``BANWATCH_ADMIN_TOKEN`` only, never in the file) and the limit on subscriptions
@@ -329,6 +345,7 @@ class Settings(_Section):
     digest: DigestSettings = DigestSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
+    daemon: DaemonSettings = DaemonSettings()
     logging: LoggingSettings = LoggingSettings()
     network: NetworkSettings = NetworkSettings()
 
@@ -379,7 +396,8 @@ def load_settings(
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot be read: {exc}") from None
-    elif not missing_ok or path is not None:
+    elif not missing_ok or path is not None or env.get(ENV_PREFIX + "CONFIG"):
+        # Named by --config or $BANWATCH_CONFIG: a typo must not run on defaults.
         raise ConfigError(f"{file}: no such settings file")
     return settings_from_dict(data, env, source=file if file.exists() else None)
 

@@ -60,6 +60,11 @@ class CrawlStats:
     not_modified: int = 0  # sources answered 304
     sources_ok: int = 0
     sources_failed: int = 0
+    hits: int = 0  # verdicts on new articles
+    events_opened: int = 0
+    events_updated: int = 0
+    events_reversed: int = 0
+    pages_given_up: int = 0
     seconds: float = 0.0
 
     @classmethod
@@ -76,6 +81,11 @@ class CrawlStats:
             not_modified=get("not_modified"),
             sources_ok=get("sources_ok"),
             sources_failed=get("sources_failed"),
+            hits=get("hits"),
+            events_opened=get("events_opened"),
+            events_updated=get("events_updated"),
+            events_reversed=get("events_reversed"),
+            pages_given_up=get("pages_given_up"),
             seconds=round(seconds, 2),
         )
 
@@ -269,9 +279,10 @@ class _BelowLevel(logging.Filter):
 @contextmanager
 def _quiet_scrapy() -> Iterator[int]:
     """Scrapy resets its loggers to DEBUG when a crawl process starts; keep them quiet
-    (ERROR and above) unless banwatch itself was asked for INFO (-v) or DEBUG (-vv)."""
+    (ERROR and above) unless banwatch itself was asked for DEBUG (-vv)."""
     ours = logging.getLogger("banwatch").getEffectiveLevel()
-    level = logging.ERROR if ours >= logging.WARNING else ours
+    # Scrapy's banner and per-request lines are for -vv (DEBUG) only.
+    level = logging.ERROR if ours > logging.DEBUG else ours
     quiet = _BelowLevel(level)
     handlers = list(logging.getLogger().handlers)
     for handler in handlers:

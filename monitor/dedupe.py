@@ -274,3 +274,62 @@ def store_bands(session: Session, article_id: int, fingerprint: Fingerprint) -> 
 
 
 _INSERT_BAND = sa.insert(ArticleBand.__table__)
+
+
+# --- event matching: how alike two reports of one ban are ------------------------------
+# Used by monitor.events to score candidate events; pure functions of strings.
+
+NETWORK_PREFIX = "network linked to "
+_STOP = frozenset(
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "it", "their", "his", "her", "they", "he", "she", "this", "that", "these", "those", "after", "over", "into", "about", "than", "but", "not", "no", "says", "said", "say", "will", "would", "could", "can", "new", "more", "most", "also", "just", "who", "which", "what", "when", "while", "amid", "after", "before", "all", "some", "other", "one", "two", "three", "four", "five", "week", "weeks", "day", "days", "month", "year", "years", "says", "say", "per", "via", "out", "off", "up", "down", "against", "under"]
+)  # fmt: skip
+
+
+def name_tokens(key: str) -> list[str]:
+    return [w for w in key.split() if w not in ("and",)]
+
+
+def name_agreement(a: str, b: str) -> float:
+    """How surely two target keys name one target: 1 the same key; 0.8 one name inside
+    the other ("kestrel" / "kestrel media", "greene" / "marjorie taylor greene"), initials
+    ("oann" / "one america news network") or networks sharing half their origins or more;
+    0 when one is no name; -1 two different names."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    if a.startswith(NETWORK_PREFIX) or b.startswith(NETWORK_PREFIX):
+        if not (a.startswith(NETWORK_PREFIX) and b.startswith(NETWORK_PREFIX)):
+            return -1.0
+        here = set(name_tokens(a[len(NETWORK_PREFIX) :]))
+        there = set(name_tokens(b[len(NETWORK_PREFIX) :]))
+        return 0.8 if len(here & there) * 2 >= min(len(here), len(there)) else -1.0
+    x, y = a.split(), b.split()
+    small, large = (x, y) if len(x) <= len(y) else (y, x)
+    if set(small) <= set(large) and any(len(w) > 2 for w in small):
+        return 0.8
+    joined = "".join(small)
+    initials = "".join(w[0] for w in large if w)
+    if len(small) == 1 and len(joined) >= 2 and initials.startswith(joined):
+        return 0.8
+    if "".join(x) == "".join(y):  # "zero hedge" / "zerohedge"
+        return 1.0
+    return -1.0
+
+
+def text_terms(text: str) -> frozenset[str]:
+    """The content words of a headline or sentence, for ``text_similarity``."""
+    out = set()
+    for word in words(text.lower()):
+        word = word.removesuffix("'s")
+        if len(word) > 2 and word not in _STOP:
+            out.add(word)
+    return frozenset(out)
+
+
+def text_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine of two binary term sets; one shared word is no evidence (0)."""
+    shared = len(a & b)
+    if shared < 2:
+        return 0.0
+    return shared / float(np.sqrt(len(a) * len(b)))

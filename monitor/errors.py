@@ -8,6 +8,7 @@
     │   └── ParseError     bytes arrived but are not a feed / not an article
     ├── StorageError       the database refused or could not be reached
     ├── CorrectionError    a user correction names an event or article that cannot take it
+    ├── SchedulerBusy      another daemon schedules this database (``run --once``)
     └── DeliveryError      an alert could not be handed to its channel
 
 The library raises these; only the CLI turns them into one line and an exit code.
@@ -64,6 +65,12 @@ class CorrectionError(BanwatchError):
     article the event does not hold."""
 
     exit_code = 2
+
+
+class SchedulerBusy(BanwatchError):
+    """``banwatch run --once`` while a daemon schedules the same database."""
+
+    exit_code = 3
 
 
 class DeliveryError(BanwatchError):

@@ -74,6 +74,7 @@ class Item:
     published: datetime | None = None
     url: str | None = None
     target_names: tuple[str, ...] = ()
+    precision: str = "full"  # of published: full | day | month | year
 
     def names(self) -> tuple[str, ...]:
         """Folded names a verdict may give the labelled target by."""
@@ -231,6 +232,7 @@ def _item(number: int, record: dict[str, Any], source: str) -> Item:
         target=record.get("target") or None,
         event=record.get("event") or None,
         published=_date(record.get("published"), f"{source}:{number}"),
+        precision=_precision(record.get("published")),
         url=record.get("url") or None,
         target_names=tuple(str(n) for n in record.get("target_names") or () if n),
     )
@@ -254,6 +256,13 @@ def _date(value: Any, where: str) -> datetime | None:
     except ValueError:
         raise ParseError(f"{where}: published is not an ISO date: {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _precision(value: Any) -> str:
+    text = str(value or "").strip()
+    if "T" in text or " " in text:
+        return "full"
+    return {4: "year", 7: "month", 10: "day"}.get(len(text), "full")
 
 
 def _fold(name: str) -> str:
@@ -410,7 +419,7 @@ def group_items(items: list[Item], settings: Settings, lexicon: Lexicon) -> dict
     import tempfile
 
     from monitor.db import open_database, session_scope
-    from monitor.extract import Document
+    from monitor.extract import PRECISION_SPAN, Document
     from monitor.ingest import ingest_document
 
     ordered = sorted(items, key=lambda i: (i.published is None, i.published or 0, i.line))
@@ -424,9 +433,13 @@ def group_items(items: list[Item], settings: Settings, lexicon: Lexicon) -> dict
                     title=item.title,
                     text=item.text,
                     published_at=item.published,
+                    published_precision=item.precision,
                 )
+                # Fetched at the end of the period the date names: a date-only item is
+                # placed at its date, with that period as its uncertainty.
+                now = item.published + PRECISION_SPAN[item.precision] if item.published else None
                 with session_scope(engine) as session:
-                    result = ingest_document(session, doc, settings, lexicon, now=item.published)
+                    result = ingest_document(session, doc, settings, lexicon, now=now)
                     key = result.group_key
                     if item.platform and result.events:
                         key = _labelled_platform_event(session, result, item.platform, lexicon)

@@ -31,14 +31,17 @@ when its event change does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor import dedupe
 from monitor.models import Article, ArticleUrl, Event, EventArticle, EventExclusion, EventTarget
 from monitor.models import Verdict as VerdictRow
 from monitor.states import AlertKind, EventStatus
@@ -47,19 +50,54 @@ if TYPE_CHECKING:
     from monitor.config import Settings
 
 REINSTATEMENT = "reinstatement"
-ACCOUNT_ACTIONS = ("ban", "suspension", "removal", "network_takedown")
-_FAMILIES: tuple[tuple[str, ...], ...] = (
-    ACCOUNT_ACTIONS,
-    ("ad_ban",),
-    ("demonetisation",),
-    ("app_removal",),
-    ("restriction",),
-    ("label",),
-    ("geo_block",),
-    (REINSTATEMENT,),
-)
-FAMILY = {action: family for family in _FAMILIES for action in family}
+
+
+def family_of(action: str) -> tuple[str, ...]:
+    """The actions outlets use for one another when they report one ban (lexicon.toml's
+    ``[families]``: bans, suspensions, removals and restrictions of an account are one
+    family; ad bans and demonetisation another), ``(action,)`` for one it does not know."""
+    return _families().get(action, (action,))
+
+
+@cache
+def _families() -> Mapping[str, tuple[str, ...]]:
+    from monitor.classify import load_lexicon
+
+    return load_lexicon().action_families
+
+
 HEADLINE_CHARS = 300
+
+# --- scoring candidates -----------------------------------------------------------------
+# A report without an exact target match is scored against the newest events of its
+# platform and action family in the window:
+#   score = NAME_WEIGHT * name agreement (0.8 one name inside the other or initials,
+#           0 no name; dedupe.name_agreement; two different names are no candidate)
+#         + TEXT_WEIGHT * cosine of the content words of the report's headline and
+#           evidence against the event's headlines and evidence (dedupe.text_similarity)
+#         + SCALE_WEIGHT when both give the same number ("2,632 pages"), minus it when
+#           they give different ones
+#         - DAY_WEIGHT * days between the report and the event's span
+# and joins the best candidate scoring at least JOIN_SCORE.
+#
+# Fitted on the development data (banwatch eval's grouping, pairwise F1 / wrong joins) on
+# 1 December 2026: coverage set (133 items), tests/data/devset.jsonl (180) and
+# tests/data/devgroups.jsonl (57). NAME_WEIGHT 0.3/0.5/0.7 and JOIN_SCORE 0.0-0.6 gave
+# coverage F1 0.47-0.53, devset 1.00, devgroups 0.73-0.78, with no wrong join anywhere;
+# DAY_WEIGHT 0.03 cost coverage 0.02-0.04 F1 against 0.01. With the words every ban
+# report shares left out of the cosine (_vocabulary), JOIN_SCORE 0.1-0.2 gave coverage
+# F1 0.506 and 0.3-0.4 gave 0.497. Chosen: 0.2, so that a fuzzy name (0.8 * 0.5 = 0.4)
+# joins on its own, a report naming no one needs a cosine of 0.2 of its distinctive
+# words; two different names never join (on coverage, joining them at a cosine of 0.7
+# gained nothing, and a test pair "Kestrel Media" / "Kestrel Daily" joined by it).
+# Most reports still apart on that data are reports the classifier missed, not scores.
+MAX_CANDIDATES = 12
+NAME_WEIGHT = 0.5
+TEXT_WEIGHT = 1.0
+SCALE_WEIGHT = 0.1
+DAY_WEIGHT = 0.01
+JOIN_SCORE = 0.2
+_NUMBER = re.compile(r"\d[\d,.]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +127,13 @@ def attach_verdicts(
     article: Article,
     verdicts: Iterable[VerdictRow],
     seen_at: datetime,
+    *,
+    uncertainty: timedelta = timedelta(0),
 ) -> Changes:
     """Attach a newly stored article's verdicts to events, opening or reversing as needed;
-    return what changed (alerts are the caller's to enqueue)."""
-    window = timedelta(seconds=settings.events.window)
+    return what changed (alerts are the caller's to enqueue). ``uncertainty`` widens the
+    window for a report dated only to the day, month or year (``monitor.extract``)."""
+    window = timedelta(seconds=settings.events.window) + uncertainty
     changes = Changes()
     touched: dict[int, tuple[Event, AlertKind]] = {}
     for group in _groups(verdicts):
@@ -102,6 +143,8 @@ def attach_verdicts(
             _report(session, article, group, seen_at, window, touched)
     changes.events = list(touched)
     for event, kind in list(touched.values()):
+        if uncertainty:  # reported "in August": the ban's span covers the whole month
+            event.last_seen_at = max(_aware(event.last_seen_at), _aware(seen_at) + uncertainty)
         refresh_counts(session, event)
         if event.dismissed_at is not None:
             del touched[event.id]  # the user said: not a ban; no further alerts
@@ -131,8 +174,8 @@ def match_event(
     """
     params = {
         "article_id": article_id,
-        "platform": platform,
-        "actions": list(FAMILY.get(action, (action,))),
+        "platforms": list(joint_platforms(platform)),
+        "actions": list(family_of(action)),
         "target_key": target_key,
         "earliest": seen_at - window,
         "latest": seen_at + window,
@@ -154,7 +197,7 @@ def match_reversed_ban(
     ``seen_at`` can lift: any action but a reinstatement, opened before it (a ban can be
     lifted years later, so there is no lower bound)."""
     params = {
-        "platform": platform,
+        "platforms": list(joint_platforms(platform)),
         "target_key": target_key,
         "latest": seen_at + window,
         "article_id": article_id,
@@ -170,7 +213,7 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[int]:
         sa.select(event.c.id)
         .join(target, target.c.event_id == event.c.id)
         .where(
-            target.c.platform == sa.bindparam("platform"),
+            target.c.platform.in_(sa.bindparam("platforms", expanding=True)),
             target.c.target_key == sa.bindparam("target_key"),
             event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
             *_respected(event),
@@ -186,20 +229,29 @@ def _match_statement(*, reinstatement: bool) -> sa.Select[int]:
     return query.order_by(event.c.last_seen_at.desc(), event.c.id.desc()).limit(1)
 
 
-def _match_any_statement() -> sa.Select[int]:
-    """The newest event of a platform and action family in a window, whatever its target."""
+def _candidates_statement() -> sa.Select[Any]:
+    """The newest events of a platform (or its joint products) and action family in a
+    window, whatever their targets: the candidates a report without an exact target match
+    is scored against."""
     event = Event.__table__
     return (
-        sa.select(event.c.id)
+        sa.select(
+            event.c.id,
+            event.c.headline,
+            event.c.evidence,
+            event.c.scale,
+            event.c.first_seen_at,
+            event.c.last_seen_at,
+        )
         .where(
-            event.c.platform == sa.bindparam("platform"),
+            event.c.platform.in_(sa.bindparam("platforms", expanding=True)),
             event.c.action.in_(sa.bindparam("actions", expanding=True)),
             event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
             event.c.last_seen_at >= sa.bindparam("earliest", type_=event.c.last_seen_at.type),
             *_respected(event),
         )
         .order_by(event.c.last_seen_at.desc(), event.c.id.desc())
-        .limit(1)
+        .limit(MAX_CANDIDATES)
     )
 
 
@@ -219,7 +271,15 @@ def _respected(event: sa.Table) -> tuple[sa.ColumnElement[bool], ...]:
 # Built once: building a statement costs more than running it (bench/dedupe.py).
 _MATCH = _match_statement(reinstatement=False)
 _MATCH_BAN = _match_statement(reinstatement=True)
-_MATCH_ANY = _match_any_statement()
+_CANDIDATES = _candidates_statement()
+_CANDIDATE_NAMES = sa.select(
+    EventTarget.__table__.c.event_id, EventTarget.__table__.c.target_key
+).where(EventTarget.__table__.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+_CANDIDATE_TITLES = (
+    sa.select(EventArticle.__table__.c.event_id, Article.__table__.c.title)
+    .join(Article.__table__, Article.__table__.c.id == EventArticle.__table__.c.article_id)
+    .where(EventArticle.__table__.c.event_id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 def refresh_counts(session: Session, event: Event) -> None:
@@ -279,15 +339,40 @@ def reversals_reported(session: Session, article_id: int) -> list[int]:
 
 
 def _groups(verdicts: Iterable[VerdictRow]) -> list[list[VerdictRow]]:
-    """Verdicts grouped by (platform, action), in the classifier's order, one per target."""
+    """Verdicts grouped by (platform, action family), in the classifier's order, one per
+    target; the products of a company that enforces across them at once (Facebook and
+    Instagram) are one platform here."""
     groups: dict[tuple[str, str], dict[str, VerdictRow]] = {}
     for verdict in verdicts:
-        family = FAMILY.get(verdict.action, (verdict.action,))
-        by_target = groups.setdefault((verdict.platform, family[0]), {})
+        family = family_of(verdict.action)
+        platforms = joint_platforms(verdict.platform)
+        by_target = groups.setdefault((platforms[0], family[0]), {})
         best = by_target.get(verdict.target_key)
         if best is None or verdict.score > best.score:
             by_target[verdict.target_key] = verdict
     return [list(by_target.values()) for by_target in groups.values()]
+
+
+def joint_platforms(platform: str) -> tuple[str, ...]:
+    """``platform`` and the products it is enforced together with (the lexicon's
+    ``joint_families``: Meta's Facebook, Instagram, Threads...), ``platform`` first."""
+    return _joint_table().get(platform, (platform,))
+
+
+@cache
+def _joint_table() -> dict[str, tuple[str, ...]]:
+    from monitor.classify import load_lexicon
+
+    lexicon = load_lexicon()
+    members: dict[str, list[str]] = {}
+    for platform, family in lexicon.families.items():
+        if family in lexicon.joint_families:
+            members.setdefault(family, []).append(platform)
+    table: dict[str, tuple[str, ...]] = {}
+    for group in members.values():
+        for platform in group:
+            table[platform] = (platform, *sorted(p for p in group if p != platform))
+    return table
 
 
 def _report(
@@ -298,8 +383,9 @@ def _report(
     window: timedelta,
     touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
-    """One (platform, action) group of ban verdicts: join the event(s) that list their
-    targets; targets no event lists join the best-matching one, or open a new one."""
+    """One (platform, action family) group of ban verdicts: join the event(s) that list
+    their targets (two such events prove one ban: they are merged); else the candidate
+    event the report scores best against (``_best_candidate``); else open one."""
     named = [v for v in group if not is_generic(v)]
     if not named:
         _report_generic(session, article, group, seen_at, window, touched)
@@ -318,6 +404,10 @@ def _report(
         ),
     )
     if not matched:
+        event = _best_candidate(session, article, group, seen_at, window)
+        if event is not None:
+            matched[event.id] = (event, [])
+    if not matched:
         _open_group(session, group, article, seen_at, touched)
         return
     primary, _ = max(
@@ -326,11 +416,40 @@ def _report(
     for verdict in unmatched:
         matched[primary.id][1].append(verdict)
         _add_target(session, primary, verdict)
+    for event_id in [e for e in matched if e != primary.id]:
+        if _merge_proven(session, primary, matched[event_id][0], touched):
+            matched[primary.id][1].extend(matched.pop(event_id)[1])
     for event, verdicts in matched.values():
         best = max(verdicts, key=lambda v: v.score)
         if _link(session, event, article, best):
             _update(event, article, best, seen_at)
             touched.setdefault(event.id, (event, AlertKind.UPDATED))
+
+
+def _merge_proven(
+    session: Session, survivor: Event, other: Event, touched: dict[int, tuple[Event, AlertKind]]
+) -> bool:
+    """One article names targets of two events of one platform and action family: they
+    are one ban, merged without an alert of its own, unless the user split them apart."""
+    from monitor.corrections import merge_events
+
+    link, exclusion = EventArticle.__table__, EventExclusion.__table__
+    split = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(exclusion)
+        .join(link, link.c.article_id == exclusion.c.article_id)
+        .where(
+            sa.or_(
+                sa.and_(exclusion.c.event_id == survivor.id, link.c.event_id == other.id),
+                sa.and_(exclusion.c.event_id == other.id, link.c.event_id == survivor.id),
+            )
+        )
+    )
+    if split:
+        return False
+    merge_events(session, survivor.id, other.id)
+    touched.pop(other.id, None)
+    return True
 
 
 def _report_generic(
@@ -341,24 +460,142 @@ def _report_generic(
     window: timedelta,
     touched: dict[int, tuple[Event, AlertKind]],
 ) -> None:
-    """Verdicts naming no one ("YouTube demonetised the channel"): the newest event of the
-    same platform and action family in the window, else a new event."""
+    """Verdicts naming no one ("YouTube demonetised the channel"): the candidate event
+    the report's words match best (``_best_candidate``), else a new event."""
     best = max(group, key=lambda v: v.score)
-    params = {
-        "platform": best.platform,
-        "actions": list(FAMILY.get(best.action, (best.action,))),
-        "earliest": seen_at - window,
-        "latest": seen_at + window,
-        "article_id": article.id,
-    }
-    event_id = session.execute(_MATCH_ANY, params).scalar()
-    if event_id is None:
+    event = _best_candidate(session, article, group, seen_at, window)
+    if event is None:
         _open_group(session, group, article, seen_at, touched)
         return
-    event = session.get_one(Event, event_id)
     if _link(session, event, article, best):
         _update(event, article, best, seen_at)
         touched.setdefault(event.id, (event, AlertKind.UPDATED))
+
+
+def _best_candidate(
+    session: Session,
+    article: Article,
+    group: list[VerdictRow],
+    seen_at: datetime,
+    window: timedelta,
+) -> Event | None:
+    best = max(group, key=lambda v: v.score)
+    return best_candidate(
+        session,
+        platform=best.platform,
+        action=best.action,
+        target_keys=[v.target_key for v in group if not is_generic(v)],
+        text=" ".join([article.title or "", *(v.evidence for v in group)]),
+        scale=best.scale,
+        seen_at=seen_at,
+        window=window,
+        article_id=article.id,
+    )
+
+
+def best_candidate(
+    session: Session,
+    *,
+    platform: str,
+    action: str,
+    target_keys: list[str],
+    text: str,
+    scale: str | None,
+    seen_at: datetime,
+    window: timedelta,
+    article_id: int = 0,
+) -> Event | None:
+    """The event a report without an exact target match belongs to: the best-scoring
+    candidate at or above ``JOIN_SCORE`` (see the weights above), or None. One indexed
+    query for at most ``MAX_CANDIDATES`` events and one for their headlines, whatever the
+    size of the database (``bench/dedupe.py``)."""
+    params = {
+        "platforms": list(joint_platforms(platform)),
+        "actions": list(family_of(action)),
+        "earliest": seen_at - window,
+        "latest": seen_at + window,
+        "article_id": article_id,
+    }
+    candidates = session.execute(_CANDIDATES, params).all()
+    if not candidates:
+        return None
+    ids = [c.id for c in candidates]
+    # Core, not ORM: one query each for the candidates' names and headlines (loading each
+    # event and its targets cost 3-6 ms a candidate, bench/dedupe.py).
+    names: dict[int, list[str]] = {}
+    if target_keys:
+        for event_id, key in session.execute(_CANDIDATE_NAMES, {"ids": ids}):
+            names.setdefault(event_id, []).append(key)
+    titles: dict[int, list[str]] = {}
+    for event_id, title in session.execute(_CANDIDATE_TITLES, {"ids": ids}):
+        titles.setdefault(event_id, []).append(title or "")
+    common = _vocabulary()
+    terms = dedupe.text_terms(text) - common
+    number = _scale_number(scale)
+    scored = []
+    for c in candidates:
+        agreement = 0.0
+        if target_keys:
+            agreement = max(
+                (dedupe.name_agreement(k, n) for k in target_keys for n in names.get(c.id, ())),
+                default=-1.0,
+            )
+        if agreement < 0:
+            continue  # two different names: never one ban by wording alone
+        their = (
+            dedupe.text_terms(" ".join([c.headline or "", c.evidence or "", *titles.get(c.id, [])]))
+            - common
+        )
+        score = (
+            NAME_WEIGHT * agreement
+            + TEXT_WEIGHT * dedupe.text_similarity(terms, their)
+            - DAY_WEIGHT * _days_apart(seen_at, c.first_seen_at, c.last_seen_at)
+        )
+        theirs = _scale_number(c.scale)
+        if number is not None and theirs is not None:
+            score += SCALE_WEIGHT if number == theirs else -SCALE_WEIGHT
+        scored.append((score, _aware(c.last_seen_at), c.id))
+    if not scored:
+        return None
+    score, _, event_id = max(scored)
+    return session.get(Event, event_id) if score >= JOIN_SCORE else None
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    """Words every report of any ban shares (platform names, enforcement verbs, what they
+    act on): they say nothing about which ban a report is about."""
+    from monitor.classify import load_lexicon
+
+    lexicon = load_lexicon()
+    phrases = [
+        *(a for names in lexicon.platforms.values() for a in names),
+        *lexicon.platforms,
+        *(p for forms in lexicon.actions.values() for ps in forms.values() for p in ps),
+        *lexicon.actions,
+        "removal", "network_takedown", "suspension", "ban", "ad_ban", "demonetisation",
+        "restriction", "app_removal", "geo_block", "label", "reinstatement",
+    ]  # fmt: skip
+    return frozenset(
+        w for p in phrases for w in (*dedupe.text_terms(p.replace("_", " ")), p.lower())
+    )
+
+
+def _scale_number(scale: str | None) -> str | None:
+    found = _NUMBER.search(scale or "")
+    return found.group().replace(",", "").rstrip(".") if found else None
+
+
+def _days_apart(seen_at: datetime, first: datetime, last: datetime) -> float:
+    first, last = _aware(first), _aware(last)
+    seen = _aware(seen_at)
+    if first <= seen <= last:
+        return 0.0
+    return min(abs((seen - first).total_seconds()), abs((seen - last).total_seconds())) / 86400
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_generic(verdict: VerdictRow) -> bool:
@@ -391,7 +628,7 @@ def _reinstate(
     for ban, verdicts in bans.values():
         if not _link(session, ban, article, verdicts[0]):
             continue
-        ban.first_seen_at = min(ban.first_seen_at, seen_at)
+        ban.first_seen_at = earliest(ban.first_seen_at, seen_at)
         ban.last_seen_at = max(ban.last_seen_at, seen_at)
         if ban.status != EventStatus.REVERSED:
             ban.status = EventStatus.REVERSED
@@ -486,14 +723,27 @@ def _link(session: Session, event: Event, article: Article, verdict: VerdictRow)
 
 def _update(event: Event, article: Article, verdict: VerdictRow, seen_at: datetime) -> None:
     """A further report: widen the seen span; the surest report names the headline."""
-    event.first_seen_at = min(event.first_seen_at, seen_at)
-    event.last_seen_at = max(event.last_seen_at, seen_at)
+    event.first_seen_at = earliest(event.first_seen_at, seen_at)
+    event.last_seen_at = max(_aware(event.last_seen_at), _aware(seen_at))
     if verdict.score > event.score:
         event.score = verdict.score
         event.headline = _headline(article, verdict)
         event.evidence = verdict.evidence
     if verdict.scale and not event.scale:
         event.scale = verdict.scale
+
+
+def earliest(current: datetime, new: datetime) -> datetime:
+    """The earlier of two report times, except that a date-only value (midnight) never
+    overrides a full timestamp of the same day, and a full one replaces it."""
+    current, new = _aware(current), _aware(new)
+    if current.date() == new.date() and _date_only(current) != _date_only(new):
+        return new if _date_only(current) else current
+    return min(current, new)
+
+
+def _date_only(value: datetime) -> bool:
+    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
 
 
 def _headline(article: Article, verdict: VerdictRow) -> str:

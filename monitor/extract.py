@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from monitor.errors import ParseError
@@ -24,9 +24,20 @@ _HTML_LANG = re.compile(
 )
 
 
+FULL, DAY, MONTH, YEAR = "full", "day", "month", "year"
+PRECISION_SPAN = {
+    FULL: timedelta(0),
+    DAY: timedelta(days=1),
+    MONTH: timedelta(days=31),
+    YEAR: timedelta(days=366),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
-    """An article as banwatch understands it, before storage."""
+    """An article as banwatch understands it, before storage. ``published_precision``
+    says how much of ``published_at`` is known: a full timestamp, or only its day, month
+    or year (then ``published_at`` is the start of that period)."""
 
     url: str
     title: str
@@ -39,6 +50,7 @@ class Document:
     source_name: str | None = None
     extra_urls: tuple[str, ...] = field(default=())
     fetched_at: datetime | None = None
+    published_precision: str = FULL
 
     @property
     def outlet(self) -> str:
@@ -48,12 +60,34 @@ class Document:
     def with_feed_hints(
         self, *, title: str | None = None, published_at: datetime | None = None
     ) -> Document:
-        """Fill what the page lacked from the feed entry (feed dates win when the page has none)."""
+        """Fill what the page lacked from the feed entry. Of the times, the earliest full
+        timestamp wins: the feed entry's (feedparser gives a full one) or the page's; a
+        page date without a time never overrides the feed's timestamp."""
+        when, precision = self.published_at, self.published_precision
+        if published_at is not None and (when is None or precision != FULL or published_at < when):
+            when, precision = published_at, FULL
         return replace(
             self,
             title=self.title or (title or ""),
-            published_at=self.published_at or published_at,
+            published_at=when,
+            published_precision=precision,
         )
+
+    def report_time(self, now: datetime) -> tuple[datetime, timedelta]:
+        """When the story was reported, and how uncertain that is: the earliest full
+        timestamp (published, else fetched, never after ``now``); a date without a time
+        only when it says the story is older than that (a backfilled page), with its
+        period as the uncertainty. So a page dated only "2024-03-05" fetched at 14:20
+        that day was reported at 14:20, not at midnight."""
+        fetched = min(self.fetched_at or now, now)
+        if self.published_at is None:
+            return fetched, timedelta(0)
+        if self.published_precision == FULL:
+            return min(self.published_at, fetched), timedelta(0)
+        span = PRECISION_SPAN.get(self.published_precision, timedelta(days=1))
+        if self.published_at + span <= fetched:
+            return self.published_at, span
+        return fetched, timedelta(0)
 
 
 def decode_html(body: bytes, declared: str | None = None) -> str:
@@ -102,11 +136,13 @@ def extract_document(
     text = (doc.text or "").strip()
     if len(text) < min_chars:
         raise ParseError(f"{url}: article text too short ({len(text)} chars)")
+    published, precision = _parse_date(doc.date)
     return Document(
         url=url,
         title=(doc.title or "").strip(),
         text=text,
-        published_at=_parse_date(doc.date),
+        published_at=published,
+        published_precision=precision,
         language=(doc.language or _page_language(html) or None),
         author=doc.author or None,
         sitename=doc.sitename or None,
@@ -115,16 +151,21 @@ def extract_document(
     )
 
 
-def _parse_date(value: str | None) -> datetime | None:
+def _parse_date(value: str | None) -> tuple[datetime | None, str]:
+    """trafilatura's date and its precision: most pages give only the day."""
     if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        return None, FULL
+    for fmt, precision in (
+        ("%Y-%m-%dT%H:%M:%S%z", FULL),
+        ("%Y-%m-%d %H:%M:%S", FULL),
+        ("%Y-%m-%d", DAY),
+    ):
         try:
             parsed = datetime.strptime(value, fmt)
         except ValueError:
             continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), precision
+    return None, FULL
 
 
 def _page_language(html: str) -> str | None:

@@ -164,9 +164,11 @@ def ingest_document(
     if rows:
         session.add_all(rows)
         session.flush()
-        seen_at = min(doc.published_at or now, now)
+        seen_at, uncertainty = doc.report_time(now)
         article = session.get_one(Article, article_id)
-        changes = events.attach_verdicts(session, settings, article, rows, seen_at)
+        changes = events.attach_verdicts(
+            session, settings, article, rows, seen_at, uncertainty=uncertainty
+        )
         enqueue_alerts(session, settings, changes)
         result.opened, result.updated, result.reversed, result.events = (
             changes.opened,

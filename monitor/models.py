@@ -215,7 +215,11 @@ class Event(Base):
     """One enforcement action: platform + action + target, however many reports."""
 
     __tablename__ = "event"
-    __table_args__ = (sa.Index(None, "platform", "action", "target_key", "last_seen_at"),)
+    __table_args__ = (
+        sa.Index(None, "platform", "action", "target_key", "last_seen_at"),
+        # The scored candidates of a report: newest events of a platform and action.
+        sa.Index("ix_event_candidates", "platform", "action", "last_seen_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(sa.String(100))

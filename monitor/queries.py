@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from monitor import frontier, meta
 from monitor.config import Settings
 from monitor.models import (
     Article,
@@ -376,20 +377,28 @@ class StatusReport:
     events: int
     sources: tuple[SourceHealth, ...]
     deliveries: DeliveryCounts
+    frontier: dict[str, int] = field(default_factory=dict)  # crawl frontier rows by state
+    scheduler: meta.Heartbeat | None = None
+    health: JSON | None = None  # monitor.health's verdict, added by ``banwatch status``
 
     @property
     def healthy(self) -> bool:
         return not any(s.failing for s in self.sources)
 
     def as_json(self) -> JSON:
-        return {
+        data: JSON = {
             "articles": self.articles,
             "article_urls": self.article_urls,
             "hits": self.hits,
             "events": self.events,
             "sources": [s.as_json() for s in self.sources],
             "deliveries": self.deliveries.as_json(),
+            "frontier": dict(self.frontier),
+            "scheduler": self.scheduler.as_json() if self.scheduler else None,
         }
+        if self.health is not None:
+            data["health"] = self.health
+        return data
 
 
 def _count(session: Session, model: type[Any]) -> int:
@@ -421,6 +430,8 @@ def status_report(session: Session, settings: Settings) -> StatusReport:
         events=_count(session, Event),
         sources=sources,
         deliveries=delivery_counts(session),
+        frontier=frontier.depth(session),
+        scheduler=meta.heartbeat(session),
     )
 
 

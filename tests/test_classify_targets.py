@@ -130,3 +130,14 @@ def test_events_target_finds_the_whole_name(tmp_path: Path) -> None:
     out = runner.invoke(main, ["--config", str(config), "events", "--target", "Kestrel Daily",
                                "--json"])  # fmt: skip
     assert json.loads(out.output) == []
+
+
+def test_a_name_that_loses_its_platform_account_is_its_target() -> None:
+    found = classify("Britain First loses its Facebook page", "", LEX)
+    assert [(v.platform, v.action, v.target) for v in found] == [
+        ("Facebook", "removal", "Britain First")
+    ]
+    assert targets("Streamer Dr Vortex loses his Twitch channel over stream") == ["Dr Vortex"]
+    # Losing features or followers is no action against anyone.
+    assert targets("Tommy Robinson avoids YouTube ban but loses key features") == []
+    assert targets("The singer Mara Quill lost followers on Twitter last year") == []

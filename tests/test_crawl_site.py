@@ -474,7 +474,7 @@ def test_the_child_crawl_prints_one_summary_line(tmp_path: Path, loopback_site: 
         feeds=[{"name": "gone", "url": loopback_site.url("/gone.xml")}],
     )
     run = banwatch(config, "crawl", "feeds")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 4, run.stderr  # every source it tried failed
     assert run.stdout.strip().splitlines()[-1].startswith("fetched 0, stored 0")
     assert len(failure_lines(run.stderr, "gone")) == 1
     assert "HTTP 404" in failure_lines(run.stderr, "gone")[0]

@@ -28,7 +28,7 @@ def test_unreachable_sitemap_is_one_clean_failure(tmp_path: Path) -> None:
     )
     base = [sys.executable, "-m", "monitor.cli", "--config", str(config)]
     crawl = subprocess.run([*base, "crawl", "sitemap"], capture_output=True, text=True, timeout=120)
-    assert crawl.returncode == 0, crawl.stderr
+    assert crawl.returncode == 4, crawl.stderr  # every source it tried failed
     assert "Spider error" not in crawl.stderr
     assert "TypeError" not in crawl.stderr
     status = subprocess.run([*base, "status", "--json"], capture_output=True, text=True, timeout=60)

@@ -17,13 +17,9 @@ import pytest
 
 from monitor.config import load_settings, settings_from_dict
 from monitor.db import open_database
-from monitor.scheduler import (
-    build_scheduler,
-    crawl_job,
-    crawl_kinds,
-    release_leadership,
-    try_leadership,
-)
+from monitor.leadership import release_advisory_lock as release_leadership
+from monitor.leadership import try_advisory_lock as try_leadership
+from monitor.scheduler import build_scheduler, crawl_job, crawl_kinds
 from tests.conftest import LoopbackSite
 
 

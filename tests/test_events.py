@@ -198,9 +198,14 @@ def test_a_generic_target_joins_the_named_ban_it_retells(
     engine: Engine, settings: Settings
 ) -> None:
     with session_scope(engine) as session:
-        report(session, settings, ("Meta", "geo_block", "RT"), ("Meta", "geo_block", "pages"))
+        report(session, settings, ("Meta", "geo_block", "RT"), ("Meta", "geo_block", "pages"),
+               title="Meta blocks RT's pages across the European Union")  # fmt: skip
         changes = report(
-            session, settings, ("Meta", "geo_block", "pages"), at=T0 + timedelta(days=1)
+            session,
+            settings,
+            ("Meta", "geo_block", "pages"),
+            at=T0 + timedelta(days=1),
+            title="Kremlin broadcaster's pages blocked across the European Union",
         )
         report(session, settings, ("Meta", "ad_ban", "accounts"), at=T0 + timedelta(days=2))
         first, second = all_events(session)

@@ -3,16 +3,20 @@ dismiss, and the pipeline respecting them afterwards; the CLI verbs over them.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner, Result
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor import events
-from monitor.config import Settings, settings_from_dict
+from monitor.cli import main
+from monitor.config import Settings, load_settings, settings_from_dict
 from monitor.corrections import dismiss_event, merge_events, split_article
 from monitor.db import open_database, session_scope
 from monitor.errors import CorrectionError
@@ -58,7 +62,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
     with session_scope(engine) as session:
         _subscribe(session)
         a = report(session, settings, ("YouTube", "ban", "Kestrel Media")).opened[0]
-        b = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="b.example",
+        b = report(session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="b.example",
                    at=T0 + timedelta(hours=5)).opened[0]  # fmt: skip
         before = _kinds(session)
         done = merge_events(session, a, b)
@@ -66,7 +70,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
         assert _kinds(session) == before  # no alert for the merge
         survivor = session.get_one(Event, a)
         assert survivor.article_count == 2 and survivor.outlet_count == 2
-        assert {t.target for t in survivor.targets} == {"Kestrel Media", "Kestrel"}
+        assert {t.target for t in survivor.targets} == {"Kestrel Media", "Kestrel Daily"}
         assert survivor.last_seen_at == T0 + timedelta(hours=5)
         # The other keeps its row and its alert history, and leaves the listings.
         other = session.get_one(Event, b)
@@ -74,7 +78,7 @@ def test_merge_folds_two_events_into_one_without_an_alert(
         assert any(e == b for e, _, _ in _kinds(session))
         assert [e.id for e in list_events(session)] == [a]
         # A later report naming the merged-away target joins the survivor.
-        later = report(session, settings, ("YouTube", "ban", "Kestrel"), outlet="c.example",
+        later = report(session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="c.example",
                        at=T0 + timedelta(days=1))  # fmt: skip
         assert later.opened == [] and later.updated == [a]
         with pytest.raises(CorrectionError, match="merged into"):
@@ -130,3 +134,36 @@ def test_dismiss_stops_alerts_and_keeps_the_event(engine: Engine, settings: Sett
         dismiss_event(session, event_id)  # twice is once
         with pytest.raises(CorrectionError, match="no event"):
             dismiss_event(session, 12345)
+
+
+def test_the_cli_verbs_correct_events(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "b.db"}"\n', encoding="utf-8")
+    settings = load_settings(config)
+    engine = open_database(settings.database.url)
+    with session_scope(engine) as session:
+        a = report(session, settings, ("YouTube", "ban", "Kestrel Media")).opened[0]
+        b = report(
+            session, settings, ("YouTube", "ban", "Kestrel Daily"), outlet="b.example"
+        ).opened[0]
+        c = report(session, settings, ("Spotify", "removal", "Neil Young")).opened[0]
+        report(session, settings, ("YouTube", "ban", "Kestrel Media"), outlet="c.example")
+        moved = max(_articles(session, a))
+    engine.dispose()
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, ["--config", str(config), *args])
+
+    out = run("events", "merge", str(a), str(b))
+    assert out.exit_code == 0 and f"event {b} merged into event {a}" in out.output
+    out = run("events", "split", str(a), "--article", str(moved))
+    assert out.exit_code == 0 and f"article {moved} left event {a}" in out.output
+    out = run("events", "dismiss", str(c))
+    assert out.exit_code == 0 and "dismissed" in out.output
+    listed = json.loads(run("events", "--json").output)
+    assert c not in [e["id"] for e in listed] and a in [e["id"] for e in listed]
+    assert b not in [e["id"] for e in listed]
+    assert [e["id"] for e in json.loads(run("events", "--dismissed", "--json").output)] == [c]
+    out = run("events", "merge", str(a), "999")
+    assert out.exit_code == 2 and "no event 999" in out.output

@@ -37,6 +37,7 @@ from monitor.alerts.render import EventContext, event_html, event_payload, event
 from monitor.classify.vocabulary import load_vocabulary
 from monitor.config import Settings
 from monitor.errors import ConfigError
+from monitor.meta import installation_id
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
 
@@ -89,6 +90,7 @@ def backfill(
         .order_by(Event.first_seen_at, Event.id)
     )
     now = now or datetime.now(UTC)
+    installation = installation_id(session)  # the same keys as the live alerts
     rows = []
     for event in events:
         if not filters.matches(event, vocab):
@@ -100,7 +102,9 @@ def backfill(
                 "event_id": event.id,
                 "digest_date": None,
                 "kind": kind,
-                "idempotency_key": idempotency_key(subscription.id, f"event:{event.id}", kind),
+                "idempotency_key": idempotency_key(
+                    subscription.id, f"event:{event.id}", kind, installation=installation
+                ),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,

@@ -36,6 +36,7 @@ from monitor.alerts.render import event_message
 from monitor.classify.vocabulary import Vocabulary, load_vocabulary
 from monitor.db import insert_ignoring, session_scope
 from monitor.errors import DeliveryError
+from monitor.meta import installation_id
 from monitor.models import Delivery, Event, Subscription
 from monitor.queries import iso
 from monitor.states import EVENT_ALERTS, AlertKind, DeliveryStatus
@@ -50,9 +51,19 @@ INSTANT_MODES = ("instant", "both")
 DIGEST_MODES = ("digest", "both")
 
 
-def idempotency_key(subscription_id: int, subject: str, kind: str, counter: int | str = 0) -> str:
-    """``msg_`` + 32 hex digits, the same for the same (subscription, subject, kind, counter)."""
-    raw = f"{subscription_id}|{subject}|{kind}|{counter}".encode()
+def idempotency_key(
+    subscription_id: int,
+    subject: str,
+    kind: str,
+    counter: int | str = 0,
+    *,
+    installation: str = "",
+) -> str:
+    """``msg_`` + 32 hex digits, the same for the same (installation, subscription, subject,
+    kind, counter). The installation id (``monitor.meta``) keeps two databases from giving
+    different events the same ``webhook-id`` / Message-ID; the key is stored on the
+    delivery row, so every retry sends the same one."""
+    raw = f"{installation}|{subscription_id}|{subject}|{kind}|{counter}".encode()
     return "msg_" + hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -93,6 +104,7 @@ def enqueue_event_alerts(
         .order_by(Subscription.id)
     )
     counter = update_counter(event, kind)
+    installation = installation_id(session)
     rows: list[dict[str, Any]] = []
     for sub in subscriptions:
         filters = Filters.from_json(sub.filters)
@@ -106,7 +118,9 @@ def enqueue_event_alerts(
                 "event_id": event.id,
                 "digest_date": None,
                 "kind": kind,
-                "idempotency_key": idempotency_key(sub.id, f"event:{event.id}", kind, counter),
+                "idempotency_key": idempotency_key(
+                    sub.id, f"event:{event.id}", kind, counter, installation=installation
+                ),
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -129,7 +143,12 @@ def enqueue_digest(session: Session, subscription: Subscription, day: date) -> l
         "event_id": None,
         "digest_date": day,
         "kind": AlertKind.DIGEST,
-        "idempotency_key": idempotency_key(subscription.id, f"digest:{day.isoformat()}", "digest"),
+        "idempotency_key": idempotency_key(
+            subscription.id,
+            f"digest:{day.isoformat()}",
+            "digest",
+            installation=installation_id(session),
+        ),
         "status": DeliveryStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,

@@ -30,7 +30,7 @@ from monitor.classify import targets as tg
 from monitor.classify.actors import Recent
 from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
-from monitor.classify.rules import Binding, Miss, bind_sentence
+from monitor.classify.rules import Binding, Miss, bind_loss, bind_sentence
 from monitor.classify.text import CLUTTER, LEAD, TITLE, Sentence, build_document, segment
 from monitor.classify.types import Verdict
 from monitor.classify.view import View
@@ -118,7 +118,11 @@ def _bind_all(
             misses.extend(missed)
         else:
             _note_subject(sentence, inside, recent)
-        _note_targets(sentence, inside, recent)
+            if sentence.kind != CLUTTER and _tells_a_loss(inside):
+                view = View(doc, sentence, inside, lexicon.grammar)
+                views[sentence.index] = view
+                bindings.extend(bind_loss(view, sentence))
+        _note_targets(doc, sentence, inside, recent)
     return bindings, misses, views
 
 
@@ -133,6 +137,18 @@ def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Rece
         return False
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+    )
+
+
+def _inside_word(doc: str, hit: Hit) -> bool:
+    """A name inside a hyphenated word ("pro-Trump") qualifies it; it names no target."""
+    return hit.start > 0 and doc[hit.start - 1] in "-‐"
+
+
+def _tells_a_loss(inside: list[Hit]) -> bool:
+    """ "Britain First loses its Facebook page": a loss word and a platform."""
+    return any(("cue", "loss") in h.kinds for h in inside) and any(
+        "platform" in h.kinds for h in inside
     )
 
 
@@ -158,13 +174,21 @@ def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None
             return
 
 
-def _note_targets(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
+def _note_targets(doc: str, sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
     """The watchlist names a sentence gives, for "the two broadcasters" later on."""
     if sentence.kind == CLUTTER:
         return
     if sentence.kind == TITLE and any(("cue", "self") in h.kinds for h in inside):
         recent.title_self = True
-    names = tuple(dict.fromkeys(t.name for h in inside for t in h.terms if t.kind == "target"))
+    names = tuple(
+        dict.fromkeys(
+            t.name
+            for h in inside
+            if not _inside_word(doc, h)
+            for t in h.terms
+            if t.kind == "target"
+        )
+    )
     if names:
         recent.targets, recent.targets_sentence = names, sentence.index
         if sentence.kind == TITLE:
@@ -221,7 +245,10 @@ def _resolve_generic(
                 if owner is not None:
                     _rename(binding, [owner], "owner")
                 continue
-            if not _network_words(binding.targets[0].name, lexicon):
+            if not (
+                "object:network" in binding.rules
+                or _network_words(binding.targets[0].name, lexicon)
+            ):
                 continue
             for sentence in [binding.sentence, *headline_lead]:
                 countries = tg.origins_in(view_of(sentence), lexicon.origins)

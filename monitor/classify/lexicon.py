@@ -103,6 +103,9 @@ class Lexicon:
     automaton: Any = field(repr=False)
     network_targets: frozenset[str] = frozenset()
     origins: Mapping[str, tuple[str, bool]] = field(repr=False, default_factory=dict)
+    joint_families: frozenset[str] = frozenset()
+    # action -> the actions of its family (lexicon.toml [families]), itself first in order
+    action_families: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     def target_key(self, name: str) -> str:
         """The grouping key of a target name (``Vocabulary.target_key``): its canonical
@@ -187,9 +190,12 @@ def vocabulary_tables(
 
 @lru_cache(maxsize=16)
 def _build(additions: tuple[Any, ...] | None) -> Lexicon:
+    from monitor.classify.objects import ACTION_TABLE
+    from monitor.classify.schema import validate
     from monitor.classify.vocabulary import _load
 
     data = _shipped()
+    checked = validate(data, f"monitor/classify/{LEXICON_FILE}", frozenset(ACTION_TABLE))
     platforms, families, targets = _tables(additions)
     threshold = float(additions[0]) if additions is not None else float(data.get("threshold", 0.5))
     actions = {
@@ -220,6 +226,14 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         automaton=automaton,
         network_targets=frozenset(
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
+        ),
+        joint_families=frozenset(data.get("joint_families", ())),
+        action_families=MappingProxyType(
+            {
+                action.value: tuple(a.value for a in family)
+                for family in checked.families.values()
+                for action in family
+            }
         ),
         vocabulary=_load(additions),
         origins=MappingProxyType(

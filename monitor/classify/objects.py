@@ -94,10 +94,12 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def action_for(cls: str, flags: set[str]) -> str:
-    for flag, action in ACTION_TABLE.get(cls, (("", "ban"),)):
+    """The action a verb class and its object's classes make. Every class has a table
+    (the lexicon's schema refuses a verb class without one), and each ends in "" ."""
+    for flag, action in ACTION_TABLE[cls]:
         if not flag or flag in flags:
             return action
-    return "ban"
+    raise ValueError(f"verb class {cls!r}: its action table has no default row")
 
 
 def right_bound(view: View, start: int) -> int:

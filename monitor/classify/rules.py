@@ -109,6 +109,54 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
     return bindings, misses
 
 
+LOSS_REACH = 6
+_LOSS_ACTIONS = {"account": "removal", "service": "removal", "ad": "ad_ban",
+                 "monetisation": "demonetisation"}  # fmt: skip
+
+
+def bind_loss(view: View, sentence: Sentence) -> list[Binding]:
+    """ "<Name> loses (its) <Platform> <page|channel|protection|ads>": the named subject
+    lost what the platform gave it, the platform's action on it. Only with a name right
+    before the verb and a platform and an account, service or ad word right after it
+    ("loses key features" or "loses followers on Twitter" is no action)."""
+    out = []
+    for span in view.spans:
+        if not span.has("cue", "loss"):
+            continue
+        names = [n for n in tg.names_in_range(view, 0, span.i) if n.j >= span.i - 2]
+        if not names:
+            continue
+        platform = action = None
+        for other in view.spans:
+            if not (span.j < other.i <= span.j + LOSS_REACH):
+                continue
+            if other.has("platform") and platform is None:
+                platform = actors.name(other, "platform")
+            for flag, mapped in _LOSS_ACTIONS.items():
+                if action is None and other.has("object", flag):
+                    action = mapped
+        if platform is None or action is None:
+            continue
+        rules = ["verb:lose", "actor:object", "target:named"]
+        score = SCORES["base"] + SCORES["named"]
+        if sentence.kind in (TITLE, LEAD):
+            score += SCORES[sentence.kind]
+            rules.append(f"position:{sentence.kind}")
+        target = names[-1]
+        out.append(
+            Binding(
+                platform=platform,
+                action=action,
+                targets=[tg.Target(target.name, tg.NAMED, target.i, target.j)],
+                sentence=sentence,
+                score=score,
+                rules=rules,
+                spans=[view.offsets(span.i, span.j), view.offsets(target.i, target.j)],
+            )
+        )
+    return out
+
+
 def _remember(view: View, recent: Recent, bindings: list[Binding]) -> None:
     platform = bindings[0].platform if bindings else None
     if platform is None:

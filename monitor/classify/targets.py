@@ -35,7 +35,12 @@ _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von
 _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
-_NAME_LEADS = frozenset({"of", "from", "by", "to", "with", "against", "on"})
+# "of" and its forms in the other languages of the news we read ("la pagina di CasaPound",
+# "la chaîne de Dieudonné", "die Konten der Querdenker").
+_NAME_LEADS = frozenset(
+    {"of", "from", "by", "to", "with", "against", "on", "di", "de", "del", "della", "des", "du",
+     "der", "von"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
             k == head
             or view.word(k - 1) in _NAME_LEADS
             or (view.word(k - 1) == "the" and view.word(k - 2) in _NAME_LEADS)
+            or _after_role(view, k)
             or _after_object(view, k, head)
             or _in_head_phrase(view, k, head)
             or _apposition(view, k, head)
@@ -123,6 +129,13 @@ def _free_or_place(view: View, k: int, end: int) -> bool:
     )
 
 
+def _after_role(view: View, k: int) -> bool:
+    """ "the pro-Trump outlet the Epoch Times", "the broadcaster RT": a name set after the
+    noun that says what it is."""
+    m = k - 1 if view.word(k - 1) == "the" else k
+    return view.word(m - 1) in view.grammar.definite_nouns
+
+
 def _handle(view: View, head: int, end: int) -> Target | None:
     """ "@elonjet": the handle, or its owner when an apposition says whose it is
     ("@realDonaldTrump, the account of President Donald Trump")."""
@@ -140,16 +153,17 @@ def _handle(view: View, head: int, end: int) -> Target | None:
 
 
 def _name_start(view: View, k: int, end: int, stop: frozenset[str]) -> bool:
-    """A capitalised word that can begin a name; a stopword ("Daily", "News") only when a
-    name word follows it ("the Daily Mail")."""
+    """A capitalised word that can begin a name; a stopword ("Daily", "One") only when a
+    capitalised word follows it ("the Daily Mail", "One America News")."""
     if _name_word(view, k, stop):
         return True
     raw = view.tokens.raw[k]
+    breaks = view.grammar.name_breaks
     return (
         raw[:1].isupper()
-        and view.low[k] not in view.grammar.name_breaks
+        and view.low[k] not in breaks
         and k + 1 < end
-        and _name_word(view, k + 1, stop)
+        and _continues_name(view, k + 1, breaks)
         and not _names_something(view, k + 1)
     )
 
@@ -195,6 +209,8 @@ def _continues_name(view: View, k: int, breaks: frozenset[str]) -> bool:
     raw = view.tokens.raw[k]
     if "-" in raw and raw.rsplit("-", 1)[1].islower():
         return False
+    if len(raw) == 1 and raw.isupper():
+        return k > 0  # "Courier A", "Plan B": a capital letter inside a sentence is no "a"
     return raw[:1].isupper() and view.low[k] not in breaks
 
 
@@ -221,6 +237,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
     return (
         word[:1].islower()
         and word.isalpha()
+        and not word.endswith("ly")  # "Jayda Fransen temporarily barred": an adverb
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
@@ -255,7 +272,16 @@ def _name_word(view: View, k: int, stop: frozenset[str]) -> bool:
     raw = view.tokens.raw[k]
     if "-" in raw and raw.rsplit("-", 1)[1].islower():
         return False
-    return raw[:1].isupper() and view.low[k] not in stop
+    return (raw[:1].isupper() or _digit_name(raw)) and view.low[k] not in stop
+
+
+def _digit_name(raw: str) -> bool:
+    """ "8chan", "4chan": a name that starts with a digit (not "10pm", "2nd", "1980s")."""
+    return (
+        raw[:1].isdigit()
+        and sum(c.isalpha() for c in raw) >= 3
+        and not raw.lower().endswith(("pm", "am", "th", "st", "nd", "rd", "s", "m", "k"))
+    )
 
 
 def _names_something(view: View, k: int) -> bool:
@@ -386,23 +412,30 @@ def _looks_like_year(view: View, k: int) -> bool:
 def names_in(view: View) -> list[Target]:
     """Every name a sentence gives outside the lexicon's words, longest first: the owner
     a later "the comedian's channel" means. Nothing in a title-case headline."""
+    found = names_in_range(view, 0, view.n)
+    found.sort(key=lambda t: -(t.j - t.i))
+    return found
+
+
+def names_in_range(view: View, start: int, end: int) -> list[Target]:
+    """The names over tokens [start, end), in order; none in a title-case headline."""
     if view.title_case:
         return []
     stop = view.grammar.named_stopwords
     found: list[Target] = []
-    k = 0
-    while k < view.n:
+    k = start
+    while k < end:
         if k > 0 and view.low[k - 1] in ("'s",):
             k += 1
             continue
-        if view.word(k) == "@" and k + 1 < view.n:
+        if view.word(k) == "@" and k + 1 < end:
             found.append(Target(view.text(k, k + 1), OWNER, k, k + 1))
             k += 2
             continue
-        if not _name_start(view, k, view.n, stop) or not _free_or_place(view, k, view.n):
+        if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             k += 1
             continue
-        j = _name_end(view, k, view.n)
+        j = _name_end(view, k, end)
         first = _after_titles(view, k, j)
         if view.word(first - 1) == "/" and view.word(first - 2) in ("r", "u"):
             first -= 2
@@ -412,7 +445,6 @@ def names_in(view: View) -> list[Target]:
         elif len(name) > 2:
             found.append(Target(name, OWNER, first, j))
         k = j + 1
-    found.sort(key=lambda t: -(t.j - t.i))
     return found
 
 

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-ACTIONS = (
-    "ad_ban",
-    "suspension",
-    "ban",
-    "removal",
-    "network_takedown",
-    "demonetisation",
-    "restriction",
-    "label",
-    "app_removal",
-    "geo_block",
-    "reinstatement",
-)
+
+class Action(StrEnum):
+    """What a platform did: the one list of actions (lexicon.toml's ``families`` must
+    place each in one family, and the rules' action tables produce only these)."""
+
+    AD_BAN = "ad_ban"
+    SUSPENSION = "suspension"
+    BAN = "ban"
+    REMOVAL = "removal"
+    NETWORK_TAKEDOWN = "network_takedown"
+    DEMONETISATION = "demonetisation"
+    RESTRICTION = "restriction"
+    LABEL = "label"
+    APP_REMOVAL = "app_removal"
+    GEO_BLOCK = "geo_block"
+    REINSTATEMENT = "reinstatement"
+
+
+ACTIONS = tuple(a.value for a in Action)
 
 
 @dataclass(frozen=True, slots=True)
