@@ -247,7 +247,14 @@ def _candidates_statement() -> sa.Select[Any]:
             event.c.platform.in_(sa.bindparam("platforms", expanding=True)),
             event.c.action.in_(sa.bindparam("actions", expanding=True)),
             event.c.first_seen_at <= sa.bindparam("latest", type_=event.c.first_seen_at.type),
-            event.c.last_seen_at >= sa.bindparam("earliest", type_=event.c.last_seen_at.type),
+            # Bounded on both sides, so the index range holds the events of about two
+            # windows at any size (bench/dedupe.py: open above, the lookup grew with the
+            # table); an event still reported two windows after this report is no
+            # candidate for it, only an exact match.
+            event.c.last_seen_at.between(
+                sa.bindparam("earliest", type_=event.c.last_seen_at.type),
+                sa.bindparam("horizon", type_=event.c.last_seen_at.type),
+            ),
             *_respected(event),
         )
         .order_by(event.c.last_seen_at.desc(), event.c.id.desc())
@@ -514,6 +521,7 @@ def best_candidate(
         "actions": list(family_of(action)),
         "earliest": seen_at - window,
         "latest": seen_at + window,
+        "horizon": seen_at + 2 * window,
         "article_id": article_id,
     }
     candidates = session.execute(_CANDIDATES, params).all()

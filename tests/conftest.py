@@ -220,8 +220,17 @@ def private_site() -> Iterator[LoopbackSite]:
     yield from _serve("127.0.0.2")
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer with a listen backlog a crawl cannot overflow: the default 5
+    dropped connection attempts when ~50 arrived at once on a loaded machine, and the
+    client's SYN retries (1 s, 3 s, 7 s) turned into download timeouts and re-fetches."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def _serve(host: str) -> Iterator[LoopbackSite]:
-    server = ThreadingHTTPServer((host, 0), BaseHTTPRequestHandler)
+    server = LoopbackServer((host, 0), BaseHTTPRequestHandler)
     site = LoopbackSite(server)
     server.RequestHandlerClass = _make_handler(site)
     server.daemon_threads = True

@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CORPUS, REPO, LoopbackSite, _make_handler
+from tests.conftest import CORPUS, REPO, LoopbackServer, LoopbackSite, _make_handler
 
 FEEDS_DIR = CORPUS / "feeds"
 ARTICLES_DIR = CORPUS / "articles"
@@ -80,7 +80,7 @@ def feed_content_type(path: Path) -> str:
 @contextmanager
 def serve_loopback() -> Iterator[LoopbackSite]:
     """conftest's ``loopback_site``, for fixtures that outlive one test."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = LoopbackServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     site = LoopbackSite(server)
     server.RequestHandlerClass = _make_handler(site)
     server.daemon_threads = True

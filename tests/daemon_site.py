@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.conftest import REPO
+from tests.conftest import REPO, LoopbackServer
 from tests.crawl_site import article_page, loopback_env, news_text, recent
 
 ETAG = '"site-v1"'
@@ -138,7 +138,7 @@ class NewsSite:
 
 
 def serve_news_site(n: int = 160, ban_every: int = 8) -> NewsSite:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = LoopbackServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     site = NewsSite(server, n, ban_every)
     modified = format_datetime(recent(hours=1), usegmt=True)
     items = "".join(
@@ -218,7 +218,7 @@ class Receiver:
 
 
 def serve_receiver() -> Receiver:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = LoopbackServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     receiver = Receiver(server)
 
     class Handler(BaseHTTPRequestHandler):

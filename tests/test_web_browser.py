@@ -101,6 +101,13 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
+def submit(page: Any, selector: str) -> None:
+    """Click what submits a form or follows a link, and wait for the page it loads (a
+    loaded machine must not let the test read the old page)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def rows(page: Any) -> list[str]:
     return [r.inner_text() for r in page.locator("table.events tbody tr").all()]
 
@@ -131,10 +138,10 @@ def test_an_analysts_day_in_the_browser(
 
     # Filter by platform, by its name and by an alias (X is Twitter).
     page.fill("input[name=platform]", "Twitter")
-    page.click("form.filters button[type=submit]")
+    submit(page, "form.filters button[type=submit]")
     assert len(rows(page)) == 2 and all("Twitter" in r for r in rows(page))
     page.fill("input[name=platform]", "X")
-    page.click("form.filters button[type=submit]")
+    submit(page, "form.filters button[type=submit]")
     assert "platform=X" in page.url
     assert len(rows(page)) == 2 and all("Twitter" in r for r in rows(page))
     shot(page, "02-filter-alias-x")
@@ -142,10 +149,10 @@ def test_an_analysts_day_in_the_browser(
     # Search, then open the event.
     page.fill("input[name=platform]", "")
     page.fill("input[name=q]", "Kaspersky")
-    page.click("form.filters button[type=submit]")
+    submit(page, "form.filters button[type=submit]")
     assert len(rows(page)) == 1
     shot(page, "03-search")
-    page.click("table.events td.headline a")
+    submit(page, "table.events td.headline a")
     assert re.search(r"/events/\d+$", page.url)
     assert page.locator("blockquote.evidence mark").count() >= 1
     assert "clicklancashire.example" in page.inner_text("ol.reports")
@@ -155,7 +162,7 @@ def test_an_analysts_day_in_the_browser(
     page.goto(site.url + "/subscribe")
     page.fill("input[name=address]", "analyst@example.org")
     page.fill("input[name=platforms]", "X")
-    page.click("form button[type=submit]")
+    submit(page, "form button[type=submit]")
     assert "Check your mail" in page.inner_text("main")
     shot(page, "05-subscribed")
     await_mail(smtp_server, 1)
@@ -168,7 +175,7 @@ def test_an_analysts_day_in_the_browser(
     # Follow the link from the mail and confirm.
     page.goto(link[0])
     shot(page, "06-confirm")
-    page.click("main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     assert "Subscription confirmed" in page.inner_text("main")
 
     # The next alert arrives, with its unsubscribe link.
@@ -187,6 +194,14 @@ def test_an_analysts_day_in_the_browser(
     await_mail(smtp_server, 2)
     alert = smtp_server.messages[1]
     assert "Redwood" in alert["Subject"] and alert["To"] == "analyst@example.org"
+    # The alert links to the event's page.
+    event_link = re.search(
+        re.escape(site.url) + r"/events/\d+", alert.get_body(("plain",)).get_content()
+    )
+    assert event_link, "the alert links to its event's page"
+    page.goto(event_link[0])
+    assert "Redwood" in page.inner_text("h1")
+    shot(page, "06b-alerted-event")
     unsubscribe = alert["List-Unsubscribe"].strip().strip("<>")
     assert unsubscribe.startswith(site.url + "/unsubscribe/")
     assert unsubscribe in alert.get_body(("html",)).get_content()
@@ -196,7 +211,7 @@ def test_an_analysts_day_in_the_browser(
     shot(page, "07-unsubscribe")
     with session_scope(site.engine) as session:
         assert session.scalars(sa.select(Subscription.active)).one() is True
-    page.click("main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     assert "Unsubscribed" in page.inner_text("main")
     with session_scope(site.engine) as session:
         assert session.scalars(sa.select(Subscription.active)).one() is False
@@ -218,7 +233,7 @@ def test_an_analysts_day_in_the_browser(
 def admin_sign_in(page: Any, site: WebServer) -> None:
     page.goto(site.url + "/admin")
     page.fill("input[name=token]", ADMIN_TOKEN)
-    page.click("main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
 
 
 def test_admin_dismisses_an_event_in_the_browser(browser: Any, site: WebServer) -> None:
@@ -228,14 +243,14 @@ def test_admin_dismisses_an_event_in_the_browser(browser: Any, site: WebServer) 
         hostile_id = session.scalars(
             sa.select(Event.id).where(Event.headline.like("%onerror%"))
         ).one()
-    page.click(f"button[aria-label='Dismiss event {hostile_id}']")
+    submit(page, f"button[aria-label='Dismiss event {hostile_id}']")
     assert f"Event {hostile_id} dismissed" in page.inner_text("p.notice")
     shot(page, "09-dismissed")
     page.goto(site.url + "/")
     assert all("onerror" not in r for r in rows(page))
     # An admin sees the triage forms on an event's page too.
     page.fill("input[name=q]", "Russia Today")
-    page.click("form.filters button[type=submit]")
-    page.click("table.events td.headline a")
+    submit(page, "form.filters button[type=submit]")
+    submit(page, "table.events td.headline a")
     assert page.locator("button[aria-label^='Split article']").count() == 2
     shot(page, "11-event-as-admin")

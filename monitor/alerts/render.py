@@ -182,7 +182,11 @@ def event_payload(
 
 
 def _mail_context(
-    ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None
+    ctx: EventContext,
+    kind: str,
+    zone: tzinfo,
+    unsubscribe: str | None,
+    page: str | None = None,
 ) -> dict[str, Any]:
     return {
         "event": ctx.event,
@@ -191,17 +195,23 @@ def _mail_context(
         "kind_label": KIND_LABEL.get(kind, kind),
         "zone": zone,
         "unsubscribe": unsubscribe,
+        "page": page,
     }
 
 
-def event_text(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None) -> str:
-    """The alert as plain text (template ``mail/alert.txt``)."""
-    return templating.render("mail/alert.txt", **_mail_context(ctx, kind, zone, unsubscribe))
+def event_text(
+    ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None, page: str | None = None
+) -> str:
+    """The alert as plain text (template ``mail/alert.txt``); ``page`` is the event's web
+    page, when the web app's address is known."""
+    return templating.render("mail/alert.txt", **_mail_context(ctx, kind, zone, unsubscribe, page))
 
 
-def event_html(ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None) -> str:
+def event_html(
+    ctx: EventContext, kind: str, zone: tzinfo, unsubscribe: str | None, page: str | None = None
+) -> str:
     """The alert as HTML (template ``mail/alert.html``, autoescaped)."""
-    return templating.render("mail/alert.html", **_mail_context(ctx, kind, zone, unsubscribe))
+    return templating.render("mail/alert.html", **_mail_context(ctx, kind, zone, unsubscribe, page))
 
 
 def event_message(session: Session, delivery: Delivery, settings: Settings) -> Message:
@@ -212,12 +222,14 @@ def event_message(session: Session, delivery: Delivery, settings: Settings) -> M
     ctx = load_event_context(session, event)
     zone = settings.digest.zone
     unsubscribe = unsubscribe_url(settings, delivery.subscription)
+    base = web_address(settings)
+    page = f"{base}/events/{event.id}" if base else None
     return Message(
         id=delivery.idempotency_key,
         kind=delivery.kind,
         subject=subject_for(event, delivery.kind),
-        text=event_text(ctx, delivery.kind, zone, unsubscribe),
-        html=event_html(ctx, delivery.kind, zone, unsubscribe),
+        text=event_text(ctx, delivery.kind, zone, unsubscribe, page),
+        html=event_html(ctx, delivery.kind, zone, unsubscribe, page),
         payload=event_payload(ctx, delivery.kind, delivery.created_at),
         unsubscribe_url=unsubscribe,
     )
