@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from crawler.dates import parse_iso_datetime
 from monitor.ingest import ParseError
 
 JSON_TYPES = ("application/feed+json", "application/json")
@@ -111,8 +112,8 @@ def _item(raw: dict[str, Any], base: str) -> JsonFeedItem:
         content_html=_text(raw.get("content_html")),
         content_text=_text(raw.get("content_text")),
         summary=_text(raw.get("summary")),
-        date_published=_date(raw.get("date_published")),
-        date_modified=_date(raw.get("date_modified")),
+        date_published=parse_iso_datetime(raw.get("date_published")),
+        date_modified=parse_iso_datetime(raw.get("date_modified")),
         authors=_authors(raw),
     )
 
@@ -127,16 +128,6 @@ def _url(value: object, base: str) -> str | None:
         return None
     absolute = urljoin(base, text)
     return absolute if absolute.startswith(("http://", "https://")) else None
-
-
-def _date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _authors(raw: dict[str, Any]) -> tuple[str, ...]:

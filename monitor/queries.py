@@ -8,10 +8,10 @@ the web only print or serialise them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
@@ -37,6 +37,16 @@ JSON = dict[str, Any]
 
 if TYPE_CHECKING:
     from monitor.classify.vocabulary import Vocabulary
+
+
+class _HasOutlet(Protocol):
+    @property
+    def outlet(self) -> str | None: ...
+
+
+def distinct_outlets(articles: Iterable[_HasOutlet]) -> list[str]:
+    """The outlets of ``articles``, each once, in the articles' order (unknown ones left out)."""
+    return list(dict.fromkeys(a.outlet for a in articles if a.outlet))
 
 
 def iso(value: datetime | None) -> str | None:
@@ -759,11 +769,7 @@ class EventDetail:
 
     @property
     def outlets(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for article in self.articles:
-            if article.outlet:
-                seen.setdefault(article.outlet)
-        return list(seen)
+        return distinct_outlets(self.articles)
 
     def as_json(self) -> dict[str, Any]:
         return {

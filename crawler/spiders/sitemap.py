@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler.dates import parse_iso_datetime
 from crawler.spiders.base import BanwatchSpider, DueSource
 from monitor.ingest import Entry
 
@@ -30,17 +31,6 @@ if TYPE_CHECKING:
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
-
-
-def parse_w3c_date(value: str | None) -> datetime | None:
-    """A sitemap date (W3C datetime: 2024-09-24, 2024-09-24T12:00:00+02:00, ...Z)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def news_dates(body: bytes) -> dict[str, str]:
@@ -74,7 +64,7 @@ def recent(
         loc = (entry.get("loc") or "").strip()
         if not loc:
             continue
-        when = parse_w3c_date(entry.get("lastmod") or entry.get("publication_date"))
+        when = parse_iso_datetime(entry.get("lastmod") or entry.get("publication_date"))
         if (when is None and keep_undated) or (when is not None and when >= cutoff):
             yield loc
 

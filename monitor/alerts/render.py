@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from monitor import templating
 from monitor.alerts.channel import Message
 from monitor.models import Article, Delivery, Event, EventArticle, Subscription, Verdict
-from monitor.queries import event_dict, iso
+from monitor.queries import distinct_outlets, event_dict, iso
 from monitor.states import AlertKind
 
 if TYPE_CHECKING:
@@ -62,11 +62,7 @@ class EventContext:
 
     @property
     def outlets(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for article in self.articles:
-            if article.outlet:
-                seen.setdefault(article.outlet)
-        return list(seen)
+        return distinct_outlets(self.articles)
 
 
 def load_event_context(session: Session, event: Event) -> EventContext:
