@@ -1337,6 +1337,14 @@ def sources_remove(app: App, name: str) -> None:
     echo_plain(f"removed {name}")
 
 
+def _set_source_disabled(app: App, name: str, disabled: bool) -> None:
+    from monitor.sources import set_disabled, sync_sources
+
+    with app.session() as session:
+        sync_sources(session, app.settings)  # a settings.toml source may be new
+        set_disabled(session, name, disabled)
+
+
 @sources.command("disable")
 @click.argument("name")
 @pass_app
@@ -1347,11 +1355,7 @@ def sources_disable(app: App, name: str) -> None:
     Example:
         banwatch sources disable "Example news"
     """
-    from monitor.sources import set_disabled, sync_sources
-
-    with app.session() as session:
-        sync_sources(session, app.settings)  # a settings.toml source may be new
-        set_disabled(session, name, True)
+    _set_source_disabled(app, name, True)
     echo_plain(f"disabled {name}: not polled until `banwatch sources enable {name}`")
 
 
@@ -1365,11 +1369,7 @@ def sources_enable(app: App, name: str) -> None:
     Example:
         banwatch sources enable "Example news"
     """
-    from monitor.sources import set_disabled, sync_sources
-
-    with app.session() as session:
-        sync_sources(session, app.settings)  # a settings.toml source may be new
-        set_disabled(session, name, False)
+    _set_source_disabled(app, name, False)
     echo_plain(f"enabled {name}")
 
 
