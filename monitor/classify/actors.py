@@ -203,6 +203,14 @@ def passive_actor(view: View, verb: Span) -> Actor | str:
     """The actor of a passive verb: "was banned by YouTube", "removed from TikTok",
     "barred from buying Twitter adverts", "RT's YouTube channel was removed"."""
     grammar = view.grammar
+    if view.low[verb.j] in (*grammar.passive_by, "of", "out"):
+        # the preposition ends the verb itself: "kicked off Discord", "locked out of Twitter"
+        for m in range(verb.j + 1, min(view.n, verb.j + 4)):
+            other = view.at(m)
+            if other is not None and other.has("platform"):
+                return Actor(name(other, "platform"), other.i, other.j, "passive")
+            if view.low[m] in (",", ";") or view.low[m] in grammar.right_bounds:
+                break
     k = verb.j + 1
     while k < view.n and k <= verb.j + PASSIVE_REACH:
         word = view.low[k]

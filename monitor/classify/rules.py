@@ -225,7 +225,10 @@ def _bind(
     aux = view.skip_adverbs_back(span.i - 1)
     passive = form in ("participle", "passive") and view.word(aux) in grammar.passive_aux
     actor: Actor | str
-    if passive or form == "passive":
+    if not passive and form == "participle" and _no_object(view, span):
+        passive = True  # a headline's "Tumblr booted from Apple's App Store": no object
+    passive = passive or form == "passive"  # "WallStreetBets kicked off Discord"
+    if passive:
         actor = actors.passive_actor(view, span)
     else:
         actor = actors.active_actor(view, span, recent)
@@ -328,6 +331,20 @@ def _binding(
         scale=scale[0] if scale else None,
         numeric_scale=bool(scale and scale[1]),
     )
+
+
+def _no_object(view: View, span: Span) -> bool:
+    """A participle followed at once by "from"/"off"/"by" and a platform has no object:
+    "X booted from the App Store" is passive ("Apple removed X from the App Store" has
+    one)."""
+    k = view.skip_adverbs(span.j + 1)
+    if view.word(k) not in ("from", "off", "by"):
+        return False
+    for m in range(k + 1, min(view.n, k + 4)):
+        other = view.at(m)
+        if other is not None and other.has("platform"):
+            return True
+    return False
 
 
 def _ban_noun_after(view: View, span: Span) -> Span | None:

@@ -32,6 +32,7 @@ _QUANTIFIERS = frozenset(
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
+_POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
@@ -72,6 +73,8 @@ def platform_targets(view: View, start: int, end: int, actor: str) -> list[Targe
             continue
         if view.word(span.j + 1) in view.grammar.modifier_nouns:
             continue
+        if view.word(span.i - 1) in _POSSESSIVES or _modifies_next_word(view, span.j, end):
+            continue  # "its Reddit base", "a Twitch streamer": the platform qualifies a noun
         found.append(Target(term.name, NAMED, span.i, span.j))
     return found
 
