@@ -229,11 +229,11 @@ def _bind(
         passive = True  # a headline's "Tumblr booted from Apple's App Store": no object
     passive = passive or form == "passive"  # "WallStreetBets kicked off Discord"
     if passive:
-        actor = actors.passive_actor(view, span)
+        actor = actors.passive_actor(view, span, recent)
     else:
         actor = actors.active_actor(view, span, recent)
         if not isinstance(actor, Actor) and form == "participle":
-            passive_actor = actors.passive_actor(view, span)
+            passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
     if not isinstance(actor, Actor):

@@ -110,12 +110,32 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         j = _name_end(view, k, end)
         if _modifies_next_word(view, j, end):
             continue  # "the Ku Klux Klan leader ...": look on
+        nickname = _nickname(view, j, end)
+        if nickname is not None:
+            return nickname
         k = _after_titles(view, k, j)
         if j - k < 6:
             if view.word(k - 1) == "/" and view.word(k - 2) in ("r", "u"):
                 k -= 2  # "r/The_Donald": the subreddit as written
             return Target(view.text(k, j), NAMED, k, j)
     return None
+
+
+_QUOTES = frozenset({"'", '"', "“", "”", "‘", "’"})
+
+
+def _nickname(view: View, j: int, end: int) -> Target | None:
+    """ "Guy 'Dr Disrespect' Beahm": the name in quotes between a first and a last name
+    is the one the person goes by, and the one other outlets use."""
+    if view.word(j + 1) not in _QUOTES or j + 2 >= end:
+        return None
+    raw = view.tokens.raw
+    if not raw[j + 2][:1].isupper():
+        return None
+    close = next((m for m in range(j + 2, min(end, j + 7)) if view.low[m] in _QUOTES), -1)
+    if close < 0 or close + 1 >= len(raw) or not raw[close + 1][:1].isupper():
+        return None
+    return Target(view.text(j + 2, close - 1), NAMED, j + 2, close - 1)
 
 
 def _free_or_place(view: View, k: int, end: int) -> bool:
