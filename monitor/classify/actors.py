@@ -242,7 +242,7 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     from the platform" (the platform the sentence or the ones before are about); "Twitter
     confirmed that X has been banned" (the platform that reports it)."""
     grammar = view.grammar
-    if view.low[verb.j] in (*grammar.passive_by, "of", "out"):
+    if view.low[verb.j] in (*grammar.passive_by, "of", "out", "in"):
         # the preposition ends the verb itself: "kicked off Discord", "locked out of Twitter"
         for m in range(verb.j + 1, min(view.n, verb.j + 4)):
             other = view.at(m)

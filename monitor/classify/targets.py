@@ -342,7 +342,9 @@ def first_content(view: View, start: int, end: int) -> int:
     return k
 
 
-def pronoun_target(view: View, start: int, end: int, before: int) -> Target | None:
+def pronoun_target(
+    view: View, start: int, end: int, before: int, actor: str | None = None
+) -> Target | None:
     """A pronoun at the head of the object ("deleted its accounts", "banned them") that
     refers to the nearest watchlist name earlier in the sentence."""
     head = first_content(view, start, end) if start < end else start
@@ -353,7 +355,26 @@ def pronoun_target(view: View, start: int, end: int, before: int) -> Target | No
         term = span.of("target")
         assert term is not None
         return Target(term.name, PRONOUN, span.i, span.j)
+    pronoun = start if view.word(start) in view.grammar.target_pronouns else head
+    if view.word(pronoun) in ("it", "him", "her", "them") and view.word(pronoun + 1) in (
+        "from",
+        "off",
+    ):
+        return _referent_removed(view, before, actor)
     return None
+
+
+def _referent_removed(view: View, before: int, actor: str | None) -> Target | None:
+    """ "Apple removed it from the App Store": what was removed from somewhere is an
+    account or an app, named earlier in the sentence: the nearest other platform or
+    name there."""
+    for span in reversed(view.spans_between(0, before, "platform")):
+        term = span.of("platform")
+        assert term is not None
+        if term.name != actor and not view.after_preposition(span.i):
+            return Target(term.name, PRONOUN, span.i, span.j)
+    names = names_in_range(view, 0, before)
+    return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j) if names else None
 
 
 def subject_pronoun(view: View, start: int, end: int) -> bool:
