@@ -108,8 +108,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         ):
             continue
         j = _name_end(view, k, end)
-        if _modifies_next_word(view, j, end):
-            continue  # "the Ku Klux Klan leader ...": look on
+        if view.word(k - 1) not in _NAME_LEADS and _modifies_next_word(view, j, end):
+            continue  # "the Ku Klux Klan leader ...": look on (not "la chaîne de Dieudonné pour")
         nickname = _nickname(view, j, end)
         if nickname is not None:
             return nickname
