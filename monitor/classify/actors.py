@@ -244,12 +244,14 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     grammar = view.grammar
     if view.low[verb.j] in (*grammar.passive_by, "of", "out", "in"):
         # the preposition ends the verb itself: "kicked off Discord", "locked out of Twitter"
-        for m in range(verb.j + 1, min(view.n, verb.j + 4)):
-            other = view.at(m)
-            if other is not None and other.has("platform"):
-                return Actor(name(other, "platform"), other.i, other.j, "passive")
-            if view.low[m] in (",", ";") or view.low[m] in grammar.right_bounds:
-                break
+        m = verb.j + 2 if view.word(verb.j + 1) == "the" else verb.j + 1
+        other = view.at(m)
+        if (
+            other is not None
+            and other.has("platform")
+            and not _qualifies(view, other.j + 1)  # "kicked off its Discord tour"
+        ):
+            return Actor(name(other, "platform"), other.i, other.j, "passive")
     k = verb.j + 1
     while k < view.n and k <= verb.j + PASSIVE_REACH:
         word = view.low[k]
@@ -275,6 +277,21 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     if reporter is not None:
         return reporter
     return "passive: no platform after by/from/off/on"
+
+
+def _qualifies(view: View, k: int) -> bool:
+    """Whether token ``k``, right after a platform, makes the platform a modifier of a
+    noun ("Discord tour", "YouTube channel"): a lower-case word that opens no phrase."""
+    word = view.word(k)
+    if not word.isalpha() or not view.tokens.raw[k][:1].islower():
+        return False
+    grammar = view.grammar
+    return not (
+        word in grammar.prepositions
+        or word in grammar.right_bounds
+        or word in grammar.subordinators
+        or word in ("and", "or", "on", "in", "last", "this", "after")
+    )
 
 
 # "banned from the platform": the platform named before, in the sentence or just before it

@@ -270,6 +270,8 @@ def _bind(
         flags.add("network")  # "accounts that it linked to influence operations"
     if any(t.name in lexicon.network_targets for t in found):
         flags.add("network")
+    if "network" in flags:
+        found = _origins_as_origin(found, lexicon)
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
     required = [r for r in lexicon.requires.get(cls, ()) if r != "return"]
@@ -331,6 +333,15 @@ def _binding(
         scale=scale[0] if scale else None,
         numeric_scale=bool(scale and scale[1]),
     )
+
+
+def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
+    """ "a network run from Peru": the place a network is run from is its origin, not
+    whom the platform acted on."""
+    places = [lexicon.origins.get(t.name.lower()) for t in found]
+    if not found or not all(p is not None and t.how == tg.NAMED for p, t in zip(places, found)):
+        return found
+    return [tg.origin_target([p[0] for p in places if p is not None])]
 
 
 def _no_object(view: View, span: Span) -> bool:
