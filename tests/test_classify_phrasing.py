@@ -98,6 +98,12 @@ CASES = [
         ("Cloudflare", "ban", "8chan"),
         "Story", "Cloudflare said it will still protect 8chan despite the shooting.",
     ),
+    (
+        "French passive of a platform's page, no agent",
+        "Story", "La page YouTube du chanteur Anselme Ruiz a été supprimée ces derniers jours.",
+        ("YouTube", "removal", "Anselme Ruiz"),
+        "Story", "La page du chanteur Anselme Ruiz a été supprimée ces derniers jours.",
+    ),
 ]  # fmt: skip
 
 
@@ -120,8 +126,30 @@ def test_a_platform_that_qualifies_a_noun_is_no_target() -> None:
     """ "its Reddit base": Reddit is where the community lived, not whom Discord banned."""
     found = verdicts(
         "Story",
-        "Marsh Collective, a trading group famous for its Reddit base, has been banned by "
-        "Discord.",
+        "Marsh Collective, a trading group famous for its Reddit base, has been banned by Discord.",
     )
     assert ("Discord", "ban", "Marsh Collective") in found
     assert not any(target == "Reddit" for _, _, target in found)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "target", "not_target"),
+    [
+        ("Story", "Vale's Twitter account, praised by Senator Holt, suspended for abuse", "Vale",
+         "Holt"),
+        ("Story", "The Pinecone server, where fans of the Orbit Cup met every night, was banned "
+         "by Discord on Monday.", "Pinecone", "Orbit Cup"),
+        ("Story", "TikTok removed 40 Ukraine-based accounts promoting the Harbor Party.",
+         "network linked to Ukraine", "Harbor Party"),
+        ("Story", "Meta said it removed 900 Facebook accounts from Iran aimed at the West.",
+         "network linked to Iran", "West"),
+    ],
+)  # fmt: skip
+def test_the_subject_not_what_is_said_about_it(
+    title: str, text: str, target: str, not_target: str
+) -> None:
+    """A phrase set off by commas, a relative clause or a gerund says something about the
+    target; the name inside it is not the target."""
+    found = {t for _, _, t in verdicts(title, text)}
+    assert any(target in t for t in found), found
+    assert not any(not_target in t for t in found), found

@@ -273,6 +273,8 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     for other in view.spans_between(start, verb.i, "platform"):
         if view.word(other.j + 1) in grammar.modifier_nouns and not view.after_preposition(other.i):
             return Actor(name(other, "platform"), other.i, other.j, "passive")
+        if view.word(other.i - 1) in grammar.owned_nouns:
+            return Actor(name(other, "platform"), other.i, other.j, "passive")  # "la page YouTube"
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
@@ -330,7 +332,12 @@ def subject_start(view: View, verb_at: int) -> int:
     k = verb_at - 1
     while k >= 0:
         word = view.low[k]
-        if word in (";", ":") or word in grammar.subordinators or word in ("that", "which", "who"):
+        if word in grammar.subordinators or word in ("that", "which", "who"):
+            if view.word(k - 1) == "," and "," in view.low[k + 1 : verb_at]:
+                k -= 2  # "The server, where the traders met, was banned": skip the clause
+                continue
+            return k + 1
+        if word in (";", ":"):
             return k + 1
         if word in grammar.reporting:
             return k + 1

@@ -246,7 +246,10 @@ def _bind(
         if veto:
             return veto
         verb_start = aux if view.word(aux) in grammar.passive_aux else span.i
-        window = (subject_start, max(subject_start, verb_start))
+        window = (
+            subject_start,
+            _subject_head_end(view, subject_start, max(subject_start, verb_start)),
+        )
         tail = (span.j + 1, objects.right_bound(view, span.j + 1))
         opener = actors.governing_subordinator(view, subject_start)
     else:
@@ -335,11 +338,33 @@ def _binding(
     )
 
 
+_INSERT_OPENERS = frozenset({"the", "a", "an", "which", "who", "whose", "where", "when"})
+
+
+def _subject_head_end(view: View, start: int, end: int) -> int:
+    """Where a passive's subject ends before a phrase set off by a comma: "Fransen's
+    account, shared by Trump, suspended", "The r/WallStreetBets server, where the traders
+    behind the GameStop rally met, was banned". A list of names goes on ("Press TV, RT
+    and Sputnik were banned")."""
+    for k in range(start + 1, end):
+        if view.low[k] != ",":
+            continue
+        nxt = view.tokens.raw[k + 1] if k + 1 < end else ""
+        if view.low[k + 1] in _INSERT_OPENERS if k + 1 < end else False:
+            return k
+        if nxt[:1].islower():
+            return k
+        return end
+    return end
+
+
 def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
     """ "a network run from Peru": the place a network is run from is its origin, not
     whom the platform acted on."""
     places = [lexicon.origins.get(t.name.lower()) for t in found]
-    if not found or not all(p is not None and t.how == tg.NAMED for p, t in zip(places, found)):
+    if not found or not all(
+        p is not None and t.how == tg.NAMED for p, t in zip(places, found, strict=True)
+    ):
         return found
     return [tg.origin_target([p[0] for p in places if p is not None])]
 

@@ -278,6 +278,8 @@ def _in_head_phrase(view: View, k: int, head: int) -> bool:
         word = view.low[m]
         if word in view.grammar.prepositions or word in (",", "and", "or", ";", ":"):
             return False
+        if m > head and word.endswith("ing") and word.isalpha() and len(word) > 5:
+            return False  # "accounts promoting the Communist Party": what they did
     return True
 
 
