@@ -241,7 +241,9 @@ def _resolve_generic(
             if binding.platform in named_platforms:
                 continue  # the article names whom the platform acted on
             if _owned_single(binding.targets[0].name, lexicon):
-                owner = _owner(headline_lead, view_of, binding.platform)
+                owner = _only_handle(prose, view_of, doc) or _owner(
+                    headline_lead, view_of, binding.platform
+                )
                 if owner is not None:
                     _rename(binding, [owner], "owner")
                 continue
@@ -274,6 +276,22 @@ def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     """ "the channel", "his page", "the comedian's channel": one account of someone."""
     words = phrase.lower().replace("’", "'").split()
     return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
+
+
+def _only_handle(sentences: list[Sentence], view_of: Any, doc: str) -> tg.Target | None:
+    """The one @handle an article gives, if it gives exactly one: what "the account" is
+    ("the account that tracked Musk's jet ... @ElonJet")."""
+    handles: dict[str, tg.Target] = {}
+    for sentence in sentences:
+        if "@" not in doc[sentence.start : sentence.end]:
+            continue
+        view = view_of(sentence)
+        for k in range(view.n - 1):
+            if view.low[k] == "@":
+                handles.setdefault(
+                    view.low[k + 1], tg.Target(view.text(k, k + 1), tg.NAMED, k, k + 1)
+                )
+    return next(iter(handles.values())) if len(handles) == 1 else None
 
 
 def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:

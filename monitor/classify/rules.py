@@ -347,6 +347,8 @@ def _subject_head_end(view: View, start: int, end: int) -> int:
     behind the GameStop rally met, was banned". A list of names goes on ("Press TV, RT
     and Sputnik were banned")."""
     for k in range(start + 1, end):
+        if view.low[k] in actors.RELATIVES and actors.relative_after_object(view, k):
+            return k  # "A Twitter account that followed Musk's jet": the account
         if view.low[k] != ",":
             continue
         nxt = view.tokens.raw[k + 1] if k + 1 < end else ""

@@ -89,6 +89,10 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     Never in a title-case headline, where every word is capitalised."""
     head = first_content(view, start, end)
     handle = _handle(view, head, end)
+    if handle is None:  # "Jack Sweeney's @ElonJet": the handle, not its owner's name
+        at = next((k for k in range(head, end - 1) if view.low[k] == "@"), -1)
+        if at > 0 and view.low[at - 1] == "'s":
+            handle = _handle(view, at, end)
     if handle is not None:
         return handle
     if view.title_case:
@@ -259,7 +263,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         return False  # "Joe Rogan episodes", "Alex Jones channel": the name owns them
     return (
         word[:1].islower()
-        and word.isalpha()
+        and word.replace("-", "").isalpha()  # "Musk jet-tracking account": about Musk
         and not word.endswith("ly")  # "Jayda Fransen temporarily barred": an adverb
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
