@@ -189,3 +189,46 @@ def test_the_actors_own_products_are_where_not_whom() -> None:
     assert ("Apple", "app_removal", "Telegram") in verdicts(
         "Apple removes Telegram from the App Store"
     )
+
+
+def test_a_group_is_named_by_what_it_is_known_as() -> None:
+    found = verdicts(
+        "Microsoft takes down domains of a hacking group",
+        "Microsoft said it had taken down 40 websites run by a hacking group tied to a "
+        "foreign spy agency, known as Copper Owl.\nThe sites imitated charities.",
+    )
+    assert ("Microsoft", "removal", "Copper Owl") in found
+
+
+def test_the_owner_of_the_server_is_not_whoever_the_lead_mentions() -> None:
+    """ "cooperating with the FBI": the FBI is not whose server was banned."""
+    found = verdicts(
+        "Discord bans server used to share leaked files",
+        "Discord has banned a server where leaked files were first shared, and said it was "
+        "cooperating with the FBI.",
+    )
+    assert found and not any(t == "FBI" for _, _, t in found)
+    assert ("YouTube", "removal", "Jo Brand") in verdicts(
+        "Comedian Jo Brand loses YouTube channel", "YouTube deleted the comedian's channel."
+    )
+
+
+def test_state_media_are_outlets_not_an_unnamed_network() -> None:
+    found = {t for _, _, t in verdicts(
+        "YouTube blocks state media worldwide",
+        "YouTube said it was blocking channels associated with Russian state-funded media "
+        "globally.",
+    )}  # fmt: skip
+    assert found and not any(t.startswith("network linked to") for t in found)
+    network = {t for _, _, t in verdicts(
+        "Meta removes fake accounts",
+        "Meta said it removed 300 fake accounts linked to Iran that posed as local news.",
+    )}  # fmt: skip
+    assert "network linked to Iran" in network
+
+
+def test_a_generic_network_keeps_its_whole_noun_phrase() -> None:
+    found = {
+        t for _, _, t in verdicts("Story", "TikTok said it disrupted covert influence networks.")
+    }
+    assert "covert influence networks" in found

@@ -464,6 +464,10 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
     if last < 0:
         return None
     j = last
+    network_nouns = view.grammar.network_nouns
+    while j + 1 < end and view.low[j + 1] in network_nouns and view.at(j + 1) is None:
+        j += 1  # "covert influence networks": the whole noun phrase
+    last = j
     link = view.at(last + 1)
     if link is not None and link.has("cue", "link"):
         j = link.j
