@@ -277,8 +277,14 @@ def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
 
 
 def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
+    """The first watchlist name, else the longest other name, of the headline, else of
+    the lead."""
     for sentence in sentences:
-        for name in tg.names_in(view_of(sentence)):
+        view = view_of(sentence)
+        listed = tg.watchlist_targets(view, 0, view.n)
+        if listed:
+            return listed[0]
+        for name in tg.names_in(view):
             if name.name != platform:
                 return tg.Target(name.name, tg.NAMED, name.i, name.j)
     return None

@@ -51,6 +51,7 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "adstop": (("", "ad_ban"),),
     "lock": (("", "suspension"),),
     "disrupt": (("", "network_takedown"),),
+    "vanish": (("", "app_removal"),),
     "restrict": (
         ("monetisation", "demonetisation"),
         ("location", "geo_block"),
@@ -265,7 +266,7 @@ def find_targets(
     start, end = window
     found = tg.watchlist_targets(view, start, end)
     found += tg.platform_targets(view, start, end, actor.platform)
-    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start)
+    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start, actor.platform)
     if passive and not found and tg.subject_pronoun(view, start, end):
         pronoun = pronoun or _referent_before(view, start)
     if pronoun and all(t.name != pronoun.name for t in found):

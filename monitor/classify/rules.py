@@ -225,12 +225,15 @@ def _bind(
     aux = view.skip_adverbs_back(span.i - 1)
     passive = form in ("participle", "passive") and view.word(aux) in grammar.passive_aux
     actor: Actor | str
-    if passive or form == "passive":
-        actor = actors.passive_actor(view, span)
+    if not passive and form == "participle" and _no_object(view, span):
+        passive = True  # a headline's "Tumblr booted from Apple's App Store": no object
+    passive = passive or form == "passive"  # "WallStreetBets kicked off Discord"
+    if passive:
+        actor = actors.passive_actor(view, span, recent)
     else:
         actor = actors.active_actor(view, span, recent)
         if not isinstance(actor, Actor) and form == "participle":
-            passive_actor = actors.passive_actor(view, span)
+            passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
     if not isinstance(actor, Actor):
@@ -243,7 +246,10 @@ def _bind(
         if veto:
             return veto
         verb_start = aux if view.word(aux) in grammar.passive_aux else span.i
-        window = (subject_start, max(subject_start, verb_start))
+        window = (
+            subject_start,
+            _subject_head_end(view, subject_start, max(subject_start, verb_start)),
+        )
         tail = (span.j + 1, objects.right_bound(view, span.j + 1))
         opener = actors.governing_subordinator(view, subject_start)
     else:
@@ -267,6 +273,8 @@ def _bind(
         flags.add("network")  # "accounts that it linked to influence operations"
     if any(t.name in lexicon.network_targets for t in found):
         flags.add("network")
+    if "network" in flags:
+        found = _origins_as_origin(found, lexicon)
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
     required = [r for r in lexicon.requires.get(cls, ()) if r != "return"]
@@ -328,6 +336,51 @@ def _binding(
         scale=scale[0] if scale else None,
         numeric_scale=bool(scale and scale[1]),
     )
+
+
+_INSERT_OPENERS = frozenset({"the", "a", "an", "which", "who", "whose", "where", "when"})
+
+
+def _subject_head_end(view: View, start: int, end: int) -> int:
+    """Where a passive's subject ends before a phrase set off by a comma: "Fransen's
+    account, shared by Trump, suspended", "The r/WallStreetBets server, where the traders
+    behind the GameStop rally met, was banned". A list of names goes on ("Press TV, RT
+    and Sputnik were banned")."""
+    for k in range(start + 1, end):
+        if view.low[k] != ",":
+            continue
+        nxt = view.tokens.raw[k + 1] if k + 1 < end else ""
+        if view.low[k + 1] in _INSERT_OPENERS if k + 1 < end else False:
+            return k
+        if nxt[:1].islower():
+            return k
+        return end
+    return end
+
+
+def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
+    """ "a network run from Peru": the place a network is run from is its origin, not
+    whom the platform acted on."""
+    places = [lexicon.origins.get(t.name.lower()) for t in found]
+    if not found or not all(
+        p is not None and t.how == tg.NAMED for p, t in zip(places, found, strict=True)
+    ):
+        return found
+    return [tg.origin_target([p[0] for p in places if p is not None])]
+
+
+def _no_object(view: View, span: Span) -> bool:
+    """A participle followed at once by "from"/"off"/"by" and a platform has no object:
+    "X booted from the App Store" is passive ("Apple removed X from the App Store" has
+    one)."""
+    k = view.skip_adverbs(span.j + 1)
+    if view.word(k) not in ("from", "off", "by"):
+        return False
+    for m in range(k + 1, min(view.n, k + 4)):
+        other = view.at(m)
+        if other is not None and other.has("platform"):
+            return True
+    return False
 
 
 def _ban_noun_after(view: View, span: Span) -> Span | None:

@@ -32,6 +32,7 @@ _QUANTIFIERS = frozenset(
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
+_POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
@@ -72,6 +73,8 @@ def platform_targets(view: View, start: int, end: int, actor: str) -> list[Targe
             continue
         if view.word(span.j + 1) in view.grammar.modifier_nouns:
             continue
+        if view.word(span.i - 1) in _POSSESSIVES or _modifies_next_word(view, span.j, end):
+            continue  # "its Reddit base", "a Twitch streamer": the platform qualifies a noun
         found.append(Target(term.name, NAMED, span.i, span.j))
     return found
 
@@ -105,14 +108,34 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         ):
             continue
         j = _name_end(view, k, end)
-        if _modifies_next_word(view, j, end):
-            continue  # "the Ku Klux Klan leader ...": look on
+        if view.word(k - 1) not in _NAME_LEADS and _modifies_next_word(view, j, end):
+            continue  # "the Ku Klux Klan leader ...": look on (not "la chaîne de Dieudonné pour")
+        nickname = _nickname(view, j, end)
+        if nickname is not None:
+            return nickname
         k = _after_titles(view, k, j)
         if j - k < 6:
             if view.word(k - 1) == "/" and view.word(k - 2) in ("r", "u"):
                 k -= 2  # "r/The_Donald": the subreddit as written
             return Target(view.text(k, j), NAMED, k, j)
     return None
+
+
+_QUOTES = frozenset({"'", '"', "“", "”", "‘", "’"})
+
+
+def _nickname(view: View, j: int, end: int) -> Target | None:
+    """ "Guy 'Dr Disrespect' Beahm": the name in quotes between a first and a last name
+    is the one the person goes by, and the one other outlets use."""
+    if view.word(j + 1) not in _QUOTES or j + 2 >= end:
+        return None
+    raw = view.tokens.raw
+    if not raw[j + 2][:1].isupper():
+        return None
+    close = next((m for m in range(j + 2, min(end, j + 7)) if view.low[m] in _QUOTES), -1)
+    if close < 0 or close + 1 >= len(raw) or not raw[close + 1][:1].isupper():
+        return None
+    return Target(view.text(j + 2, close - 1), NAMED, j + 2, close - 1)
 
 
 def _free_or_place(view: View, k: int, end: int) -> bool:
@@ -255,6 +278,8 @@ def _in_head_phrase(view: View, k: int, head: int) -> bool:
         word = view.low[m]
         if word in view.grammar.prepositions or word in (",", "and", "or", ";", ":"):
             return False
+        if m > head and word.endswith("ing") and word.isalpha() and len(word) > 5:
+            return False  # "accounts promoting the Communist Party": what they did
     return True
 
 
@@ -319,7 +344,9 @@ def first_content(view: View, start: int, end: int) -> int:
     return k
 
 
-def pronoun_target(view: View, start: int, end: int, before: int) -> Target | None:
+def pronoun_target(
+    view: View, start: int, end: int, before: int, actor: str | None = None
+) -> Target | None:
     """A pronoun at the head of the object ("deleted its accounts", "banned them") that
     refers to the nearest watchlist name earlier in the sentence."""
     head = first_content(view, start, end) if start < end else start
@@ -330,7 +357,26 @@ def pronoun_target(view: View, start: int, end: int, before: int) -> Target | No
         term = span.of("target")
         assert term is not None
         return Target(term.name, PRONOUN, span.i, span.j)
+    pronoun = start if view.word(start) in view.grammar.target_pronouns else head
+    if view.word(pronoun) in ("it", "him", "her", "them") and view.word(pronoun + 1) in (
+        "from",
+        "off",
+    ):
+        return _referent_removed(view, before, actor)
     return None
+
+
+def _referent_removed(view: View, before: int, actor: str | None) -> Target | None:
+    """ "Apple removed it from the App Store": what was removed from somewhere is an
+    account or an app, named earlier in the sentence: the nearest other platform or
+    name there."""
+    for span in reversed(view.spans_between(0, before, "platform")):
+        term = span.of("platform")
+        assert term is not None
+        if term.name != actor and not view.after_preposition(span.i):
+            return Target(term.name, PRONOUN, span.i, span.j)
+    names = names_in_range(view, 0, before)
+    return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j) if names else None
 
 
 def subject_pronoun(view: View, start: int, end: int) -> bool:

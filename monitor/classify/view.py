@@ -104,6 +104,13 @@ class View:
             k -= 1
         return k
 
+    def skip_adverbs(self, k: int) -> int:
+        """The index at or after ``k`` that is not an adverb."""
+        adverbs = self.grammar.skip_adverbs
+        while k < self.n and (self.low[k] in adverbs or self.low[k].endswith("ly")):
+            k += 1
+        return k
+
     def offsets(self, i: int, j: int) -> tuple[int, int]:
         return self.tokens.starts[i], self.tokens.ends[j]
 
