@@ -153,3 +153,39 @@ def test_the_subject_not_what_is_said_about_it(
     found = {t for _, _, t in verdicts(title, text)}
     assert any(target in t for t in found), found
     assert not any(not_target in t for t in found), found
+
+
+def test_each_platform_of_a_listed_subject_acts() -> None:
+    found = verdicts("Apple and Google delete the Vesna voting app from their stores")
+    assert {("Apple", "app_removal"), ("Google", "app_removal")} <= {(p, a) for p, a, _ in found}
+    alone = verdicts("Opposition says Apple praised Google for deleting the Vesna app")
+    assert not any(p == "Apple" for p, _, _ in alone)
+
+
+def test_every_name_joined_by_and_is_a_target() -> None:
+    assert {"Casa Verde", "Onda Nera"} <= {
+        t
+        for _, _, t in verdicts(
+            "Story", "Facebook ha cancellato le pagine di Casa Verde e Onda Nera."
+        )
+    }
+    found = verdicts(
+        "Story",
+        "Facebook has banned several figures it called dangerous, including Dario Fenn, "
+        "Alex Jones and Mira Solberg.",
+    )
+    assert {"Dario Fenn", "Alex Jones", "Mira Solberg"} <= {t for _, _, t in found}
+
+
+def test_the_actors_own_products_are_where_not_whom() -> None:
+    """ "Meta removed the Facebook and Instagram accounts of X": Facebook is where."""
+    found = verdicts(
+        "Story",
+        "Meta has removed the Facebook and Instagram accounts of Tarkia's former premier, "
+        "Imre Valdosz.",
+    )
+    assert ("Meta", "removal", "Imre Valdosz") in found
+    assert not any(t in ("Facebook", "Instagram") for _, _, t in found)
+    assert ("Apple", "app_removal", "Telegram") in verdicts(
+        "Apple removes Telegram from the App Store"
+    )

@@ -110,7 +110,11 @@ def _bind_all(
     views: dict[int, View] = {}
     for sentence in sentences:
         inside = _hits_in(hits, starts, sentence)
-        if _worth_reading(doc, sentence, inside, recent):
+        if not inside:
+            continue  # nothing to read, no subject or target to note
+        # every kind and (kind, name) the sentence's hits have: one set for the tests below
+        kinds: frozenset[object] = frozenset().union(*[h.kinds for h in inside])
+        if _worth_reading(doc, sentence, kinds, recent):
             view = View(doc, sentence, inside, lexicon.grammar)
             views[sentence.index] = view
             found, missed = bind_sentence(view, recent, lexicon)
@@ -118,20 +122,22 @@ def _bind_all(
             misses.extend(missed)
         else:
             _note_subject(sentence, inside, recent)
-            if sentence.kind != CLUTTER and _tells_a_loss(inside):
+            if sentence.kind != CLUTTER and _tells_a_loss(kinds):
                 view = View(doc, sentence, inside, lexicon.grammar)
                 views[sentence.index] = view
                 bindings.extend(bind_loss(view, sentence))
-        _note_targets(doc, sentence, inside, recent)
+        if "target" in kinds or ("cue", "self") in kinds:
+            _note_targets(doc, sentence, inside, recent)
     return bindings, misses, views
 
 
-def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Recent) -> bool:
+def _worth_reading(doc: str, sentence: Sentence, kinds: frozenset[object], recent: Recent) -> bool:
     """Only a sentence with an enforcement verb and someone to do it gets tokenised: a
-    platform, "the company", or "it"/"we" when earlier sentences named a platform."""
-    if not any("action" in h.kinds for h in inside):
+    platform, "the company", or "it"/"we" when earlier sentences named a platform.
+    ``kinds``: those of the sentence's hits."""
+    if "action" not in kinds:
         return False
-    if any("platform" in h.kinds or ("cue", "actor_pronoun") in h.kinds for h in inside):
+    if "platform" in kinds or ("cue", "actor_pronoun") in kinds:
         return True
     if sentence.kind == CLUTTER:
         return False
@@ -145,11 +151,10 @@ def _inside_word(doc: str, hit: Hit) -> bool:
     return hit.start > 0 and doc[hit.start - 1] in "-‐"
 
 
-def _tells_a_loss(inside: list[Hit]) -> bool:
-    """ "Britain First loses its Facebook page": a loss word and a platform."""
-    return any(("cue", "loss") in h.kinds for h in inside) and any(
-        "platform" in h.kinds for h in inside
-    )
+def _tells_a_loss(kinds: frozenset[object]) -> bool:
+    """ "Britain First loses its Facebook page": a loss word and a platform (``kinds``:
+    those of the sentence's hits)."""
+    return ("cue", "loss") in kinds and "platform" in kinds
 
 
 def _hits_in(hits: list[Hit], starts: list[int], sentence: Sentence) -> list[Hit]:
@@ -184,7 +189,7 @@ def _note_targets(doc: str, sentence: Sentence, inside: list[Hit], recent: Recen
         dict.fromkeys(
             t.name
             for h in inside
-            if not _inside_word(doc, h)
+            if "target" in h.kinds and not _inside_word(doc, h)
             for t in h.terms
             if t.kind == "target"
         )
@@ -241,7 +246,9 @@ def _resolve_generic(
             if binding.platform in named_platforms:
                 continue  # the article names whom the platform acted on
             if _owned_single(binding.targets[0].name, lexicon):
-                owner = _owner(headline_lead, view_of, binding.platform)
+                owner = _only_handle(prose, view_of, doc) or _owner(
+                    headline_lead, view_of, binding.platform
+                )
                 if owner is not None:
                     _rename(binding, [owner], "owner")
                 continue
@@ -274,6 +281,22 @@ def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     """ "the channel", "his page", "the comedian's channel": one account of someone."""
     words = phrase.lower().replace("’", "'").split()
     return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
+
+
+def _only_handle(sentences: list[Sentence], view_of: Any, doc: str) -> tg.Target | None:
+    """The one @handle an article gives, if it gives exactly one: what "the account" is
+    ("the account that tracked Musk's jet ... @ElonJet")."""
+    handles: dict[str, tg.Target] = {}
+    for sentence in sentences:
+        if "@" not in doc[sentence.start : sentence.end]:
+            continue
+        view = view_of(sentence)
+        for k in range(view.n - 1):
+            if view.low[k] == "@":
+                handles.setdefault(
+                    view.low[k + 1], tg.Target(view.text(k, k + 1), tg.NAMED, k, k + 1)
+                )
+    return next(iter(handles.values())) if len(handles) == 1 else None
 
 
 def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
@@ -344,7 +367,7 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
                 evidence=doc[start : best.sentence.end],
                 scale=scale,
                 rules=tuple(rules),
-                spans=tuple((a - start, b - start) for a, b in best.spans),
+                spans=tuple([(a - start, b - start) for a, b in best.spans]),
             )
         )
     verdicts.sort(key=lambda v: -v.score)
