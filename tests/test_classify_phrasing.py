@@ -232,3 +232,30 @@ def test_a_generic_network_keeps_its_whole_noun_phrase() -> None:
         t for _, _, t in verdicts("Story", "TikTok said it disrupted covert influence networks.")
     }
     assert "covert influence networks" in found
+
+
+def test_who_says_it_was_banned_is_whom_it_was() -> None:
+    found = verdicts("Story", "The Harbor Relief Fund says PayPal has permanently banned it.")
+    assert ("PayPal", "ban", "Harbor Relief Fund") in found
+    assert not any(
+        t == "Harbor Relief Fund"
+        for _, _, t in verdicts("Story", "The Harbor Relief Fund says PayPal has praised it.")
+    )
+
+
+def test_a_sentences_first_word_is_no_name_before_a_noun() -> None:
+    """ "Campaign group cut off by PayPal": "Campaign" is not a name; the lead names it."""
+    found = verdicts(
+        "Campaign group cut off by PayPal",
+        "PayPal has closed the accounts of the Harbor Relief Fund, a campaign group.",
+    )
+    assert ("PayPal", "ban", "Campaign") not in found
+    assert any(t == "Harbor Relief Fund" for _, _, t in found)
+
+
+def test_a_paper_locked_out_is_the_paper_the_lead_names() -> None:
+    found = verdicts(
+        "Small-town paper locked out of Facebook over a doctored clip",
+        "The Fenwick Courier says Facebook suspended its page for 30 days.",
+    )
+    assert ("Facebook", "suspension", "Fenwick Courier") in found
