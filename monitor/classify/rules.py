@@ -48,7 +48,10 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
-NOMINAL_GAP_WORDS = frozenset({"has", "have", "had", "will", "'s", "its", "own", "to"})
+NOMINAL_GAP_WORDS = frozenset(
+    {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
+     "strict", "stricter", "severe", "heavy", "significant", "serious", "fresh", "further"}
+)  # fmt: skip
 
 
 @dataclass(slots=True)

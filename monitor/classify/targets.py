@@ -583,7 +583,10 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
     return found
 
 
-_ORIGIN_LEADS = frozenset({"from", "based", "run", "operated", "originating", "originated"})
+_ORIGIN_LEADS = frozenset(
+    {"from", "based", "run", "operated", "originating", "originated", "behalf", "government",
+     "governments"}
+)  # fmt: skip
 _ORIGIN_REACH = 4
 
 
