@@ -273,7 +273,7 @@ def _bind(
         actor = actors.passive_actor(view, span, recent)
     else:
         actor = actors.active_actor(view, span, recent)
-        if not isinstance(actor, Actor) and form == "participle":
+        if not isinstance(actor, Actor) and (form == "participle" or _also_participle(span, cls)):
             passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
@@ -420,6 +420,13 @@ def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Targ
     ):
         return found
     return [tg.origin_target([p[0] for p in places if p is not None])]
+
+
+def _also_participle(span: Span, cls: str) -> bool:
+    """ "cut off" is a verb and a participle: "Campaign group cut off by PayPal"."""
+    return any(
+        t.kind == "action" and t.name == cls and t.form == "participle" for t in span.hit.terms
+    )
 
 
 def _no_object(view: View, span: Span) -> bool:

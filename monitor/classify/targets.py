@@ -117,6 +117,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
             continue  # "the Ku Klux Klan leader ...": look on (not "la chaîne de Dieudonné pour")
         if view.word(j + 1) == "'s" and _names_after_role(view, j + 2, end):
             continue  # "of Tarkia's former premier, Imre Valdosz": the premier is named on
+        if k == 0 and j == 0 and _plain_word(view.tokens.raw[0]) and _object_next(view, 1):
+            continue  # "Campaign group cut off": a sentence's first word, not a name
         nickname = _nickname(view, j, end)
         if nickname is not None:
             return nickname
@@ -174,6 +176,15 @@ def names_beside(view: View, listed: Target, start: int, end: int) -> list[Targe
         if before and before[-1].j == listed.i - 2:
             out.insert(0, Target(before[-1].name, NAMED, before[-1].i, before[-1].j))
     return out
+
+
+def _plain_word(raw: str) -> bool:
+    return raw.isalpha() and raw[1:].islower()
+
+
+def _object_next(view: View, k: int) -> bool:
+    span = view.at(k)
+    return span is not None and span.has("object") and view.tokens.raw[k][:1].islower()
 
 
 def _names_after_role(view: View, k: int, end: int) -> bool:
@@ -424,6 +435,19 @@ def pronoun_target(
         "off",
     ):
         return _referent_removed(view, before, actor)
+    if view.word(pronoun) in ("it", "him", "her", "them"):
+        return _speaker(view, before)
+    return None
+
+
+def _speaker(view: View, before: int) -> Target | None:
+    """ "The Liberty Bell Fund says PayPal has banned it": the one who says so."""
+    said = next((k for k in range(before) if view.low[k] in view.grammar.reporting), -1)
+    if said <= 0:
+        return None
+    names = names_in_range(view, 0, said)
+    if names and names[0].i <= 1 and names[-1].j == said - 1:
+        return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j)
     return None
 
 
@@ -464,6 +488,10 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
     if last < 0:
         return None
     j = last
+    network_nouns = view.grammar.network_nouns
+    while j + 1 < end and view.low[j + 1] in network_nouns and view.at(j + 1) is None:
+        j += 1  # "covert influence networks": the whole noun phrase
+    last = j
     link = view.at(last + 1)
     if link is not None and link.has("cue", "link"):
         j = link.j
