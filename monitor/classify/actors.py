@@ -325,6 +325,16 @@ def _reporting_platform(view: View, start: int) -> Actor | None:
     return Actor(name(other, "platform"), other.i, other.j, "passive_reported")
 
 
+RELATIVES = ("that", "which", "who")
+
+
+def relative_after_object(view: View, k: int) -> bool:
+    """Whether "that"/"which" at ``k`` opens a relative clause on an account-like noun
+    ("the account that tracked ...") rather than a reported clause."""
+    before = view.at(k - 1)
+    return before is not None and before.has("object")
+
+
 def subject_start(view: View, verb_at: int) -> int:
     """Where the subject of a passive verb starts: after a clause opener or a reporting
     verb ("Sputnik said [it had been banned]")."""
@@ -335,6 +345,9 @@ def subject_start(view: View, verb_at: int) -> int:
         if word in grammar.subordinators or word in ("that", "which", "who"):
             if view.word(k - 1) == "," and "," in view.low[k + 1 : verb_at]:
                 k -= 2  # "The server, where the traders met, was banned": skip the clause
+                continue
+            if word in RELATIVES and relative_after_object(view, k):
+                k -= 1  # "A Twitter account that tracked a jet has been suspended"
                 continue
             return k + 1
         if word in (";", ":"):

@@ -48,7 +48,10 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
-NOMINAL_GAP_WORDS = frozenset({"has", "have", "had", "will", "'s", "its", "own", "to"})
+NOMINAL_GAP_WORDS = frozenset(
+    {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
+     "strict", "stricter", "severe", "heavy", "significant", "serious", "fresh", "further"}
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -107,10 +110,47 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
         result = _bind(view, span, term, recent, consumed, lexicon)
         if isinstance(result, Binding):
             bindings.append(result)
+            bindings.extend(_joint_actors(view, result))
         elif isinstance(result, str) and platforms:
             misses.append(Miss(sentence, result, first_platform, _verb(view, span)))
     _remember(view, recent, bindings)
     return bindings, misses
+
+
+def _joint_actors(view: View, binding: Binding) -> list[Binding]:
+    """ "Apple and Google deleted the app", "Facebook and Instagram ban Alex Jones": each
+    platform of a subject that lists several acted."""
+    if not binding.rules or not any(r == "actor:active" for r in binding.rules):
+        return []
+    actor_at = next(
+        (s for s in view.spans if s.has("platform") and view.offsets(s.i, s.j) in binding.spans),
+        None,
+    )
+    if actor_at is None:
+        return []
+    out = []
+    k = actor_at.i - 1
+    while k > 0 and view.low[k] in ("and", ",", "&"):
+        other = view.at(k - 1)
+        if other is None or not other.has("platform") or view.after_preposition(other.i):
+            break
+        platform = actors.name(other, "platform")
+        if platform != binding.platform:
+            out.append(
+                Binding(
+                    platform=platform,
+                    action=binding.action,
+                    targets=binding.targets,
+                    sentence=binding.sentence,
+                    score=binding.score,
+                    rules=[*binding.rules, "actor:joint"],
+                    spans=binding.spans,
+                    scale=binding.scale,
+                    numeric_scale=binding.numeric_scale,
+                )
+            )
+        k = other.i - 1
+    return out
 
 
 LOSS_REACH = 6
@@ -236,7 +276,7 @@ def _bind(
         actor = actors.passive_actor(view, span, recent)
     else:
         actor = actors.active_actor(view, span, recent)
-        if not isinstance(actor, Actor) and form == "participle":
+        if not isinstance(actor, Actor) and (form == "participle" or _also_participle(span, cls)):
             passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
@@ -266,7 +306,8 @@ def _bind(
     if passive and opener in BACKGROUND:
         return "a past ban mentioned as background"
     extra = objects.extension(view, window[1])
-    found = objects.find_targets(view, window, extra, actor, span, passive, recent)
+    kin = _kin(lexicon, actor.platform)
+    found = objects.find_targets(view, window, extra, actor, span, passive, recent, kin)
     named = bool(found) and found[0].how != tg.GENERIC
     flags = objects.object_flags(view, window, tail, span, named)
     if (
@@ -351,6 +392,8 @@ def _subject_head_end(view: View, start: int, end: int) -> int:
     behind the GameStop rally met, was banned". A list of names goes on ("Press TV, RT
     and Sputnik were banned")."""
     for k in range(start + 1, end):
+        if view.low[k] in actors.RELATIVES and actors.relative_after_object(view, k):
+            return k  # "A Twitter account that followed Musk's jet": the account
         if view.low[k] != ",":
             continue
         nxt = view.tokens.raw[k + 1] if k + 1 < end else ""
@@ -362,6 +405,15 @@ def _subject_head_end(view: View, start: int, end: int) -> int:
     return end
 
 
+def _kin(lexicon: Lexicon, platform: str) -> frozenset[str]:
+    """The products enforced together with ``platform`` (Meta's Facebook and Instagram):
+    "Meta removed his Facebook and Instagram accounts" names where, not whom."""
+    family = lexicon.families.get(platform, platform)
+    if family not in lexicon.joint_families:
+        return frozenset({platform})
+    return frozenset(p for p, f in lexicon.families.items() if f == family) | {platform}
+
+
 def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
     """ "a network run from Peru": the place a network is run from is its origin, not
     whom the platform acted on."""
@@ -371,6 +423,13 @@ def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Targ
     ):
         return found
     return [tg.origin_target([p[0] for p in places if p is not None])]
+
+
+def _also_participle(span: Span, cls: str) -> bool:
+    """ "cut off" is a verb and a participle: "Campaign group cut off by PayPal"."""
+    return any(
+        t.kind == "action" and t.name == cls and t.form == "participle" for t in span.hit.terms
+    )
 
 
 def _no_object(view: View, span: Span) -> bool:
