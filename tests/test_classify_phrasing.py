@@ -299,3 +299,14 @@ def test_an_adjective_of_origin_is_no_name() -> None:
     assert not any(t == "Moldovan" for _, _, t in found)
     tatmadaw = verdicts("Facebook removes pages of Myanmar's military, the Tatmadaw")
     assert any(t == "Tatmadaw" for _, _, t in tatmadaw)
+
+
+def test_german_passive_with_the_verb_last() -> None:
+    found = verdicts(
+        "Story",
+        "Etwa 200 Konten und Gruppen der Lichtwerk-Bewegung auf Facebook wurden vom "
+        "Betreiber entfernt.",
+    )
+    assert ("Facebook", "removal", "Lichtwerk-Bewegung") in found
+    assert not any(t == "Etwa" for _, _, t in found)
+    assert not verdicts("Story", "Etwa 200 Plakate der Lichtwerk-Bewegung wurden entfernt.")
