@@ -291,3 +291,22 @@ def test_the_origin_can_come_in_the_next_sentence() -> None:
         "The operations were run on behalf of the governments of Egypt and Serbia.",
     )
     assert any(t.startswith("network linked to Egypt") for _, _, t in found), found
+
+
+def test_an_adjective_of_origin_is_no_name() -> None:
+    found = verdicts("TikTok takes down thousands of fake Moldovan accounts ahead of a vote")
+    assert any(t == "network linked to Moldova" for _, _, t in found)
+    assert not any(t == "Moldovan" for _, _, t in found)
+    tatmadaw = verdicts("Facebook removes pages of Myanmar's military, the Tatmadaw")
+    assert any(t == "Tatmadaw" for _, _, t in tatmadaw)
+
+
+def test_german_passive_with_the_verb_last() -> None:
+    found = verdicts(
+        "Story",
+        "Etwa 200 Konten und Gruppen der Lichtwerk-Bewegung auf Facebook wurden vom "
+        "Betreiber entfernt.",
+    )
+    assert ("Facebook", "removal", "Lichtwerk-Bewegung") in found
+    assert not any(t == "Etwa" for _, _, t in found)
+    assert not verdicts("Story", "Etwa 200 Plakate der Lichtwerk-Bewegung wurden entfernt.")
