@@ -259,3 +259,54 @@ def test_a_paper_locked_out_is_the_paper_the_lead_names() -> None:
         "The Fenwick Courier says Facebook suspended its page for 30 days.",
     )
     assert ("Facebook", "suspension", "Fenwick Courier") in found
+
+
+def test_restrictions_a_platform_imposed() -> None:
+    found = verdicts("Story", "YouTube has imposed major restrictions on Dale Penrose's account.")
+    assert ("YouTube", "restriction", "Dale Penrose") in found
+    assert not verdicts("Story", "Critics imposed major restrictions on Dale Penrose's account.")
+
+
+def test_a_second_verb_ends_the_first_verbs_phrase() -> None:
+    """ "barred from posting on YouTube and loses ad revenue": two actions, not one
+    demonetisation."""
+    found = verdicts("Lantern News barred from posting on YouTube and loses ad revenue")
+    assert ("YouTube", "ban", "Lantern News") in found
+    assert ("YouTube", "demonetisation", "Lantern News") not in found
+
+
+def test_among_them_names_the_accounts() -> None:
+    found = verdicts(
+        "Story",
+        "Twitter has suspended several accounts that track private jets, among them "
+        "@skywatch9, which followed a billionaire's plane.",
+    )
+    assert ("Twitter", "suspension", "@skywatch9") in found
+
+
+def test_the_origin_can_come_in_the_next_sentence() -> None:
+    found = verdicts(
+        "Twitter publishes data on 9,000 removed state-backed accounts",
+        "Twitter says it has removed 9,000 accounts it describes as state-linked operations.\n"
+        "The operations were run on behalf of the governments of Egypt and Serbia.",
+    )
+    assert any(t.startswith("network linked to Egypt") for _, _, t in found), found
+
+
+def test_an_adjective_of_origin_is_no_name() -> None:
+    found = verdicts("TikTok takes down thousands of fake Moldovan accounts ahead of a vote")
+    assert any(t == "network linked to Moldova" for _, _, t in found)
+    assert not any(t == "Moldovan" for _, _, t in found)
+    tatmadaw = verdicts("Facebook removes pages of Myanmar's military, the Tatmadaw")
+    assert any(t == "Tatmadaw" for _, _, t in tatmadaw)
+
+
+def test_german_passive_with_the_verb_last() -> None:
+    found = verdicts(
+        "Story",
+        "Etwa 200 Konten und Gruppen der Lichtwerk-Bewegung auf Facebook wurden vom "
+        "Betreiber entfernt.",
+    )
+    assert ("Facebook", "removal", "Lichtwerk-Bewegung") in found
+    assert not any(t == "Etwa" for _, _, t in found)
+    assert not verdicts("Story", "Etwa 200 Plakate der Lichtwerk-Bewegung wurden entfernt.")

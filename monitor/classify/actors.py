@@ -275,10 +275,23 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
             return Actor(name(other, "platform"), other.i, other.j, "passive")
         if view.word(other.i - 1) in grammar.owned_nouns:
             return Actor(name(other, "platform"), other.i, other.j, "passive")  # "la page YouTube"
+        if view.word(other.i - 1) in _ON and _accounts_before(view, start, other.i):
+            # "150 accounts and groups on Facebook were removed": where they were, who acted
+            return Actor(name(other, "platform"), other.i, other.j, "passive")
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
     return "passive: no platform after by/from/off/on"
+
+
+_ON = frozenset({"on", "auf", "su", "sur", "en"})
+
+
+def _accounts_before(view: View, start: int, end: int) -> bool:
+    return any(
+        s.has("object", "account") or s.has("object", "network")
+        for s in view.spans_between(start, end, "object")
+    )
 
 
 def _qualifies(view: View, k: int) -> bool:

@@ -261,7 +261,11 @@ def _resolve_generic(
                 or _network_words(binding.targets[0].name, lexicon)
             ) or _outlets(binding.targets[0].name):
                 continue
-            for sentence in [binding.sentence, *headline_lead]:
+            for sentence in [
+                binding.sentence,
+                *prose[n + 1 : n + 1 + CONTEXT_AFTER],
+                *headline_lead,
+            ]:
                 countries = tg.origins_in(view_of(sentence), lexicon.origins)
                 if countries:
                     _rename(binding, [tg.origin_target(countries)], "origin")

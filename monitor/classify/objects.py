@@ -36,7 +36,7 @@ AD_LEADS = frozenset(
     {"buying", "running", "placing", "purchasing", "taking", "out", "any", "paid", "on", "its",
      "the", "making", "earning"}
 )  # fmt: skip
-EXTENDERS = frozenset({"such", "including", "like", "namely", "notably"})
+EXTENDERS = frozenset({"such", "including", "like", "namely", "notably", "among"})
 
 # verb class -> ordered (object flag, action); the first flag present wins, "" always does.
 ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
@@ -121,8 +121,20 @@ def right_bound(view: View, start: int) -> int:
             return k
         if word in ("and", ",") and _new_clause(view, k + 1):
             return k
+        if word == "and" and _verb_next(view, k + 1):
+            return k  # "barred from posting on YouTube and loses ad revenue"
         k += 1
     return k
+
+
+def _verb_next(view: View, k: int) -> bool:
+    """A second verb of the same subject: an enforcement verb or a loss ("and loses")."""
+    span = view.at(k)
+    return (
+        span is not None
+        and (span.has("cue", "loss") or (span.has("action") and view.word(k - 1) == "and"))
+        and view.tokens.raw[k][:1].islower()
+    )
 
 
 def _is_service(view: View, k: int) -> bool:

@@ -48,7 +48,10 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
-NOMINAL_GAP_WORDS = frozenset({"has", "have", "had", "will", "'s", "its", "own", "to"})
+NOMINAL_GAP_WORDS = frozenset(
+    {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
+     "strict", "stricter", "severe", "heavy", "significant", "serious", "fresh", "further"}
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -266,6 +269,8 @@ def _bind(
     aux = view.skip_adverbs_back(span.i - 1)
     passive = form in ("participle", "passive") and view.word(aux) in grammar.passive_aux
     actor: Actor | str
+    if not passive and _german_passive(view, span, cls):
+        passive = True  # "Konten ... wurden vom Betreiber entfernt": the verb comes last
     if not passive and form == "participle" and _no_object(view, span):
         passive = True  # a headline's "Tumblr booted from Apple's App Store": no object
     passive = passive or form == "passive"  # "WallStreetBets kicked off Discord"
@@ -420,6 +425,18 @@ def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Targ
     ):
         return found
     return [tg.origin_target([p[0] for p in places if p is not None])]
+
+
+_GERMAN_AUX = frozenset({"wurde", "wurden", "worden", "wird", "werden"})
+
+
+def _german_passive(view: View, span: Span, cls: str) -> bool:
+    """A German passive: "wurde(n)" before a participle that closes the clause."""
+    if not _also_participle(span, cls) and not any(
+        t.kind == "action" and t.form == "participle" for t in span.hit.terms
+    ):
+        return False
+    return any(view.low[k] in _GERMAN_AUX for k in range(max(0, span.i - 6), span.i))
 
 
 def _also_participle(span: Span, cls: str) -> bool:

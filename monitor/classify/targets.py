@@ -28,7 +28,9 @@ _QUANTIFIERS = frozenset(
     {"more", "than", "nearly", "about", "over", "some", "all", "around", "roughly", "at",
      "least", "almost", "up", "to", "another", "other", "further", "additional", "its",
      "their", "the", "a", "an", "of", "approximately", "dozens", "hundreds",
-     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five"}
+     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five",
+     "etwa", "rund", "über", "mehr", "als", "fast", "knapp", "mehrere", "einige", "circa",
+     "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque"}
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
@@ -99,7 +101,7 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     if view.title_case:
         return None
     stop = view.grammar.named_stopwords
-    for k in range(start, end):
+    for k in range(min(head, end), end):  # a quantifier ("Etwa 150 Konten") is no name
         if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             continue
         if not (
@@ -583,7 +585,10 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
     return found
 
 
-_ORIGIN_LEADS = frozenset({"from", "based", "run", "operated", "originating", "originated"})
+_ORIGIN_LEADS = frozenset(
+    {"from", "based", "run", "operated", "originating", "originated", "behalf", "government",
+     "governments"}
+)  # fmt: skip
 _ORIGIN_REACH = 4
 
 

@@ -103,7 +103,7 @@ class View:
         k = i - 1
         while k >= 0:
             word = self.low[k]
-            if word in ("and", "or", ",", "&"):
+            if word in ("and", "or", ",", "&", "und", "e", "y", "et", "oder", "o", "ou"):
                 span = self.at(k - 1)
                 if span is not None and (span.has("platform") or span.has("target")):
                     k = span.i - 1
