@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.config import Settings
+    from monitor.sources import SourceRow
 
 
 class BanwatchGroup(click.Group):
@@ -1300,21 +1301,21 @@ def sources_list(app: App) -> None:
         rows = list_sources(session, app.settings)
     emit(
         rows,
-        Column("name", lambda s: s["name"]),
-        Column("kind", lambda s: s["kind"]),
-        Column("from", lambda s: ORIGIN_LABELS.get(s["origin"], s["origin"])),
+        Column("name", lambda s: s.name),
+        Column("kind", lambda s: s.kind),
+        Column("from", lambda s: ORIGIN_LABELS.get(s.origin, s.origin)),
         Column("polled", lambda s: _polled(s)),
-        Column("url", lambda s: s["url"]),
-        Column("last ok", lambda s: (s["last_ok"] or "never")[:19]),
-        Column("failures", lambda s: f"{s['failures']}{' FAILING' if s['failing'] else ''}"),
+        Column("url", lambda s: s.url),
+        Column("last ok", lambda s: moment(s.last_ok) or "never"),
+        Column("failures", lambda s: f"{s.failures}{' FAILING' if s.failing else ''}"),
         title="sources",
     )
 
 
-def _polled(row: dict[str, Any]) -> str:
-    if row["disabled"]:
+def _polled(row: SourceRow) -> str:
+    if row.disabled:
         return "no: disabled"
-    if not row["declared"]:
+    if not row.declared:
         return "no: gone from settings.toml"
     return "yes"
 

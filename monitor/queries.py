@@ -1,17 +1,18 @@
 """Read-side queries behind the listing verbs, the web pages and the JSON API.
 
-Each returns small frozen rows (``EventRow``, ``HitRow``, ``StatusReport``, ``DeliveryRow``)
-whose ``as_json()`` is exactly the object the contract in DESIGN.md names, so the CLI and
-the web only print or serialise them.
+Each returns small frozen rows (``EventRow``, ``HitRow``, ``StatusReport``, ``DeliveryRow``,
+and for the web ``EventPage`` of ``FoundEvent`` rows and ``EventDetail``) whose
+``as_json()`` is exactly the object the contract in DESIGN.md names, so the CLI and the web
+only print, render or serialise them: no dicts cross to the templates.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
@@ -75,7 +76,7 @@ class EventRow:
     urls: tuple[str, ...]
 
     @classmethod
-    def of(cls, event: Event, urls: list[str]) -> EventRow:
+    def of(cls, event: Event, urls: list[str]) -> Self:
         return cls(
             id=event.id,
             platform=event.platform,
@@ -611,17 +612,28 @@ def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]
 
 
 @dataclass(frozen=True, slots=True)
-class EventPage:
-    """One page of events (``banwatch events --json`` objects plus ``outlets``) and the
-    number of events the filters match."""
+class FoundEvent(EventRow):
+    """One event of the web's event list, the Atom feed and ``/api/events``: the
+    ``banwatch events --json`` object plus ``outlets``, the outlets that reported it, first
+    report first."""
 
-    events: list[dict[str, Any]]
+    outlets: tuple[str, ...] = ()
+
+    def as_json(self) -> JSON:
+        return {**EventRow.as_json(self), "outlets": list(self.outlets)}
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of events and the number of events the filters match."""
+
+    events: tuple[FoundEvent, ...]
     total: int
     query: EventQuery
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         return {
-            "events": self.events,
+            "events": [e.as_json() for e in self.events],
             "total": self.total,
             "limit": self.query.limit,
             "offset": self.query.offset,
@@ -649,11 +661,10 @@ def search_events(
     ids = [e.id for e in events]
     urls = event_urls(session, ids)
     outlets = event_outlets(session, ids)
-    rows = []
-    for event in events:
-        row = event_dict(event, urls.get(event.id, []))
-        row["outlets"] = outlets.get(event.id, [])
-        rows.append(row)
+    rows = tuple(
+        replace(FoundEvent.of(e, urls.get(e.id, [])), outlets=tuple(outlets.get(e.id, ())))
+        for e in events
+    )
     return EventPage(rows, total, query)
 
 
@@ -758,22 +769,27 @@ class HistoryEntry:
 
 @dataclass(frozen=True, slots=True)
 class EventDetail:
-    """What the event page shows: the event, every report with its evidence, the history."""
+    """What the event page shows: the event, every report with its evidence, the history,
+    and the user's corrections (the event it was merged into, when it was dismissed)."""
 
-    event: dict[str, Any]
+    event: EventRow
     evidence: Evidence
     articles: tuple[ArticleReport, ...]
     history: tuple[HistoryEntry, ...]
     first_seen: datetime
     last_seen: datetime
+    merged_into: int | None = None
+    dismissed: datetime | None = None
 
     @property
     def outlets(self) -> list[str]:
         return distinct_outlets(self.articles)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         return {
-            **self.event,
+            **self.event.as_json(),
+            "merged_into": self.merged_into,
+            "dismissed": iso(self.dismissed),
             "evidence": self.evidence.sentence,
             "outlets": self.outlets,
             "articles": [a.as_json() for a in self.articles],
@@ -868,17 +884,15 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
             event.scale,
             event.score,
         )
-    urls = [a.url for a in articles]
-    shown = event_dict(event, urls)
-    shown["merged_into"] = event.merged_into_id
-    shown["dismissed"] = iso(event.dismissed_at)
     return EventDetail(
-        shown,
+        EventRow.of(event, [a.url for a in articles]),
         best,
         tuple(articles),
         tuple(history),
         event.first_seen_at,
         event.last_seen_at,
+        merged_into=event.merged_into_id,
+        dismissed=event.dismissed_at,
     )
 
 

@@ -408,40 +408,77 @@ def set_disabled(session: Session, name: str, disabled: bool) -> Source:
     return src
 
 
-def source_dict(
-    src: Source, crawler: CrawlerSettings, now: datetime | None = None
-) -> dict[str, Any]:
-    """One source as ``banwatch sources list --json`` (and ``status``) prints it."""
-    from monitor.queries import iso
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One source as ``banwatch sources list --json`` prints it: where it comes from
+    (``origin``), whether it is polled (``enabled``: declared and not ``disabled`` by
+    hand), its health, and whether the database has it yet (``synced``)."""
 
-    return {
-        "name": src.name,
-        "kind": src.kind,
-        "url": src.url,
-        "origin": src.origin,
-        "category": src.category,
-        "interval": src.interval,
-        "enabled": bool(src.enabled and not src.disabled),
-        "disabled": src.disabled,
-        "declared": src.enabled,
-        "last_ok": iso(src.last_ok_at),
-        "last_error": src.last_error,
-        "failures": src.failures,
-        "failing": is_failing(src, crawler, now),
-        "next_poll": iso(src.next_poll_at),
-    }
+    name: str
+    kind: str
+    url: str
+    origin: str  # settings | cli | opml
+    category: str | None
+    interval: float
+    enabled: bool
+    disabled: bool
+    declared: bool
+    last_ok: datetime | None
+    last_error: str | None
+    failures: int
+    failing: bool
+    next_poll: datetime | None
+    synced: bool
+
+    @classmethod
+    def of(cls, src: Source, crawler: CrawlerSettings, now: datetime | None = None) -> SourceRow:
+        return cls(
+            name=src.name,
+            kind=src.kind,
+            url=src.url,
+            origin=src.origin,
+            category=src.category,
+            interval=src.interval,
+            enabled=bool(src.enabled and not src.disabled),
+            disabled=src.disabled,
+            declared=src.enabled,
+            last_ok=src.last_ok_at,
+            last_error=src.last_error,
+            failures=src.failures,
+            failing=is_failing(src, crawler, now),
+            next_poll=src.next_poll_at,
+            synced=True,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        from monitor.queries import iso
+
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "url": self.url,
+            "origin": self.origin,
+            "category": self.category,
+            "interval": self.interval,
+            "enabled": self.enabled,
+            "disabled": self.disabled,
+            "declared": self.declared,
+            "last_ok": iso(self.last_ok),
+            "last_error": self.last_error,
+            "failures": self.failures,
+            "failing": self.failing,
+            "next_poll": iso(self.next_poll),
+            "synced": self.synced,
+        }
 
 
-def list_sources(session: Session, settings: Settings) -> list[dict[str, Any]]:
+def list_sources(session: Session, settings: Settings) -> list[SourceRow]:
     """Every source, by kind and name, with where it comes from and its health; reads only:
     a source settings.toml declares that is not in the database yet is listed as such
     (``synced`` false) until ``init``, a crawl or the daemon mirrors it."""
     now = datetime.now(UTC)
-    rows = [
-        {**source_dict(s, settings.crawler, now), "synced": True}
-        for s in session.scalars(sa.select(Source))
-    ]
-    known = {r["name"] for r in rows}
+    rows = [SourceRow.of(s, settings.crawler, now) for s in session.scalars(sa.select(Source))]
+    known = {r.name for r in rows}
     for kind, entries in (
         ("feed", settings.feeds),
         ("site", settings.sites),
@@ -452,22 +489,22 @@ def list_sources(session: Session, settings: Settings) -> list[dict[str, Any]]:
                 continue
             url = entry.url if hasattr(entry, "url") else entry.start_urls[0]
             rows.append(
-                {
-                    "name": entry.name,
-                    "kind": kind,
-                    "url": url,
-                    "origin": "settings",
-                    "category": None,
-                    "interval": entry.interval,
-                    "enabled": True,
-                    "disabled": False,
-                    "declared": True,
-                    "last_ok": None,
-                    "last_error": None,
-                    "failures": 0,
-                    "failing": False,
-                    "next_poll": None,
-                    "synced": False,
-                }
+                SourceRow(
+                    name=entry.name,
+                    kind=kind,
+                    url=url,
+                    origin="settings",
+                    category=None,
+                    interval=entry.interval,
+                    enabled=True,
+                    disabled=False,
+                    declared=True,
+                    last_ok=None,
+                    last_error=None,
+                    failures=0,
+                    failing=False,
+                    next_poll=None,
+                    synced=False,
+                )
             )
-    return sorted(rows, key=lambda r: (r["kind"], r["name"]))
+    return sorted(rows, key=lambda r: (r.kind, r.name))

@@ -87,14 +87,15 @@ def local_date(value: datetime | None, zone: tzinfo | None = None) -> str:
     return value.astimezone(zone or UTC).date().isoformat()
 
 
-def iso(value: datetime | date | None) -> str:
-    """RFC 3339 in UTC (``2017-10-26T15:00:00Z``), as Atom wants it."""
+def iso(value: datetime | date | None, timespec: str = "seconds") -> str:
+    """RFC 3339 in UTC (``2017-10-26T15:00:00Z``), as Atom wants it; ``iso("auto")`` keeps
+    the fraction of a second when there is one, as the JSON outputs do."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
     return value.isoformat()
 
 

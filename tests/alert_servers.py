@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Settings, settings_from_dict
 from monitor.models import Article, ArticleUrl, Event, EventArticle, EventTarget, Verdict
+from tests.conftest import SHUTDOWN_POLL
 
 # --- SMTP ------------------------------------------------------------------------------
 
@@ -158,7 +159,9 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
     server.RequestHandlerClass = Handler
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+    )
     thread.start()
     try:
         yield receiver

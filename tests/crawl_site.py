@@ -27,7 +27,14 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CORPUS, REPO, LoopbackServer, LoopbackSite, _make_handler
+from tests.conftest import (
+    CORPUS,
+    REPO,
+    SHUTDOWN_POLL,
+    LoopbackServer,
+    LoopbackSite,
+    _make_handler,
+)
 
 FEEDS_DIR = CORPUS / "feeds"
 ARTICLES_DIR = CORPUS / "articles"
@@ -84,7 +91,9 @@ def serve_loopback() -> Iterator[LoopbackSite]:
     site = LoopbackSite(server)
     server.RequestHandlerClass = _make_handler(site)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+    )
     thread.start()
     try:
         yield site

@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.conftest import REPO, LoopbackServer
+from tests.conftest import REPO, SHUTDOWN_POLL, LoopbackServer
 from tests.crawl_site import article_page, loopback_env, news_text, recent
 
 ETAG = '"site-v1"'
@@ -195,7 +195,9 @@ def serve_news_site(n: int = 160, ban_every: int = 8) -> NewsSite:
     server.RequestHandlerClass = Handler
     server.daemon_threads = True
     server.handle_error = _quiet  # type: ignore[method-assign]  # a killed client resets
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+    ).start()
     return site
 
 
@@ -240,7 +242,9 @@ def serve_receiver() -> Receiver:
     server.RequestHandlerClass = Handler
     server.daemon_threads = True
     server.handle_error = _quiet  # type: ignore[method-assign]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+    ).start()
     return receiver
 
 

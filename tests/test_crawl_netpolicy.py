@@ -15,6 +15,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LoopbackSite
 from tests.crawl_site import (
     article_page,
@@ -60,6 +62,7 @@ def _status_source(config: Path) -> dict:
     return next(s for s in json.loads(run.stdout)["sources"] if s["name"] == "wire")
 
 
+@pytest.mark.slow
 def test_entries_and_redirects_to_an_unallowed_host_are_refused(
     loopback_site: LoopbackSite, private_site: LoopbackSite, tmp_path: Path
 ):
@@ -84,6 +87,7 @@ def test_entries_and_redirects_to_an_unallowed_host_are_refused(
     assert source["failures"] == 0  # the feed itself answered: no backoff for it
 
 
+@pytest.mark.slow
 def test_network_allow_lets_the_private_host_be_fetched(
     loopback_site: LoopbackSite, private_site: LoopbackSite, tmp_path: Path
 ):
@@ -99,6 +103,7 @@ def test_network_allow_lets_the_private_host_be_fetched(
     assert "request refused" not in run.stderr
 
 
+@pytest.mark.slow
 def test_a_configured_source_redirecting_to_an_unallowed_host_fails(
     loopback_site: LoopbackSite, private_site: LoopbackSite, tmp_path: Path
 ):
@@ -143,6 +148,7 @@ def _listening_ports(pid: int) -> list[int]:
     return ports
 
 
+@pytest.mark.slow
 def test_a_crawl_listens_on_no_port(loopback_site: LoopbackSite, tmp_path: Path):
     """Scrapy's telnet console (a Python shell into the running crawl) and any other
     listening extension are off: while the crawl waits on a feed, it listens nowhere."""

@@ -147,6 +147,7 @@ def _status(config: Path) -> tuple[int, dict]:
     return run.returncode, json.loads(run.stdout)
 
 
+@pytest.mark.slow
 def test_status_exit_codes_follow_health(sqlite_url: str, tmp_path: Path, loopback_site):
     loopback_site.add("/feed.xml", "down", status=500, content_type="text/plain")
     site = serve_news_site(1)

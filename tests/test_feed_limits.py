@@ -137,6 +137,7 @@ def _status(config: Path) -> dict[str, dict]:
     return {s["name"]: s for s in json.loads(run.stdout)["sources"]}
 
 
+@pytest.mark.slow
 def test_a_slow_feed_leaves_five_healthy_feeds_healthy(
     loopback_site: LoopbackSite, tmp_path: Path
 ) -> None:
@@ -167,6 +168,7 @@ def test_a_slow_feed_leaves_five_healthy_feeds_healthy(
     assert "nested deeper than 128 levels" in status["deep"]["last_error"]
 
 
+@pytest.mark.slow
 def test_a_huge_feed_takes_max_entries_newest_first_in_bounded_memory(
     loopback_site: LoopbackSite, tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import requests
 
 from monitor.config import load_settings
@@ -33,6 +34,7 @@ def _page() -> bytes:
     return page.replace(original, html.escape(HOSTILE)).encode("utf-8")
 
 
+@pytest.mark.slow
 def test_hostile_titles_leave_events_and_hits_intact(
     loopback_site: LoopbackSite, tmp_path: Path
 ) -> None:

@@ -208,6 +208,7 @@ def test_a_site_needs_its_article_links(loopback_site: LoopbackSite, config: str
     assert row["kind"] == "site"
 
 
+@pytest.mark.slow
 def test_crawl_polls_sources_added_from_the_cli(
     loopback_site: LoopbackSite, tmp_path: Path, sqlite_url: str
 ) -> None:

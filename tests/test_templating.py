@@ -4,10 +4,13 @@ well-formed XML whatever text an article brought (property test)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.queries import FoundEvent
+from monitor.states import EventStatus
 from monitor.templating import clean_text, marked, render, safe_href
 
 ANY_TEXT = st.text(
@@ -15,19 +18,24 @@ ANY_TEXT = st.text(
 )  # every code point, controls, noncharacters and lone surrogates included
 
 
-def event(title: str, platform: str = "Twitter") -> dict[str, object]:
-    return {
-        "id": 1,
-        "platform": platform,
-        "action": "ad_ban",
-        "targets": [title[:10] or "RT"],
-        "status": "active",
-        "first_seen": "2024-09-24T12:00:00Z",
-        "last_seen": "2024-09-24T12:00:00Z",
-        "headline": title,
-        "outlet_count": 1,
-        "outlets": [title[-5:]],
-    }
+def event(title: str, platform: str = "Twitter") -> FoundEvent:
+    seen = datetime(2024, 9, 24, 12, tzinfo=UTC)
+    return FoundEvent(
+        id=1,
+        platform=platform,
+        action="ad_ban",
+        target=title[:10] or "RT",
+        targets=(title[:10] or "RT",),
+        status=EventStatus.ACTIVE,
+        article_count=1,
+        outlet_count=1,
+        first_seen=seen,
+        last_seen=seen,
+        headline=title,
+        scale=None,
+        urls=(),
+        outlets=(title[-5:],),
+    )
 
 
 @settings(max_examples=300, deadline=None)

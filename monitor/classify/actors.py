@@ -72,13 +72,17 @@ def name(span: Span, kind: str) -> str:
 def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
     grammar = view.grammar
     k = verb.i - 1
-    while k >= 0 and verb.i - k <= MAX_GAP:
+    skipped = 0  # tokens of clauses skipped over: they do not count towards the gap
+    while k >= 0 and verb.i - k - skipped <= MAX_GAP:
         word = view.low[k]
         if word in (";", ":", "—", "–") or (word in grammar.subordinators and k < verb.i - 1):
             break
         if word == ",":
             opener = fronted_clause(view, k)
+            if opener is None:
+                opener = _inserted_clause(view, k)
             if opener is not None:
+                skipped += k - opener
                 k = opener - 1
                 continue
         other = view.at(k)
@@ -136,14 +140,30 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
         nxt in grammar.modifier_nouns and view.word(span.j + 2) in grammar.self_nouns
     ):
         return "actor"  # "the Bing search engine will demote", "the TikTok app removed"
+    if nxt in grammar.actor_nouns and _names_only(view, span.j + 2, verb_at):
+        return "actor"  # "Cloudflare CEO pulls protection", "Twitter CEO Jack Dorsey banned"
     if nxt in grammar.modifier_nouns or nxt == "-":
         return "modifier"
     return "actor"
 
 
+def _names_only(view: View, start: int, end: int) -> bool:
+    """Nothing but a person's name between ``start`` and ``end`` (the verb)."""
+    if end < start or end - start > 3:
+        return False
+    return all(view.tokens.raw[k][:1].isupper() for k in range(start, end))
+
+
+# "after Cloudflare decided to drop the site": verbs that hand the action on to the next
+CATENATIVES = frozenset({"decided", "moved", "chose", "opted", "went", "began", "started",
+                         "to", "has", "had", "would"})  # fmt: skip
+
+
 def _only_aux(view: View, start: int, end: int) -> bool:
+    grammar = view.grammar
     return all(
-        view.low[k] in AUX or view.low[k] in view.grammar.skip_adverbs for k in range(start, end)
+        view.low[k] in AUX or view.low[k] in grammar.skip_adverbs or view.low[k] in CATENATIVES
+        for k in range(start, end)
     )
 
 
@@ -157,6 +177,23 @@ def fronted_clause(view: View, comma: int) -> int | None:
     if first < comma and view.low[first] in view.grammar.subordinators:
         return first
     return None
+
+
+_INSERTS = frozenset({"which", "who", "whose", "the", "a", "an", "one", "its", "long"})
+
+
+def _inserted_clause(view: View, comma: int) -> int | None:
+    """Where a clause set off by commas before the verb starts, so the walk back reaches
+    its subject: "Cloudflare, which for years protected the site, has now cut it off";
+    "YouTube, the world's biggest video site, banned ..."."""
+    k = comma - 1
+    while k >= 0 and view.low[k] not in (",", ";", ":"):
+        k -= 1
+    if k <= 0 or view.low[k] != "," or comma - k > MAX_GAP:
+        return None
+    if view.word(k + 1) not in _INSERTS:
+        return None
+    return k
 
 
 def governing_subordinator(view: View, k: int) -> str | None:
@@ -199,10 +236,22 @@ def pronoun_actor(view: View, i: int, j: int, verb: Span, recent: Recent) -> Act
     return "a pronoun acts, and no platform is named before it"
 
 
-def passive_actor(view: View, verb: Span) -> Actor | str:
+def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor | str:
     """The actor of a passive verb: "was banned by YouTube", "removed from TikTok",
-    "barred from buying Twitter adverts", "RT's YouTube channel was removed"."""
+    "barred from buying Twitter adverts", "RT's YouTube channel was removed"; "banned
+    from the platform" (the platform the sentence or the ones before are about); "Twitter
+    confirmed that X has been banned" (the platform that reports it)."""
     grammar = view.grammar
+    if view.low[verb.j] in (*grammar.passive_by, "of", "out", "in"):
+        # the preposition ends the verb itself: "kicked off Discord", "locked out of Twitter"
+        m = verb.j + 2 if view.word(verb.j + 1) == "the" else verb.j + 1
+        other = view.at(m)
+        if (
+            other is not None
+            and other.has("platform")
+            and not _qualifies(view, other.j + 1)  # "kicked off its Discord tour"
+        ):
+            return Actor(name(other, "platform"), other.i, other.j, "passive")
     k = verb.j + 1
     while k < view.n and k <= verb.j + PASSIVE_REACH:
         word = view.low[k]
@@ -213,6 +262,10 @@ def passive_actor(view: View, verb: Span) -> Actor | str:
                     return Actor(name(other, "platform"), other.i, other.j, "passive")
                 if view.low[m] in (",", ";") or view.low[m] in grammar.right_bounds:
                     break
+            if word != "on" and view.word(k + 1) == "the" and view.word(k + 2) in _ANAPHORS:
+                platform = _platform_before(view, verb.i, recent)
+                if platform is not None:
+                    return Actor(platform, k + 1, k + 2, "passive")
         if word in (",", ";") or (word in grammar.right_bounds and word != "for"):
             break
         k += 1
@@ -220,7 +273,79 @@ def passive_actor(view: View, verb: Span) -> Actor | str:
     for other in view.spans_between(start, verb.i, "platform"):
         if view.word(other.j + 1) in grammar.modifier_nouns and not view.after_preposition(other.i):
             return Actor(name(other, "platform"), other.i, other.j, "passive")
+        if view.word(other.i - 1) in grammar.owned_nouns:
+            return Actor(name(other, "platform"), other.i, other.j, "passive")  # "la page YouTube"
+        if view.word(other.i - 1) in _ON and _accounts_before(view, start, other.i):
+            # "150 accounts and groups on Facebook were removed": where they were, who acted
+            return Actor(name(other, "platform"), other.i, other.j, "passive")
+    reporter = _reporting_platform(view, start)
+    if reporter is not None:
+        return reporter
     return "passive: no platform after by/from/off/on"
+
+
+_ON = frozenset({"on", "auf", "su", "sur", "en"})
+
+
+def _accounts_before(view: View, start: int, end: int) -> bool:
+    return any(
+        s.has("object", "account") or s.has("object", "network")
+        for s in view.spans_between(start, end, "object")
+    )
+
+
+def _qualifies(view: View, k: int) -> bool:
+    """Whether token ``k``, right after a platform, makes the platform a modifier of a
+    noun ("Discord tour", "YouTube channel"): a lower-case word that opens no phrase."""
+    word = view.word(k)
+    if not word.isalpha() or not view.tokens.raw[k][:1].islower():
+        return False
+    grammar = view.grammar
+    return not (
+        word in grammar.prepositions
+        or word in grammar.right_bounds
+        or word in grammar.subordinators
+        or word in ("and", "or", "on", "in", "last", "this", "after")
+    )
+
+
+# "banned from the platform": the platform named before, in the sentence or just before it
+_ANAPHORS = frozenset({"platform", "site", "service", "app", "network", "website"})
+
+
+def _platform_before(view: View, before: int, recent: Recent | None) -> str | None:
+    for other in reversed(view.spans_between(0, before, "platform")):
+        return name(other, "platform")
+    return recent.platform_for(view.sentence.index) if recent is not None else None
+
+
+def _reporting_platform(view: View, start: int) -> Actor | None:
+    """ "Twitter has confirmed that Tommy Robinson has been banned": a passive with no
+    agent, in what a platform reports of itself, is the platform's own act."""
+    k = start - 1
+    if view.word(k) == "that":
+        k -= 1
+    if view.word(k) not in view.grammar.reporting:
+        return None
+    k = view.skip_adverbs_back(k - 1)
+    while k >= 0 and view.low[k] in AUX:
+        k -= 1
+    other = view.at(k)
+    if other is None or not other.has("platform") or view.after_preposition(other.i):
+        return None
+    if view.word(other.j + 1) == "'s":
+        return None
+    return Actor(name(other, "platform"), other.i, other.j, "passive_reported")
+
+
+RELATIVES = ("that", "which", "who")
+
+
+def relative_after_object(view: View, k: int) -> bool:
+    """Whether "that"/"which" at ``k`` opens a relative clause on an account-like noun
+    ("the account that tracked ...") rather than a reported clause."""
+    before = view.at(k - 1)
+    return before is not None and before.has("object")
 
 
 def subject_start(view: View, verb_at: int) -> int:
@@ -230,7 +355,15 @@ def subject_start(view: View, verb_at: int) -> int:
     k = verb_at - 1
     while k >= 0:
         word = view.low[k]
-        if word in (";", ":") or word in grammar.subordinators or word in ("that", "which", "who"):
+        if word in grammar.subordinators or word in ("that", "which", "who"):
+            if view.word(k - 1) == "," and "," in view.low[k + 1 : verb_at]:
+                k -= 2  # "The server, where the traders met, was banned": skip the clause
+                continue
+            if word in RELATIVES and relative_after_object(view, k):
+                k -= 1  # "A Twitter account that tracked a jet has been suspended"
+                continue
+            return k + 1
+        if word in (";", ":"):
             return k + 1
         if word in grammar.reporting:
             return k + 1

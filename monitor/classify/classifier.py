@@ -110,7 +110,11 @@ def _bind_all(
     views: dict[int, View] = {}
     for sentence in sentences:
         inside = _hits_in(hits, starts, sentence)
-        if _worth_reading(doc, sentence, inside, recent):
+        if not inside:
+            continue  # nothing to read, no subject or target to note
+        # every kind and (kind, name) the sentence's hits have: one set for the tests below
+        kinds: frozenset[object] = frozenset().union(*[h.kinds for h in inside])
+        if _worth_reading(doc, sentence, kinds, recent):
             view = View(doc, sentence, inside, lexicon.grammar)
             views[sentence.index] = view
             found, missed = bind_sentence(view, recent, lexicon)
@@ -118,20 +122,22 @@ def _bind_all(
             misses.extend(missed)
         else:
             _note_subject(sentence, inside, recent)
-            if sentence.kind != CLUTTER and _tells_a_loss(inside):
+            if sentence.kind != CLUTTER and _tells_a_loss(kinds):
                 view = View(doc, sentence, inside, lexicon.grammar)
                 views[sentence.index] = view
                 bindings.extend(bind_loss(view, sentence))
-        _note_targets(doc, sentence, inside, recent)
+        if "target" in kinds or ("cue", "self") in kinds:
+            _note_targets(doc, sentence, inside, recent)
     return bindings, misses, views
 
 
-def _worth_reading(doc: str, sentence: Sentence, inside: list[Hit], recent: Recent) -> bool:
+def _worth_reading(doc: str, sentence: Sentence, kinds: frozenset[object], recent: Recent) -> bool:
     """Only a sentence with an enforcement verb and someone to do it gets tokenised: a
-    platform, "the company", or "it"/"we" when earlier sentences named a platform."""
-    if not any("action" in h.kinds for h in inside):
+    platform, "the company", or "it"/"we" when earlier sentences named a platform.
+    ``kinds``: those of the sentence's hits."""
+    if "action" not in kinds:
         return False
-    if any("platform" in h.kinds or ("cue", "actor_pronoun") in h.kinds for h in inside):
+    if "platform" in kinds or ("cue", "actor_pronoun") in kinds:
         return True
     if sentence.kind == CLUTTER:
         return False
@@ -145,11 +151,10 @@ def _inside_word(doc: str, hit: Hit) -> bool:
     return hit.start > 0 and doc[hit.start - 1] in "-‐"
 
 
-def _tells_a_loss(inside: list[Hit]) -> bool:
-    """ "Britain First loses its Facebook page": a loss word and a platform."""
-    return any(("cue", "loss") in h.kinds for h in inside) and any(
-        "platform" in h.kinds for h in inside
-    )
+def _tells_a_loss(kinds: frozenset[object]) -> bool:
+    """ "Britain First loses its Facebook page": a loss word and a platform (``kinds``:
+    those of the sentence's hits)."""
+    return ("cue", "loss") in kinds and "platform" in kinds
 
 
 def _hits_in(hits: list[Hit], starts: list[int], sentence: Sentence) -> list[Hit]:
@@ -184,7 +189,7 @@ def _note_targets(doc: str, sentence: Sentence, inside: list[Hit], recent: Recen
         dict.fromkeys(
             t.name
             for h in inside
-            if not _inside_word(doc, h)
+            if "target" in h.kinds and not _inside_word(doc, h)
             for t in h.terms
             if t.kind == "target"
         )
@@ -241,16 +246,26 @@ def _resolve_generic(
             if binding.platform in named_platforms:
                 continue  # the article names whom the platform acted on
             if _owned_single(binding.targets[0].name, lexicon):
-                owner = _owner(headline_lead, view_of, binding.platform)
+                owner = _only_handle(prose, view_of, doc) or _owner(
+                    headline_lead, view_of, binding.platform
+                )
                 if owner is not None:
                     _rename(binding, [owner], "owner")
+                continue
+            known = _known_as([binding.sentence, *headline_lead], view_of)
+            if known is not None:
+                _rename(binding, [known], "named_as")
                 continue
             if not (
                 "object:network" in binding.rules
                 or _network_words(binding.targets[0].name, lexicon)
-            ):
+            ) or _outlets(binding.targets[0].name):
                 continue
-            for sentence in [binding.sentence, *headline_lead]:
+            for sentence in [
+                binding.sentence,
+                *prose[n + 1 : n + 1 + CONTEXT_AFTER],
+                *headline_lead,
+            ]:
                 countries = tg.origins_in(view_of(sentence), lexicon.origins)
                 if countries:
                     _rename(binding, [tg.origin_target(countries)], "origin")
@@ -276,12 +291,75 @@ def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
 
 
-def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
+def _only_handle(sentences: list[Sentence], view_of: Any, doc: str) -> tg.Target | None:
+    """The one @handle an article gives, if it gives exactly one: what "the account" is
+    ("the account that tracked Musk's jet ... @ElonJet")."""
+    handles: dict[str, tg.Target] = {}
     for sentence in sentences:
-        for name in tg.names_in(view_of(sentence)):
+        if "@" not in doc[sentence.start : sentence.end]:
+            continue
+        view = view_of(sentence)
+        for k in range(view.n - 1):
+            if view.low[k] == "@":
+                handles.setdefault(
+                    view.low[k + 1], tg.Target(view.text(k, k + 1), tg.NAMED, k, k + 1)
+                )
+    return next(iter(handles.values())) if len(handles) == 1 else None
+
+
+_KNOWN_AS = frozenset({"known", "dubbed", "nicknamed", "calling", "called", "named"})
+
+
+def _known_as(sentences: list[Sentence], view_of: Any) -> tg.Target | None:
+    """The name a group of accounts or a hacking group goes by: "a hacking group linked to
+    Russian military intelligence, known as Strontium or Fancy Bear"."""
+    for sentence in sentences:
+        view = view_of(sentence)
+        for k in range(view.n - 1):
+            lead = view.low[k]
+            if lead not in _KNOWN_AS or (lead == "known" and view.low[k + 1] != "as"):
+                continue
+            start = k + 2 if lead == "known" else k + 1
+            names = tg.names_in_range(view, start, min(view.n, start + 6))
+            if names and names[0].i == start:
+                return tg.Target(names[0].name, tg.NAMED, names[0].i, names[0].j)
+    return None
+
+
+def _outlets(phrase: str) -> bool:
+    """State media are outlets, not an unnamed network: no origin stands for them."""
+    words = phrase.lower().replace("-", " ").split()
+    return "media" in words or "outlets" in words or "broadcasters" in words
+
+
+def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
+    """The first watchlist name, else the longest other name, of the headline, else the
+    lead's subject or a possessive there ("Jo Brand's")."""
+    for sentence in sentences:
+        view = view_of(sentence)
+        listed = tg.watchlist_targets(view, 0, view.n)
+        if listed:
+            return listed[0]
+        for name in tg.names_in(view):
+            if sentence.kind != TITLE and not _owner_position(view, name):
+                continue  # "said it was cooperating with the FBI": not the owner
             if name.name != platform:
                 return tg.Target(name.name, tg.NAMED, name.i, name.j)
     return None
+
+
+_OF = frozenset({"of", "de", "du", "des", "di", "del", "della", "von", "der"})
+
+
+def _owner_position(view: View, name: tg.Target) -> bool:
+    """Where a lead names an owner: its subject, a possessive ("Jo Brand's"), or after
+    "of" ("the page of the singer Anselme Ruiz")."""
+    return (
+        name.i <= 3
+        or view.word(name.j + 1) == "'s"
+        or view.word(name.i - 1) in _OF
+        or view.word(name.i - 2) in _OF
+    )
 
 
 def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdict]:
@@ -338,7 +416,7 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
                 evidence=doc[start : best.sentence.end],
                 scale=scale,
                 rules=tuple(rules),
-                spans=tuple((a - start, b - start) for a, b in best.spans),
+                spans=tuple([(a - start, b - start) for a, b in best.spans]),
             )
         )
     verdicts.sort(key=lambda v: -v.score)

@@ -222,7 +222,7 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
         requires=MappingProxyType(requires),
         objects=MappingProxyType(objects),
         cues=MappingProxyType(cues),
-        grammar=Grammar.from_table(data.get("grammar", {})),
+        grammar=Grammar.from_table(_with_demonyms(data)),
         automaton=automaton,
         network_targets=frozenset(
             name for name, spec in data.get("targets", {}).items() if spec.get("network")
@@ -245,6 +245,25 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
             }
         ),
     )
+
+
+# Adjectives of origin end so ("Moldovan", "Iranian", "Burmese", "Saudi", "Turkish");
+# "Tatmadaw" and "Hezbollah" stand in the table as signs of an origin but are names.
+_DEMONYM_ENDINGS = ("an", "ese", "i", "ish", "ic", "ch", "ine", "ian", "ean")
+
+
+def _with_demonyms(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The grammar, with every origin's adjective among the words that start no name:
+    "fake Moldovan accounts" names no one ("Moldovan" is where they come from)."""
+    grammar = dict(data.get("grammar", {}))
+    demonyms = [
+        word.lower()
+        for spec in data.get("origins", {}).values()
+        for word in spec.get("adjectives", ())
+        if " " not in word and word.lower().endswith(_DEMONYM_ENDINGS)
+    ]
+    grammar["named_stopwords"] = [*grammar.get("named_stopwords", ()), *demonyms]
+    return grammar
 
 
 def _entry(spec: Mapping[str, Any]) -> dict[str, list[str]]:

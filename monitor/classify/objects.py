@@ -36,7 +36,7 @@ AD_LEADS = frozenset(
     {"buying", "running", "placing", "purchasing", "taking", "out", "any", "paid", "on", "its",
      "the", "making", "earning"}
 )  # fmt: skip
-EXTENDERS = frozenset({"such", "including", "like", "namely", "notably"})
+EXTENDERS = frozenset({"such", "including", "like", "namely", "notably", "among"})
 
 # verb class -> ordered (object flag, action); the first flag present wins, "" always does.
 ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
@@ -51,6 +51,7 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "adstop": (("", "ad_ban"),),
     "lock": (("", "suspension"),),
     "disrupt": (("", "network_takedown"),),
+    "vanish": (("", "app_removal"),),
     "restrict": (
         ("monetisation", "demonetisation"),
         ("location", "geo_block"),
@@ -120,8 +121,20 @@ def right_bound(view: View, start: int) -> int:
             return k
         if word in ("and", ",") and _new_clause(view, k + 1):
             return k
+        if word == "and" and _verb_next(view, k + 1):
+            return k  # "barred from posting on YouTube and loses ad revenue"
         k += 1
     return k
+
+
+def _verb_next(view: View, k: int) -> bool:
+    """A second verb of the same subject: an enforcement verb or a loss ("and loses")."""
+    span = view.at(k)
+    return (
+        span is not None
+        and (span.has("cue", "loss") or (span.has("action") and view.word(k - 1) == "and"))
+        and view.tokens.raw[k][:1].islower()
+    )
 
 
 def _is_service(view: View, k: int) -> bool:
@@ -258,14 +271,16 @@ def find_targets(
     verb: Span,
     passive: bool,
     recent: Recent,
+    kin: frozenset[str] = frozenset(),
 ) -> list[tg.Target]:
     """Watchlist names, other platforms and pronouns in the window; else a proper name;
     else a definite description of earlier targets ("the two broadcasters"); else names
     in a relative clause or "such as" list right after; else the object phrase itself."""
     start, end = window
     found = tg.watchlist_targets(view, start, end)
-    found += tg.platform_targets(view, start, end, actor.platform)
-    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start)
+    found += [n for t in list(found) for n in tg.names_beside(view, t, start, end)]
+    found += tg.platform_targets(view, start, end, kin | {actor.platform})
+    pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start, actor.platform)
     if passive and not found and tg.subject_pronoun(view, start, end):
         pronoun = pronoun or _referent_before(view, start)
     if pronoun and all(t.name != pronoun.name for t in found):
@@ -274,16 +289,27 @@ def find_targets(
         return found
     name = tg.proper_name(view, start, end)
     if name is not None:
-        return [name]
+        return [name, *tg.names_joined(view, name, end)]
     definite = _definite_reference(view, start, end, recent)
     if definite:
         return definite
     if extra[1] > extra[0] and _extends_object(view, start, end):
         listed = [tg.Target(t.name, tg.NAMED, t.i, t.j) for t in tg.watchlist_targets(view, *extra)]
+        if any(view.low[k] in EXTENDERS for k in range(*extra)):
+            # "several figures it called dangerous, including Louis Farrakhan, Alex Jones"
+            names = [n for n in tg.names_in_range(view, *extra) if n.name not in _covered(listed)]
+            listed = sorted(
+                [*listed, *(tg.Target(n.name, tg.NAMED, n.i, n.j) for n in names)],
+                key=lambda t: t.i,
+            )
         if listed:
             return listed
     generic = tg.generic_target(view, start, end, ACCOUNTISH)
     return [generic] if generic is not None else []
+
+
+def _covered(listed: list[tg.Target]) -> set[str]:
+    return {t.name for t in listed}
 
 
 def _extends_object(view: View, start: int, end: int) -> bool:

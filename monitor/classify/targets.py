@@ -28,10 +28,13 @@ _QUANTIFIERS = frozenset(
     {"more", "than", "nearly", "about", "over", "some", "all", "around", "roughly", "at",
      "least", "almost", "up", "to", "another", "other", "further", "additional", "its",
      "their", "the", "a", "an", "of", "approximately", "dozens", "hundreds",
-     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five"}
+     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five",
+     "etwa", "rund", "über", "mehr", "als", "fast", "knapp", "mehrere", "einige", "circa",
+     "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque"}
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
+_POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
@@ -62,16 +65,19 @@ def watchlist_targets(view: View, start: int, end: int) -> list[Target]:
     return list(found.values())
 
 
-def platform_targets(view: View, start: int, end: int, actor: str) -> list[Target]:
-    """Platforms in object position ("Apple removed Telegram from the App Store")."""
+def platform_targets(view: View, start: int, end: int, actors: frozenset[str]) -> list[Target]:
+    """Platforms in object position ("Apple removed Telegram from the App Store"), not the
+    actor or its joint products."""
     found = []
     for span in view.spans_between(start, end, "platform"):
         term = span.of("platform")
         assert term is not None
-        if term.name == actor or span.has("object", "app") or view.after_preposition(span.i):
+        if term.name in actors or span.has("object", "app") or view.after_preposition(span.i):
             continue
         if view.word(span.j + 1) in view.grammar.modifier_nouns:
             continue
+        if view.word(span.i - 1) in _POSSESSIVES or _modifies_next_word(view, span.j, end):
+            continue  # "its Reddit base", "a Twitch streamer": the platform qualifies a noun
         found.append(Target(term.name, NAMED, span.i, span.j))
     return found
 
@@ -86,12 +92,16 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     Never in a title-case headline, where every word is capitalised."""
     head = first_content(view, start, end)
     handle = _handle(view, head, end)
+    if handle is None:  # "Jack Sweeney's @ElonJet": the handle, not its owner's name
+        at = next((k for k in range(head, end - 1) if view.low[k] == "@"), -1)
+        if at > 0 and view.low[at - 1] == "'s":
+            handle = _handle(view, at, end)
     if handle is not None:
         return handle
     if view.title_case:
         return None
     stop = view.grammar.named_stopwords
-    for k in range(start, end):
+    for k in range(min(head, end), end):  # a quantifier ("Etwa 150 Konten") is no name
         if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             continue
         if not (
@@ -105,14 +115,90 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         ):
             continue
         j = _name_end(view, k, end)
-        if _modifies_next_word(view, j, end):
-            continue  # "the Ku Klux Klan leader ...": look on
+        if view.word(k - 1) not in _NAME_LEADS and _modifies_next_word(view, j, end):
+            continue  # "the Ku Klux Klan leader ...": look on (not "la chaîne de Dieudonné pour")
+        if view.word(j + 1) == "'s" and _names_after_role(view, j + 2, end):
+            continue  # "of Tarkia's former premier, Imre Valdosz": the premier is named on
+        if k == 0 and j == 0 and _plain_word(view.tokens.raw[0]) and _object_next(view, 1):
+            continue  # "Campaign group cut off": a sentence's first word, not a name
+        nickname = _nickname(view, j, end)
+        if nickname is not None:
+            return nickname
         k = _after_titles(view, k, j)
         if j - k < 6:
             if view.word(k - 1) == "/" and view.word(k - 2) in ("r", "u"):
                 k -= 2  # "r/The_Donald": the subreddit as written
             return Target(view.text(k, j), NAMED, k, j)
     return None
+
+
+_QUOTES = frozenset({"'", '"', "“", "”", "‘", "’"})
+
+
+def _nickname(view: View, j: int, end: int) -> Target | None:
+    """ "Guy 'Dr Disrespect' Beahm": the name in quotes between a first and a last name
+    is the one the person goes by, and the one other outlets use."""
+    if view.word(j + 1) not in _QUOTES or j + 2 >= end:
+        return None
+    raw = view.tokens.raw
+    if not raw[j + 2][:1].isupper():
+        return None
+    close = next((m for m in range(j + 2, min(end, j + 7)) if view.low[m] in _QUOTES), -1)
+    if close < 0 or close + 1 >= len(raw) or not raw[close + 1][:1].isupper():
+        return None
+    return Target(view.text(j + 2, close - 1), NAMED, j + 2, close - 1)
+
+
+_AND = frozenset({"and", "e", "y", "et", "und", "&", ","})
+
+
+def names_joined(view: View, first: Target, end: int) -> list[Target]:
+    """The names joined to ``first`` by "and" (in the languages we read) or a comma:
+    "banned Louis Farrakhan and Alex Jones", "le pagine di CasaPound e Forza Nuova"."""
+    out: list[Target] = []
+    stop = view.grammar.named_stopwords
+    j = first.j
+    while j + 2 < end and view.low[j + 1] in _AND:
+        k = j + 2
+        if view.low[j + 1] == "," and view.word(k) == "and":
+            k += 1
+        if k >= end or not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
+            break
+        j = _name_end(view, k, end)
+        out.append(Target(view.text(k, j), NAMED, k, j))
+    return out
+
+
+def names_beside(view: View, listed: Target, start: int, end: int) -> list[Target]:
+    """Names joined by "and" to a watchlist name, before or after it: "banned Louis
+    Farrakhan and Alex Jones"."""
+    out = names_joined(view, listed, end)
+    if listed.i - 2 >= start and view.low[listed.i - 1] in _AND:
+        before = names_in_range(view, start, listed.i - 1)
+        if before and before[-1].j == listed.i - 2:
+            out.insert(0, Target(before[-1].name, NAMED, before[-1].i, before[-1].j))
+    return out
+
+
+def _plain_word(raw: str) -> bool:
+    return raw.isalpha() and raw[1:].islower()
+
+
+def _object_next(view: View, k: int) -> bool:
+    span = view.at(k)
+    return span is not None and span.has("object") and view.tokens.raw[k][:1].islower()
+
+
+def _names_after_role(view: View, k: int, end: int) -> bool:
+    """Lower-case role words, a comma, then a capitalised name: "former premier, Imre"."""
+    m = k
+    while m < end and m - k < 4 and view.tokens.raw[m][:1].islower():
+        m += 1
+    return (
+        m > k and view.word(m) == "," and view.tokens.raw[m + 1][:1].isupper()
+        if m + 1 < end
+        else False
+    )
 
 
 def _free_or_place(view: View, k: int, end: int) -> bool:
@@ -236,7 +322,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         return False  # "Joe Rogan episodes", "Alex Jones channel": the name owns them
     return (
         word[:1].islower()
-        and word.isalpha()
+        and word.replace("-", "").isalpha()  # "Musk jet-tracking account": about Musk
         and not word.endswith("ly")  # "Jayda Fransen temporarily barred": an adverb
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
@@ -255,6 +341,8 @@ def _in_head_phrase(view: View, k: int, head: int) -> bool:
         word = view.low[m]
         if word in view.grammar.prepositions or word in (",", "and", "or", ";", ":"):
             return False
+        if m > head and word.endswith("ing") and word.isalpha() and len(word) > 5:
+            return False  # "accounts promoting the Communist Party": what they did
     return True
 
 
@@ -263,7 +351,18 @@ def _apposition(view: View, k: int, head: int) -> bool:
     m = k - 1
     if view.word(m) in ("the", "a", "an"):
         m -= 1
-    return view.word(m) == "," and m - head <= 4
+    if view.word(m) != ",":
+        return False
+    if m - head <= 4:
+        return True
+    # "the accounts of Iran's supreme leader, Ayatollah Ali Khamenei": the owner, named
+    between = view.low[head:m]
+    return (
+        m - head <= 9
+        and "of" in between
+        and "," not in between
+        and "and" not in between[between.index("of") :]
+    )
 
 
 def _name_word(view: View, k: int, stop: frozenset[str]) -> bool:
@@ -319,7 +418,9 @@ def first_content(view: View, start: int, end: int) -> int:
     return k
 
 
-def pronoun_target(view: View, start: int, end: int, before: int) -> Target | None:
+def pronoun_target(
+    view: View, start: int, end: int, before: int, actor: str | None = None
+) -> Target | None:
     """A pronoun at the head of the object ("deleted its accounts", "banned them") that
     refers to the nearest watchlist name earlier in the sentence."""
     head = first_content(view, start, end) if start < end else start
@@ -330,7 +431,39 @@ def pronoun_target(view: View, start: int, end: int, before: int) -> Target | No
         term = span.of("target")
         assert term is not None
         return Target(term.name, PRONOUN, span.i, span.j)
+    pronoun = start if view.word(start) in view.grammar.target_pronouns else head
+    if view.word(pronoun) in ("it", "him", "her", "them") and view.word(pronoun + 1) in (
+        "from",
+        "off",
+    ):
+        return _referent_removed(view, before, actor)
+    if view.word(pronoun) in ("it", "him", "her", "them"):
+        return _speaker(view, before)
     return None
+
+
+def _speaker(view: View, before: int) -> Target | None:
+    """ "The Liberty Bell Fund says PayPal has banned it": the one who says so."""
+    said = next((k for k in range(before) if view.low[k] in view.grammar.reporting), -1)
+    if said <= 0:
+        return None
+    names = names_in_range(view, 0, said)
+    if names and names[0].i <= 1 and names[-1].j == said - 1:
+        return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j)
+    return None
+
+
+def _referent_removed(view: View, before: int, actor: str | None) -> Target | None:
+    """ "Apple removed it from the App Store": what was removed from somewhere is an
+    account or an app, named earlier in the sentence: the nearest other platform or
+    name there."""
+    for span in reversed(view.spans_between(0, before, "platform")):
+        term = span.of("platform")
+        assert term is not None
+        if term.name != actor and not view.after_preposition(span.i):
+            return Target(term.name, PRONOUN, span.i, span.j)
+    names = names_in_range(view, 0, before)
+    return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j) if names else None
 
 
 def subject_pronoun(view: View, start: int, end: int) -> bool:
@@ -357,6 +490,10 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
     if last < 0:
         return None
     j = last
+    network_nouns = view.grammar.network_nouns
+    while j + 1 < end and view.low[j + 1] in network_nouns and view.at(j + 1) is None:
+        j += 1  # "covert influence networks": the whole noun phrase
+    last = j
     link = view.at(last + 1)
     if link is not None and link.has("cue", "link"):
         j = link.j
@@ -448,7 +585,10 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
     return found
 
 
-_ORIGIN_LEADS = frozenset({"from", "based", "run", "operated", "originating", "originated"})
+_ORIGIN_LEADS = frozenset(
+    {"from", "based", "run", "operated", "originating", "originated", "behalf", "government",
+     "governments"}
+)  # fmt: skip
 _ORIGIN_REACH = 4
 
 

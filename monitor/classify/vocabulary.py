@@ -86,9 +86,17 @@ def bare_key(name: str, owned: frozenset[str]) -> str:
     the trailing words for an account (``owned``: "channel", "page", "accounts")."""
     key = _POSSESSIVE.sub("", name_key(_PREFIX.sub("", name)))
     words = key.split()
+    written = _WORD.findall(name)
     while len(words) > 1 and (words[-1] in owned or words[-1].rstrip("s") in owned):
+        if written and written[-1][:1].isupper():
+            break  # part of the name: "Iron Forum", "Kiwi Farms Forum"
         words.pop()
+        if written:
+            written.pop()
     return " ".join(words)
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’]*")
 
 
 def action_key(word: str) -> str:

@@ -27,6 +27,7 @@ from monitor.queries import (
     EventPage,
     WeekCounts,
     event_detail,
+    iso,
     list_hits,
     search_events,
     status_report,
@@ -186,7 +187,7 @@ async def event_page(ctx: Context, request: Request) -> Response:
         raise BadRequest(f"There is no event {event_id}.", 404)
     evidence = detail.evidence
     spans = evidence.spans or tuple(
-        find_spans(evidence.sentence, [evidence.platform, *detail.event["targets"]])
+        find_spans(evidence.sentence, [evidence.platform, *detail.event.targets])
     )
     return page(
         ctx,
@@ -598,16 +599,14 @@ async def atom(ctx: Context, request: Request) -> Response:
     found = await ctx.db(lambda s: search_events(s, p.query, vocabulary=ctx.vocabulary))
     base = public_base(ctx.settings, request)
     query = p.link(limit=None, page=None)
-    updated = max(
-        (e["last_seen"] for e in found.events if e["last_seen"]),
-        default=None,
-    )
+    updated = max((e.last_seen for e in found.events if e.last_seen), default=None)
     body = render(
         "feed.atom.xml",
         events=found.events,
         base=base,
         query=query,
-        updated=updated or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        updated=iso(updated)
+        or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -618,7 +617,7 @@ async def api_events(ctx: Context, request: Request) -> Response:
     headers = {"X-Total-Count": str(found.total)}
     if p.query.offset + p.query.limit < found.total:
         headers["Link"] = f'</api/events?{p.link(page=p.page + 1, offset=None)}>; rel="next"'
-    return JSONResponse(found.events, headers=headers)
+    return JSONResponse([e.as_json() for e in found.events], headers=headers)
 
 
 async def api_event(ctx: Context, request: Request) -> Response:
