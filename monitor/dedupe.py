@@ -368,7 +368,8 @@ def name_agreement(a: str, b: str) -> float:
         return 0.8 if len(here & there) * 2 >= min(len(here), len(there)) else -1.0
     x, y = a.split(), b.split()
     small, large = (x, y) if len(x) <= len(y) else (y, x)
-    if set(small) <= set(large) and any(len(w) > 2 for w in small):
+    inside = all(any(_same_word(w, v) for v in large) for w in small)
+    if inside and any(len(w) > 2 for w in small):
         return 0.8
     joined = "".join(small)
     initials = "".join(w[0] for w in large if w)
@@ -377,6 +378,19 @@ def name_agreement(a: str, b: str) -> float:
     if "".join(x) == "".join(y):  # "zero hedge" / "zerohedge"
         return 1.0
     return -1.0
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word of a name in two spellings: the same, or the same stem with an ending of
+    at most two letters ("querdenken" / "querdenker", "moldova" / "moldovan")."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5:
+        return False
+    stem = next(
+        (i for i, (p, q) in enumerate(zip(a, b, strict=False)) if p != q), min(len(a), len(b))
+    )
+    return stem >= max(5, max(len(a), len(b)) - 2)
 
 
 def text_terms(text: str) -> frozenset[str]:

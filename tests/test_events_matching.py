@@ -64,6 +64,10 @@ def test_names_are_compared_folded_and_found_in_text_as_whole_words() -> None:
     # An unnamed network and the adjective of its origin name one network; nothing else.
     assert dedupe.name_agreement("moldovan", "network linked to moldova") == 0.8
     assert dedupe.name_agreement("kestrel", "network linked to moldova") == -1.0
+    # A word's other ending is the same word; another word is another name.
+    assert dedupe.name_agreement("querdenken bewegung", "querdenker bewegung") == 0.8
+    assert dedupe.name_agreement("kestrel media", "kestrel daily") == -1.0
+    assert dedupe.name_agreement("robinson", "robertson") == -1.0
 
 
 def test_names_and_numbers_weigh_more_than_the_words_around_them() -> None:
