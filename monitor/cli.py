@@ -403,7 +403,7 @@ def status(app: App) -> None:
         banwatch status > /dev/null || echo unhealthy
     """
     from monitor.health import check
-    from monitor.queries import status_report
+    from monitor.status import status_report
 
     with app.session() as session:
         report = status_report(session, app.settings)

@@ -84,7 +84,8 @@ def write_settings(folder: Path, feed_url: str) -> Path:
 def run_demo(*, keep: bool = False, progress: bool = True) -> DemoResult:
     """Serve the sample site, crawl its feed once, and return what banwatch found."""
     from monitor.config import load_settings
-    from monitor.queries import list_events, list_hits, status_report
+    from monitor.queries import list_events, list_hits
+    from monitor.status import status_report
 
     folder = Path(tempfile.mkdtemp(prefix="banwatch-demo-"))
     site_dir = folder / "site"

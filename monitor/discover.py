@@ -34,7 +34,8 @@ from urllib.parse import urljoin, urlsplit
 
 from monitor.errors import FetchError, SourceError
 from monitor.explain import user_agent
-from monitor.net import AddressPolicy, mask_url
+from monitor.masking import mask_url
+from monitor.net import AddressPolicy
 from monitor.sources import DuplicateSource, add_source, unique_name
 
 if TYPE_CHECKING:

@@ -126,7 +126,8 @@ def fetch(
     import urllib.error
     import urllib.request
 
-    from monitor.net import AddressPolicy, mask_url
+    from monitor.masking import mask_url
+    from monitor.net import AddressPolicy
 
     shown = mask_url(url)
     policy = (policy or AddressPolicy()).with_trusted([url])

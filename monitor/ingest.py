@@ -35,9 +35,10 @@ from monitor.db import insert_ignoring, lock_for_ingest, open_database, session_
 from monitor.errors import AddressRefused, BanwatchError, ParseError
 from monitor.extract import Document, extract_document
 from monitor.frontier import Claimed, Entry, FrontierState
+from monitor.masking import mask_url
 from monitor.models import Article, ArticleUrl, Source
 from monitor.models import Verdict as VerdictRow
-from monitor.net import AddressPolicy, literal_ip, mask_url, normal_host
+from monitor.net import AddressPolicy, literal_ip, normal_host
 from monitor.sanitize import clean_text
 
 # crawler imports only this module and monitor.config: what it needs of the rest is here.

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 
 from monitor.config import LoggingSettings
-from monitor.net import mask_passwords
+from monitor.masking import mask_passwords
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from monitor.errors import AddressRefused, FetchError
+from monitor.masking import mask_url
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -107,46 +108,6 @@ _SIIT = ipaddress.IPv6Network("::ffff:0:0:0/96")
 # Hosts that inet_aton reads as IPv4 although ipaddress does not: "127.1", "0x7f.1",
 # "2130706433", "017700000001". A resolver would connect to them, so the policy reads them.
 _LOOSE_V4 = re.compile(r"^(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.I)
-
-
-def mask_url(url: str) -> str:
-    """``url`` with the password of its userinfo replaced: ``https://user:***@host/``.
-
-    Used wherever a URL is printed or stored as an error (last_error, logs, status)."""
-    scheme_end = url.find("://")
-    if scheme_end < 0:
-        return url
-    start = scheme_end + 3
-    end = len(url)
-    for stop in "/?#":
-        pos = url.find(stop, start)
-        if pos >= 0:
-            end = min(end, pos)
-    at = url.rfind("@", start, end)
-    if at < 0:
-        return url
-    userinfo = url[start:at]
-    if ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return f"{url[:start]}{user}:***{url[at:]}"
-
-
-# user:password@ with or without a scheme before it (Twisted quotes a URL's netloc as a
-# bare "invalid hostname: user:password@host").
-_USERINFO_PASSWORD = re.compile(
-    r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*"  # scheme://user
-    r"|(?<![^\s\"'(<=,;])[^\s/?#@:\"'<>]+)"  # or a bare user at a word's start
-    r":[^\s/?#@\"'<>]*@"  # :password@
-)
-
-
-def mask_passwords(text: str) -> str:
-    """Every URL inside ``text`` with its password masked (``user:***@``): for error lines
-    and log records that may quote a URL."""
-    if "@" not in text:
-        return text
-    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
 
 
 def _refused(url: str, address: str, rule: str) -> AddressRefused:

@@ -9,32 +9,28 @@ only print, render or serialise them: no dicts cross to the templates.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from monitor import frontier, meta
-from monitor.config import Settings
 from monitor.models import (
     Article,
-    ArticleUrl,
     Delivery,
     Event,
     EventArticle,
     EventTarget,
-    Source,
     Subscription,
     Verdict,
 )
-from monitor.net import mask_passwords, mask_url
-from monitor.sources import is_failing
 from monitor.states import DeliveryStatus, EventStatus
 
 JSON = dict[str, Any]
+# A column to filter on: a mapped attribute (Event.platform) or a table's (its .c.platform).
+_Column = InstrumentedAttribute[str] | sa.ColumnElement[str]
 
 if TYPE_CHECKING:
     from monitor.classify.vocabulary import Vocabulary
@@ -76,13 +72,17 @@ class EventRow:
     urls: tuple[str, ...]
 
     @classmethod
-    def of(cls, event: Event, urls: list[str]) -> Self:
+    def of(
+        cls, event: Event | sa.Row[Any], urls: Sequence[str], targets: Sequence[str] | None = None
+    ) -> Self:
+        """From an ``Event``, or from a row of the event table and the names of its targets
+        (``list_events`` reads rows, not ORM objects)."""
         return cls(
             id=event.id,
             platform=event.platform,
             action=event.action,
             target=event.target,
-            targets=tuple(event.target_names),
+            targets=tuple(event.target_names if targets is None else targets or [event.target]),
             status=EventStatus(event.status),
             article_count=event.article_count,
             outlet_count=event.outlet_count,
@@ -116,15 +116,32 @@ def event_urls(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
     urls: dict[int, list[str]] = defaultdict(list)
     if not event_ids:
         return urls
+    link, article = EventArticle.__table__.c, Article.__table__.c
     rows = session.execute(
-        sa.select(EventArticle.event_id, Article.url)
-        .join(Article, Article.id == EventArticle.article_id)
-        .where(EventArticle.event_id.in_(event_ids))
-        .order_by(EventArticle.event_id, Article.published_at.nulls_last(), Article.id)
+        sa.select(link.event_id, article.url)
+        .join_from(EventArticle.__table__, Article.__table__, article.id == link.article_id)
+        .where(link.event_id.in_(event_ids))
+        .order_by(link.event_id, article.published_at.nulls_last(), article.id)
     )
     for event_id, url in rows:
         urls[event_id].append(url)
     return urls
+
+
+def event_targets(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
+    """The names of every target of each event, first target first."""
+    names: dict[int, list[str]] = defaultdict(list)
+    if not event_ids:
+        return names
+    target = EventTarget.__table__.c
+    rows = session.execute(
+        sa.select(target.event_id, target.target)
+        .where(target.event_id.in_(event_ids))
+        .order_by(target.event_id, target.position)
+    )
+    for event_id, name in rows:
+        names[event_id].append(name)
+    return names
 
 
 def event_dict(event: Event, urls: list[str]) -> JSON:
@@ -141,7 +158,7 @@ def get_event(session: Session, event_id: int) -> EventRow | None:
 
 
 def platform_condition(
-    column: InstrumentedAttribute[str], word: str, vocabulary: Vocabulary
+    column: _Column, word: str, vocabulary: Vocabulary
 ) -> sa.ColumnElement[bool]:
     """Rows whose platform is one the user's ``word`` covers: an alias ("X" is Twitter),
     a family ("Meta": Meta, Facebook, Instagram, WhatsApp, Threads), else the word as
@@ -151,8 +168,8 @@ def platform_condition(
 
 
 def target_condition(
-    key_column: InstrumentedAttribute[str],
-    name_column: InstrumentedAttribute[str],
+    key_column: _Column,
+    name_column: _Column,
     word: str,
     vocabulary: Vocabulary,
 ) -> sa.ColumnElement[bool]:
@@ -205,35 +222,39 @@ def list_events(
     Events the user dismissed (not a ban) are listed only with ``dismissed``, and then
     only they; events merged into another never are."""
     vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
-    query = sa.select(Event).where(Event.merged_into_id.is_(None))
+    # Rows of the tables, not ORM objects: the ORM's first query configures every mapper, a
+    # third of what ``banwatch events`` spent beyond its imports (bench/cli.py).
+    event, event_target = Event.__table__.c, EventTarget.__table__.c
+    query = sa.select(Event.__table__).where(event.merged_into_id.is_(None))
     if dismissed:
-        query = query.where(Event.dismissed_at.is_not(None))
+        query = query.where(event.dismissed_at.is_not(None))
     else:
-        query = query.where(Event.dismissed_at.is_(None))
+        query = query.where(event.dismissed_at.is_(None))
     if platform:
-        query = query.where(platform_condition(Event.platform, platform, vocab()))
+        query = query.where(platform_condition(event.platform, platform, vocab()))
     if action:
-        query = query.where(Event.action == action_value(action, vocab()))
+        query = query.where(event.action == action_value(action, vocab()))
     if target:
-        any_target = sa.select(EventTarget.event_id).where(
-            target_condition(EventTarget.target_key, EventTarget.target, target, vocab())
+        any_target = sa.select(event_target.event_id).where(
+            target_condition(event_target.target_key, event_target.target, target, vocab())
         )
         query = query.where(
             sa.or_(
-                Event.id.in_(any_target),
-                target_condition(Event.target_key, Event.target, target, vocab()),
+                event.id.in_(any_target),
+                target_condition(event.target_key, event.target, target, vocab()),
             )
         )
     if status:
-        query = query.where(Event.status == status)
+        query = query.where(event.status == status)
     if since:
-        query = query.where(Event.last_seen_at >= since)
-    query = query.order_by(Event.first_seen_at.desc(), Event.id.desc())
+        query = query.where(event.last_seen_at >= since)
+    query = query.order_by(event.first_seen_at.desc(), event.id.desc())
     if limit:
         query = query.limit(limit)
-    events = list(session.scalars(query.options(selectinload(Event.targets))))
-    urls = event_urls(session, [e.id for e in events])
-    return [EventRow.of(e, urls.get(e.id, [])) for e in events]
+    rows = session.execute(query).all()
+    ids = [row.id for row in rows]
+    urls, targets = event_urls(session, ids), event_targets(session, ids)
+    return [EventRow.of(row, urls.get(row.id, []), targets.get(row.id, [])) for row in rows]
 
 
 # --- hits ------------------------------------------------------------------------------
@@ -280,171 +301,43 @@ def list_hits(
     """Verdicts with their article, newest article first (``banwatch hits``); ``platform``,
     ``action`` and ``target`` read as in ``list_events``."""
     vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
-    query = sa.select(Verdict, Article).join(Article, Article.id == Verdict.article_id)
+    verdict, article = Verdict.__table__.c, Article.__table__.c  # rows, as in list_events
+    query = sa.select(
+        article.url,
+        article.title,
+        article.published_at,
+        verdict.platform,
+        verdict.action,
+        verdict.target,
+        verdict.scale,
+        verdict.score,
+        verdict.evidence,
+    ).join_from(Verdict.__table__, Article.__table__, article.id == verdict.article_id)
     if since:
-        query = query.where(Article.fetched_at >= since)
+        query = query.where(article.fetched_at >= since)
     if platform:
-        query = query.where(platform_condition(Verdict.platform, platform, vocab()))
+        query = query.where(platform_condition(verdict.platform, platform, vocab()))
     if action:
-        query = query.where(Verdict.action == action_value(action, vocab()))
+        query = query.where(verdict.action == action_value(action, vocab()))
     if target:
-        query = query.where(target_condition(Verdict.target_key, Verdict.target, target, vocab()))
-    query = query.order_by(Article.published_at.desc().nulls_last(), Verdict.id)
+        query = query.where(target_condition(verdict.target_key, verdict.target, target, vocab()))
+    query = query.order_by(article.published_at.desc().nulls_last(), verdict.id)
     if limit:
         query = query.limit(limit)
     return [
         HitRow(
-            url=article.url,
-            title=article.title,
-            published=article.published_at,
-            platform=verdict.platform,
-            action=verdict.action,
-            target=verdict.target,
-            scale=verdict.scale,
-            score=verdict.score,
-            evidence=verdict.evidence,
+            url=row.url,
+            title=row.title,
+            published=row.published_at,
+            platform=row.platform,
+            action=row.action,
+            target=row.target,
+            scale=row.scale,
+            score=row.score,
+            evidence=row.evidence,
         )
-        for verdict, article in session.execute(query)
+        for row in session.execute(query)
     ]
-
-
-# --- status ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryCounts:
-    """Outbox rows by status."""
-
-    pending: int = 0
-    sent: int = 0
-    dead: int = 0
-
-    def as_json(self) -> JSON:
-        return {"pending": self.pending, "sent": self.sent, "dead": self.dead}
-
-
-def _counts(found: dict[str, int]) -> DeliveryCounts:
-    return DeliveryCounts(
-        pending=found.get(DeliveryStatus.PENDING, 0),
-        sent=found.get(DeliveryStatus.SENT, 0),
-        dead=found.get(DeliveryStatus.DEAD, 0),
-    )
-
-
-def delivery_counts(session: Session) -> DeliveryCounts:
-    """How many deliveries are pending, sent and dead."""
-    query = sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
-    return _counts({str(state): int(n) for state, n in session.execute(query)})
-
-
-def delivery_counts_by_subscription(session: Session) -> dict[int, DeliveryCounts]:
-    """Each subscription's deliveries by status (subscriptions without any are absent)."""
-    found: dict[int, dict[str, int]] = defaultdict(dict)
-    for sub_id, state, n in session.execute(
-        sa.select(Delivery.subscription_id, Delivery.status, sa.func.count()).group_by(
-            Delivery.subscription_id, Delivery.status
-        )
-    ):
-        found[sub_id][str(state)] = int(n)
-    return {sub_id: _counts(states) for sub_id, states in found.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """One source's state in ``banwatch status``."""
-
-    name: str
-    kind: str
-    url: str
-    origin: str  # settings | cli | opml
-    enabled: bool
-    last_ok: datetime | None
-    last_error: str | None
-    failures: int
-    failing: bool
-    next_poll: datetime | None
-
-    def as_json(self) -> JSON:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "url": self.url,
-            "origin": self.origin,
-            "enabled": self.enabled,
-            "last_ok": iso(self.last_ok),
-            "last_error": self.last_error,
-            "failures": self.failures,
-            "failing": self.failing,
-            "next_poll": iso(self.next_poll),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class StatusReport:
-    """Counts, per-source health and outbox state (``banwatch status --json``)."""
-
-    articles: int
-    article_urls: int
-    hits: int
-    events: int
-    sources: tuple[SourceHealth, ...]
-    deliveries: DeliveryCounts
-    frontier: dict[str, int] = field(default_factory=dict)  # crawl frontier rows by state
-    scheduler: meta.Heartbeat | None = None
-    health: JSON | None = None  # monitor.health's verdict, added by ``banwatch status``
-
-    @property
-    def healthy(self) -> bool:
-        return not any(s.failing for s in self.sources)
-
-    def as_json(self) -> JSON:
-        data: JSON = {
-            "articles": self.articles,
-            "article_urls": self.article_urls,
-            "hits": self.hits,
-            "events": self.events,
-            "sources": [s.as_json() for s in self.sources],
-            "deliveries": self.deliveries.as_json(),
-            "frontier": dict(self.frontier),
-            "scheduler": self.scheduler.as_json() if self.scheduler else None,
-        }
-        if self.health is not None:
-            data["health"] = self.health
-        return data
-
-
-def _count(session: Session, model: type[Any]) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-
-
-def status_report(session: Session, settings: Settings) -> StatusReport:
-    """Counts, per-source health and outbox state (``banwatch status``)."""
-    now = datetime.now(UTC)
-    sources = tuple(
-        SourceHealth(
-            name=s.name,
-            kind=s.kind,
-            url=mask_url(s.url),
-            origin=s.origin,
-            enabled=bool(s.enabled and not s.disabled),
-            last_ok=s.last_ok_at,
-            last_error=mask_passwords(s.last_error) if s.last_error else None,
-            failures=s.failures,
-            failing=is_failing(s, settings.crawler, now),
-            next_poll=s.next_poll_at,
-        )
-        for s in session.scalars(sa.select(Source).order_by(Source.kind, Source.name))
-    )
-    return StatusReport(
-        articles=_count(session, Article),
-        article_urls=_count(session, ArticleUrl),
-        hits=_count(session, Verdict),
-        events=_count(session, Event),
-        sources=sources,
-        deliveries=delivery_counts(session),
-        frontier=frontier.depth(session),
-        scheduler=meta.heartbeat(session),
-    )
 
 
 # --- deliveries ------------------------------------------------------------------------

@@ -43,8 +43,8 @@ from monitor import frontier
 from monitor.config import CrawlerSettings, Settings
 from monitor.errors import ConfigError
 from monitor.frontier import Entry
+from monitor.masking import mask_passwords
 from monitor.models import Source
-from monitor.net import mask_passwords
 
 KINDS = ("feed", "site", "sitemap")
 ORIGINS = ("settings", "cli", "opml")

@@ -15,7 +15,7 @@ from monitor.alerts.outbox import dispatch_due, enqueue_event_alerts
 from monitor.alerts.subscriptions import create_subscription
 from monitor.db import open_database, session_scope
 from monitor.models import Delivery
-from monitor.queries import DeliveryCounts, status_report
+from monitor.status import DeliveryCounts, status_report
 from tests.alert_servers import SmtpServer, make_event, make_settings, smtp_section
 
 

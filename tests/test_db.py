@@ -11,7 +11,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from monitor.db import ALEMBIC_DIR, current_revision, open_database, session_scope
+from monitor.db import (
+    ALEMBIC_DIR,
+    current_revision,
+    open_database,
+    schema_is_current,
+    script_head,
+    session_scope,
+)
 from monitor.models import Article, Base, Event, EventArticle, Source, Verdict
 
 
@@ -19,6 +26,19 @@ def _head() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
     return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_the_head_read_without_alembic_is_alembics_head(db_url: str) -> None:
+    """Read verbs skip Alembic when the stored revision is the head ``script_head`` reads from
+    the migration files by pattern (bench/cli.py): that head must be the one Alembic finds,
+    and a database one revision behind must not pass for current."""
+    assert script_head() == _head()
+    engine = open_database(db_url)
+    assert schema_is_current(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
+    assert not schema_is_current(engine)
+    engine.dispose()
 
 
 def test_migrations_upgrade_an_empty_database_to_head(db_url: str) -> None:

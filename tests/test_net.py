@@ -10,7 +10,8 @@ import pytest
 
 from monitor.config import ConfigError, settings_from_dict
 from monitor.errors import AddressRefused, FetchError
-from monitor.net import AddressPolicy, ip_rule, literal_ip, mask_url
+from monitor.masking import mask_url
+from monitor.net import AddressPolicy, ip_rule, literal_ip
 
 REFUSED = [
     ("127.0.0.1", "loopback"),

@@ -14,7 +14,7 @@ import pytest
 
 from monitor.db import open_database, session_scope
 from monitor.logs import JsonFormatter, KeyValueFormatter
-from monitor.net import mask_passwords
+from monitor.masking import mask_passwords
 from tests.conftest import LoopbackSite
 from tests.crawl_site import banwatch, write_settings
 

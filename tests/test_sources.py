@@ -13,7 +13,7 @@ from monitor import sources
 from monitor.config import settings_from_dict
 from monitor.db import open_database, session_scope
 from monitor.models import Source
-from monitor.queries import status_report
+from monitor.status import status_report
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CRAWLER = {

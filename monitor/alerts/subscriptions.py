@@ -28,7 +28,8 @@ from monitor.alerts.filters import Filters
 from monitor.classify.vocabulary import UnknownName, Vocabulary, load_vocabulary
 from monitor.errors import ConfigError
 from monitor.models import Subscription
-from monitor.queries import DeliveryCounts, delivery_counts_by_subscription, iso
+from monitor.queries import iso
+from monitor.status import DeliveryCounts, delivery_counts_by_subscription
 
 if TYPE_CHECKING:
     from monitor.config import Settings, SubscriptionSettings

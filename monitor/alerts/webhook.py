@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channel import Message, SendResult, mask
 from monitor.errors import AddressRefused, FetchError
-from monitor.net import AddressPolicy, mask_url
+from monitor.masking import mask_url
+from monitor.net import AddressPolicy
 
 if TYPE_CHECKING:
     from monitor.config import Settings

@@ -30,9 +30,9 @@ from monitor.queries import (
     iso,
     list_hits,
     search_events,
-    status_report,
     weekly_counts,
 )
+from monitor.status import status_report
 from monitor.templating import find_spans, render
 from monitor.web import forms, params, security
 from monitor.web.params import BadRequest
