@@ -6,15 +6,16 @@
 
 For each backend and size a fresh database is migrated with Alembic and bulk-loaded with
 batched Core inserts: articles with their URL, content hash, MinHash signature and 20 LSH
-band keys, and one event (with its target) per 20 articles. The first ``--real`` articles
-are generated news-like texts with real fingerprints; the rest get random fingerprints,
-which is what unrelated texts look like to the band index. Then ``--lookups`` new generated
-articles, a fifth of them re-cluttered copies of stored ones, go through exactly what
-ingest does before storing: ``dedupe.find_duplicate`` (URL, content hash, LSH bands) and
-``events.match_event`` for two verdicts, then ``events.best_candidate`` (the scored
-candidate events) where the exact match finds none. The lookup must stay flat: at most 2x from the
-smallest to the largest size. The baseline, measured in the same run, is the in-process
-fingerprint (MinHash of the text) each lookup needs anyway.
+band keys, and one event (with its target, linked to its articles) per 20 articles. The
+first ``--real`` articles are generated news-like texts with real fingerprints; the rest
+get random fingerprints, which is what unrelated texts look like to the band index. Then
+``--lookups`` new generated articles, a fifth of them re-cluttered copies of stored ones,
+go through exactly what ingest does before storing: ``dedupe.find_duplicate`` (URL,
+content hash, LSH bands) and ``events.match_event`` for two verdicts, then
+``events.score_candidates`` and ``best_candidate`` (the scored candidate events) where the
+exact match finds none. The lookup must stay flat: at most 2x from the smallest to the
+largest size. The baseline, measured in the same run, is the in-process fingerprint
+(MinHash of the text) each lookup needs anyway.
 
 Memory: the near-duplicate index lives in the database (article_band), so the process holds
 no index; the run shows it with tracemalloc's peak over the lookups at each size, and
@@ -49,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor import dedupe, events
 from monitor.db import open_database
-from monitor.models import Article, ArticleBand, ArticleUrl, Event, EventTarget
+from monitor.models import Article, ArticleBand, ArticleUrl, Event, EventArticle, EventTarget
 
 BATCH = 20_000
 ARTICLES_PER_EVENT = 20
@@ -173,8 +174,10 @@ def _insert_bands(conn: sa.Connection, rows: list[tuple[int, int]]) -> None:
 
 
 def _load_events(conn: sa.Connection, size: int) -> None:
+    """One event per ``ARTICLES_PER_EVENT`` articles, each linked to its articles (the
+    scored candidates read the headline and lead of their first reports)."""
     rng = random.Random(size)
-    rows, targets = [], []
+    rows, targets, links = [], [], []
     for event_id in range(1, size // ARTICLES_PER_EVENT + 1):
         platform, action = rng.choice(PLATFORMS), rng.choice(ACTIONS)
         key = f"target {rng.randrange(size // 10 + 1)}"
@@ -202,13 +205,27 @@ def _load_events(conn: sa.Connection, size: int) -> None:
             {"event_id": event_id, "target_key": key, "target": key, "platform": platform,
              "action": action, "position": 0}
         )  # fmt: skip
+        first = (event_id - 1) * ARTICLES_PER_EVENT + 1
+        links.extend(
+            {"event_id": event_id, "article_id": a, "added_at": seen}
+            for a in range(first, first + ARTICLES_PER_EVENT)
+        )
         if len(rows) == BATCH:
-            conn.execute(sa.insert(Event), rows)
-            conn.execute(sa.insert(EventTarget), targets)
-            rows, targets = [], []
+            _insert_events(conn, rows, targets, links)
+            rows, targets, links = [], [], []
     if rows:
-        conn.execute(sa.insert(Event), rows)
-        conn.execute(sa.insert(EventTarget), targets)
+        _insert_events(conn, rows, targets, links)
+
+
+def _insert_events(
+    conn: sa.Connection,
+    rows: list[dict[str, object]],
+    targets: list[dict[str, object]],
+    links: list[dict[str, object]],
+) -> None:
+    conn.execute(sa.insert(Event), rows)
+    conn.execute(sa.insert(EventTarget), targets)
+    conn.execute(sa.insert(EventArticle), links)
 
 
 # --- measurement -----------------------------------------------------------------------
@@ -283,7 +300,7 @@ def _lookup(
             session, platform=platform, action=action, target_key=key, seen_at=seen, window=WINDOW
         )
         if found is None:  # no exact match: the scored candidates, as ingest does
-            events.best_candidate(
+            scores = events.score_candidates(
                 session,
                 platform=platform,
                 action=action,
@@ -293,6 +310,7 @@ def _lookup(
                 seen_at=seen,
                 window=WINDOW,
             )
+            events.best_candidate(session, scores)
     return t1 - t0, time.perf_counter() - t1, duplicate
 
 

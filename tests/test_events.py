@@ -44,6 +44,7 @@ def report(
     outlet: str = "outlet-a.example",
     title: str = "",
     score: float = 0.8,
+    text: str = "",
 ) -> events.Changes:
     """Store one article from ``outlet`` carrying (platform, action, target) verdicts and
     attach them; the target key is the lower-cased target, as the classifier's would be,
@@ -55,7 +56,7 @@ def report(
         canonical_url=url,
         outlet=outlet,
         title=title or f"story {n}",
-        text="",
+        text=text,
         published_at=at,
     )
     session.add(article)

@@ -52,6 +52,36 @@ def test_name_agreement() -> None:
     assert dedupe.name_agreement("", "nova frontier news") == 0.0
 
 
+def test_names_are_compared_folded_and_found_in_text_as_whole_words() -> None:
+    assert dedupe.fold("Dieudonné") == "dieudonne"
+    assert dedupe.name_agreement("nicolás maduro", "nicolas maduro") == 1.0
+    assert dedupe.fold_key("HKmap.live") == "hkmap live"
+    text = dedupe.Mentions.of("DrVortex lost the HKmap.live app; pro-China pages went too.")
+    assert text.names("dr vortex") and text.names(dedupe.fold_key("HKmap.live"))
+    assert text.names("network linked to china")
+    assert not text.names("vortex") and not text.names("network linked to iran")
+    assert not dedupe.Mentions.of("Vortexes of pages").names("vortex")
+    # An unnamed network and the adjective of its origin name one network; nothing else.
+    assert dedupe.name_agreement("moldovan", "network linked to moldova") == 0.8
+    assert dedupe.name_agreement("kestrel", "network linked to moldova") == -1.0
+    # A word's other ending is the same word; another word is another name.
+    assert dedupe.name_agreement("querdenken bewegung", "querdenker bewegung") == 0.8
+    assert dedupe.name_agreement("kestrel media", "kestrel daily") == -1.0
+    assert dedupe.name_agreement("robinson", "robertson") == -1.0
+
+
+def test_names_and_numbers_weigh_more_than_the_words_around_them() -> None:
+    terms = dedupe.weighted_terms("Twitter banned the account of Dana Roth, 470, on Monday.")
+    assert terms["roth"] == terms["dana"] == terms["470"] == dedupe.ENTITY_WEIGHT
+    assert terms["banned"] == terms["account"] == 1.0
+    assert "twitter" in terms and terms["twitter"] == 1.0  # opens the sentence
+    # A headline in title case says nothing about which words are names.
+    assert set(dedupe.weighted_terms("Twitter Bans Dana Roth Over Post").values()) == {1.0}
+    same = dedupe.text_similarity(terms, dedupe.weighted_terms("Dana Roth was banned, 470."))
+    assert same > dedupe.text_similarity({"roth": 1.0, "banned": 1.0, "account": 1.0}, terms) > 0
+    assert dedupe.text_similarity(terms, dedupe.weighted_terms("Roth")) == 0.0  # one word
+
+
 def test_a_shortened_name_joins_the_ban(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as session:
         a = report(
@@ -95,6 +125,96 @@ def test_a_report_naming_no_one_joins_by_its_words(engine: Engine, settings: Set
         c = report(session, settings, ("Facebook", "removal", "pages"), outlet="c.example",
                    at=T0 + timedelta(hours=3), title="Weather apps lose pages")  # fmt: skip
         assert c.opened
+
+
+# Two reports of one ban whose target keys differ: the text of one names the other's target.
+_SERVER = ("Discord removed the Harbor Traders server after repeated warnings to its "
+           "administrators about hateful and violent content, the company said on Wednesday. "
+           "The chat group had drawn thousands of amateur investors behind the Ridgeline Motors "
+           "share rally.")  # fmt: skip
+_SERVER_TOO = ("The chat server where the amateur investors behind the Ridgeline Motors rally "
+               "gathered was shut by Discord on Wednesday over hateful and violent content, "
+               "after repeated warnings to its administrators. It was called Harbor Traders.")  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ["named in the report", "named in the event"])
+def test_different_keys_join_when_the_text_names_the_other_target_and_agrees(
+    engine: Engine, settings: Settings, order: str
+) -> None:
+    first = ("Discord", "ban", "Harbor Traders"), "Discord bans Harbor Traders", _SERVER
+    second = (("Discord", "ban", "Ridgeline Motors"),
+              "Discord says the ban was about hate, not Ridgeline Motors", _SERVER_TOO)  # fmt: skip
+    if order == "named in the event":
+        first, second = second, first
+    with session_scope(engine) as session:
+        a = report(session, settings, first[0], title=first[1], text=first[2])
+        b = report(session, settings, second[0], title=second[1], text=second[2],
+                   outlet="b.example", at=T0 + timedelta(hours=3))  # fmt: skip
+        assert b.opened == [] and b.updated == a.opened
+
+
+def test_one_person_named_in_anothers_story_stays_apart(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("Twitter", "suspension", "Dana Roth"),
+                   title="Dana Roth suspended on X over post about a journalist",
+                   text="Dana Roth, the commentator, was suspended from X on Tuesday after she "
+                        "posted the home address of a journalist. Her appeal was rejected.")  # fmt: skip
+        b = report(session, settings, ("Twitter", "suspension", "Kestrel Media"),
+                   title="X suspends Kestrel Media over hacked files", outlet="b.example",
+                   at=T0 + timedelta(hours=5),
+                   text="X suspended Kestrel Media on Tuesday for sharing hacked files. The "
+                        "outlet, founded by Dana Roth, said it would move to Telegram.")  # fmt: skip
+        assert b.opened and b.opened != a.opened
+        # Nor does the person's story join the outlet's: it names neither the outlet's
+        # target nor tells the same story.
+        c = report(session, settings, ("Twitter", "suspension", "Dana Roth"), outlet="c.example",
+                   at=T0 + timedelta(hours=6), title="Dana Roth loses her X account")  # fmt: skip
+        assert c.updated == a.opened
+
+
+def test_same_platform_same_day_another_target_named_in_passing_stays_apart(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("YouTube", "ban", "Nova Frontier News"),
+                   title="YouTube terminates militia channel Nova Frontier News",
+                   text="YouTube terminated Nova Frontier News for inciting violence.")  # fmt: skip
+        b = report(session, settings, ("YouTube", "ban", "Harbor Truth"), outlet="b.example",
+                   at=T0 + timedelta(hours=3), title="YouTube bans Harbor Truth",
+                   text="YouTube banned Harbor Truth for medical misinformation, a day after "
+                        "it removed Nova Frontier News.")  # fmt: skip
+        assert b.opened and b.opened != a.opened
+
+
+def test_an_event_opened_without_a_name_is_joined_by_the_name(
+    engine: Engine, settings: Settings
+) -> None:
+    body = ("Twitter suspended several accounts that follow private jets, among them "
+            "@FlightBot, which tracked the plane of its owner. Its creator, Sam Quill, said "
+            "the notice called the suspension permanent.")  # fmt: skip
+    with session_scope(engine) as session:
+        a = report(session, settings, ("Twitter", "suspension", "accounts"),
+                   title="Twitter suspends jet-tracking accounts", text=body)  # fmt: skip
+        b = report(session, settings, ("Twitter", "suspension", "FlightBot"), outlet="b.example",
+                   at=T0 + timedelta(hours=2), title="@FlightBot permanently suspended",
+                   text="Twitter has permanently suspended @FlightBot, the account that tracked "
+                        "its owner's private jet, its creator Sam Quill said.")  # fmt: skip
+        assert b.opened == [] and b.updated == a.opened
+        # A named event of another jet tracker the same day is another ban.
+        c = report(session, settings, ("Twitter", "suspension", "Harbor Truth"), outlet="c.example",
+                   at=T0 + timedelta(hours=3), title="Twitter suspends Harbor Truth",
+                   text="Twitter suspended the news site Harbor Truth over election claims.")  # fmt: skip
+        assert c.opened
+
+
+def test_an_accented_name_and_its_plain_spelling_are_one_ban(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("Facebook", "suspension", "Nicolás Maduro"))
+        b = report(session, settings, ("Facebook", "suspension", "Nicolas Maduro"),
+                   outlet="b.example", at=T0 + timedelta(hours=5))  # fmt: skip
+        assert b.opened == [] and b.updated == a.opened
 
 
 def test_facebook_and_instagram_are_one_ban_other_platforms_their_own(
