@@ -143,6 +143,8 @@ def _worth_reading(doc: str, sentence: Sentence, kinds: frozenset[object], recen
         return False
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+        or ("object", "account") in kinds  # "The presenter's account was terminated"
+        or ("object", "network") in kinds
     )
 
 

@@ -48,11 +48,16 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "allow": (("", "reinstatement"),),
     "withhold": (("", "geo_block"),),
     "demonetise": (("", "demonetisation"),),
-    "stop": (("monetisation", "demonetisation"), ("", "ban")),
+    "stop": (
+        ("monetisation", "demonetisation"),
+        ("ads_off", "demonetisation"),
+        ("ad", "ad_ban"),
+        ("", "ban"),
+    ),
     "label": (("", "label"),),
     "adban": (("", "ad_ban"),),
     "adstop": (("", "ad_ban"),),
-    "lock": (("", "suspension"),),
+    "lock": (("monetisation", "demonetisation"), ("", "suspension")),
     "disrupt": (("", "network_takedown"),),
     "vanish": (("", "app_removal"),),
     "restrict": (

@@ -107,6 +107,7 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         if not (
             k == head
             or view.word(k - 1) in _NAME_LEADS
+            or _lead_before_titles(view, k)
             or (view.word(k - 1) == "the" and view.word(k - 2) in _NAME_LEADS)
             or _after_role(view, k)
             or _after_object(view, k, head)
@@ -178,6 +179,27 @@ def names_beside(view: View, listed: Target, start: int, end: int) -> list[Targe
         if before and before[-1].j == listed.i - 2:
             out.insert(0, Target(before[-1].name, NAMED, before[-1].i, before[-1].j))
     return out
+
+
+def _lead_before_titles(view: View, k: int) -> bool:
+    """ "videos by the presenter Dale Penrose": "by", then a title, then the name."""
+    m = k - 1
+    titles = view.grammar.name_titles
+    while m >= 0 and k - m <= 4 and (view.low[m] in titles or view.low[m] == "the"):
+        m -= 1
+    return m < k - 1 and view.word(m) in _NAME_LEADS
+
+
+def _named_first(view: View) -> bool:
+    """A sentence's first word is a name when a verb, a title or a possessive follows it
+    ("Icke gone from YouTube", "Parler chief says", "Brand's channel")."""
+    nxt = view.at(1)
+    word = view.word(1)
+    return (
+        (nxt is not None and nxt.has("action"))
+        or word in view.grammar.name_titles
+        or word in ("'s", "says", "said", "calls", "denies", "loses", "lost")
+    )
 
 
 def _plain_word(raw: str) -> bool:
@@ -443,18 +465,19 @@ def pronoun_target(
     ):
         return _referent_removed(view, before, actor)
     if view.word(pronoun) in ("it", "him", "her", "them"):
-        return _speaker(view, before)
+        return referent(view, before)
     return None
 
 
-def _speaker(view: View, before: int) -> Target | None:
-    """ "The Liberty Bell Fund says PayPal has banned it": the one who says so."""
-    said = next((k for k in range(before) if view.low[k] in view.grammar.reporting), -1)
-    if said <= 0:
-        return None
-    names = names_in_range(view, 0, said)
-    if names and names[0].i <= 1 and names[-1].j == said - 1:
-        return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j)
+def referent(view: View, before: int) -> Target | None:
+    """Whom "it" or "him" stands for: the last name before the actor that no preposition
+    governs ("The Liberty Bell Fund says PayPal has banned it", "leaving @nypost unable to
+    tweet after Twitter froze it")."""
+    for name in reversed(names_in_range(view, 0, before)):
+        lead = name.i - 2 if view.word(name.i - 1) == "the" else name.i - 1
+        if view.word(lead) in view.grammar.prepositions:
+            continue
+        return Target(name.name, PRONOUN, name.i, name.j)
     return None
 
 
@@ -586,7 +609,7 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
         if view.word(first - 1) == "/" and view.word(first - 2) in ("r", "u"):
             first -= 2
         name = view.text(first, j)
-        if k == 0 and j == 0 and view.tokens.raw[0].isalpha():
+        if k == 0 and j == 0 and view.tokens.raw[0].isalpha() and not _named_first(view):
             pass  # a lone capitalised first word is just the start of the sentence
         elif len(name) > 2:
             found.append(Target(name, OWNER, first, j))
@@ -596,7 +619,7 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
 
 _ORIGIN_LEADS = frozenset(
     {"from", "based", "run", "operated", "originating", "originated", "behalf", "government",
-     "governments"}
+     "governments", "created", "registered"}
 )  # fmt: skip
 _ORIGIN_REACH = 4
 
