@@ -190,11 +190,20 @@ def _lead_before_titles(view: View, k: int) -> bool:
     return m < k - 1 and view.word(m) in _NAME_LEADS
 
 
+def _name_goes_on(view: View, k: int) -> bool:
+    """ "New York Post", "New Zealand": a capitalised word that a determiner list holds
+    starts a name when another capitalised word follows it mid-sentence."""
+    raw = view.tokens.raw
+    return k > 0 and raw[k][:1].isupper() and k + 1 < view.n and raw[k + 1][:1].isupper()
+
+
 def _named_first(view: View) -> bool:
     """A sentence's first word is a name when a verb, a title or a possessive follows it
     ("Icke gone from YouTube", "Parler chief says", "Brand's channel")."""
     nxt = view.at(1)
     word = view.word(1)
+    if view.low[0] in view.grammar.name_titles:
+        return False  # "Conspiracy theorist loses ...": a title, not a name
     return (
         (nxt is not None and nxt.has("action"))
         or word in view.grammar.name_titles
@@ -349,6 +358,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
+        and view.low[nxt] not in ("out", "off", "up", "down", "back", "away")  # particles
         and view.low[nxt] not in view.grammar.passive_aux
         and view.low[nxt] not in _AUXILIARIES
     )
@@ -428,13 +438,17 @@ def first_content(view: View, start: int, end: int) -> int:
     """The first token of the object that is not a determiner, number or adverb."""
     k = start
     grammar = view.grammar
-    while k < end and (
-        view.low[k] in grammar.determiners
-        or view.low[k] in _QUANTIFIERS
-        or view.low[k] in grammar.skip_adverbs
-        or _NUMBER.match(view.low[k])
-        or view.low[k] in _MULTIPLIERS
-        or view.low[k] in ("“", "”", '"', "'", "‘", "’")
+    while (
+        k < end
+        and not _name_goes_on(view, k)
+        and (
+            view.low[k] in grammar.determiners
+            or view.low[k] in _QUANTIFIERS
+            or view.low[k] in grammar.skip_adverbs
+            or _NUMBER.match(view.low[k])
+            or view.low[k] in _MULTIPLIERS
+            or view.low[k] in ("“", "”", '"', "'", "‘", "’")
+        )
     ):
         k += 1
     return k
