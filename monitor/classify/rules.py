@@ -51,6 +51,7 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
+_NEGATIONS = frozenset({"'t", "not", "never"})
 NOMINAL_GAP_WORDS = frozenset(
     {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
      "strict", "stricter", "severe", "heavy", "significant", "serious", "fresh", "further"}
@@ -93,8 +94,8 @@ class Miss:
 def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Binding], list[Miss]]:
     """Every binding in one sentence, and the misses worth explaining."""
     sentence = view.sentence
-    platforms = [s for s in view.spans if s.has("platform")]
-    verbs = [s for s in view.spans if s.has("action")]
+    platforms = [s for s in view.spans if "platform" in s.kinds]
+    verbs = [s for s in view.spans if "action" in s.kinds]
     bindings: list[Binding] = []
     misses: list[Miss] = []
     first_platform = actors.name(platforms[0], "platform") if platforms else None
@@ -238,6 +239,8 @@ def _verb(view: View, span: Span) -> str:
 
 def _action_term(view: View, span: Span) -> Term | None:
     terms = [t for t in span.hit.terms if t.kind == "action"]
+    if len(terms) < 2:
+        return terms[0] if terms else None
     forms = {t.form for t in terms}
     if "noun" in forms and len(forms) > 1:
         prev = view.word(span.i - 1)
@@ -530,7 +533,11 @@ def _active_vetoes(view: View, actor: Actor, span: Span, term: Term) -> str | No
         return "negated ('neither', 'not')"
     if clause > 0 and view.word(clause - 1) in ("whether", "if", "unless"):
         return "hedged: whether/if"
-    reporting = [k for k in range(*between) if view.low[k] in grammar.reporting]
+    reporting = (
+        [k for k in range(*between) if view.low[k] in grammar.reporting]
+        if not grammar.reporting.isdisjoint(view.low[between[0] : between[1]])
+        else []
+    )
     if reporting and actor.how != "pronoun" and not _speaker_acts(view, reporting[-1] + 1, span.i):
         return "reported speech about someone else's action"
     if term.form == "noun":
@@ -635,7 +642,7 @@ def _passive_vetoes(view: View, start: int, verb_at: int) -> str | None:
 def _negated(view: View, start: int, end: int) -> bool:
     if view.cue_between(start, end, "negation"):
         return True
-    return any(view.low[k] in ("'t", "not", "never") for k in range(start, end))
+    return not _NEGATIONS.isdisjoint(view.low[start:end])  # start >= 0: token indexes
 
 
 def _clause_start(view: View, k: int) -> int:

@@ -272,9 +272,11 @@ def _handle(view: View, head: int, end: int) -> Target | None:
 def _name_start(view: View, k: int, end: int, stop: frozenset[str]) -> bool:
     """A capitalised word that can begin a name; a stopword ("Daily", "One") only when a
     capitalised word follows it ("the Daily Mail", "One America News")."""
+    raw = view.tokens.raw[k]
+    if not (raw[:1].isupper() or raw[:1].isdigit()):
+        return False  # most words: neither test below can hold
     if _name_word(view, k, stop):
         return True
-    raw = view.tokens.raw[k]
     breaks = view.grammar.name_breaks
     return (
         raw[:1].isupper()
@@ -437,19 +439,18 @@ def _after_object(view: View, k: int, head: int) -> bool:
 def first_content(view: View, start: int, end: int) -> int:
     """The first token of the object that is not a determiner, number or adverb."""
     k = start
-    grammar = view.grammar
-    while (
-        k < end
-        and not _name_goes_on(view, k)
-        and (
-            view.low[k] in grammar.determiners
-            or view.low[k] in _QUANTIFIERS
-            or view.low[k] in grammar.skip_adverbs
-            or _NUMBER.match(view.low[k])
-            or view.low[k] in _MULTIPLIERS
-            or view.low[k] in ("“", "”", '"', "'", "‘", "’")
-        )
-    ):
+    low, grammar = view.low, view.grammar
+    while k < end:
+        word = low[k]
+        if _name_goes_on(view, k) or not (
+            word in grammar.determiners
+            or word in _QUANTIFIERS
+            or word in grammar.skip_adverbs
+            or word in _MULTIPLIERS
+            or word in _QUOTES
+            or (word[:1].isdecimal() and _NUMBER.match(word))  # \d is isdecimal()
+        ):
+            break
         k += 1
     return k
 
@@ -557,9 +558,13 @@ def find_scale(view: View, start: int, end: int) -> tuple[str, bool] | None:
     """A scale, "470 accounts" from "470 “inauthentic” Russia-based accounts": a number and the
     unit noun a few words after it; ``True`` when the number is written in digits."""
     grammar = view.grammar
+    low = view.low
     for k in range(start, end):
-        word = view.low[k]
-        numeric = bool(_NUMBER.match(word)) and not _looks_like_year(view, k)
+        word = low[k]
+        # a number starts with a digit: most words skip the pattern (\d is isdecimal())
+        numeric = (
+            word[:1].isdecimal() and bool(_NUMBER.match(word)) and not _looks_like_year(view, k)
+        )
         if not (numeric or word in grammar.number_words):
             continue
         number_end = k
