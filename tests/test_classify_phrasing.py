@@ -419,3 +419,8 @@ def test_a_network_shut_down_and_a_platforms_own_network() -> None:
     found = verdicts("Twitter shuts down network originating in Thailand")
     assert any(t == "network linked to Thailand" for _, _, t in found), found
     assert not verdicts("LinkedIn shuts down its China social network")
+
+
+def test_a_network_origin_in_spanish() -> None:
+    found = verdicts("Meta elimina una red de propaganda vinculada a Irán")
+    assert any(t == "network linked to Iran" for _, _, t in found), found
