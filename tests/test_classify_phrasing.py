@@ -394,3 +394,33 @@ def test_what_had_happened_before_the_news_is_background() -> None:
         "Penrose hits back",
         "Twitter had removed the account of Dale Penrose hours earlier, citing abuse.",
     )
+
+
+def test_new_starts_a_name_mid_sentence() -> None:
+    found = {t for _, _, t in verdicts("Twitter locks New Harbor Post out of its account")}
+    assert "New Harbor Post" in found
+    assert ("Twitter", "ban", "new accounts") not in verdicts(
+        "Story", "Twitter banned new accounts."
+    )
+
+
+def test_ad_earnings_suspended_is_demonetisation() -> None:
+    found = verdicts("YouTube suspends Dale Penrose's ad earnings")
+    assert ("YouTube", "demonetisation", "Dale Penrose") in found
+    assert ("YouTube", "ad_ban", "Dale Penrose") not in found
+
+
+def test_a_title_first_is_no_name() -> None:
+    found = verdicts("Conspiracy theorist loses YouTube channel with 900,000 subscribers")
+    assert not any(t == "Conspiracy" for _, _, t in found)
+
+
+def test_a_network_shut_down_and_a_platforms_own_network() -> None:
+    found = verdicts("Twitter shuts down network originating in Thailand")
+    assert any(t == "network linked to Thailand" for _, _, t in found), found
+    assert not verdicts("LinkedIn shuts down its China social network")
+
+
+def test_a_network_origin_in_spanish() -> None:
+    found = verdicts("Meta elimina una red de propaganda vinculada a Irán")
+    assert any(t == "network linked to Iran" for _, _, t in found), found

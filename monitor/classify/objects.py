@@ -320,6 +320,12 @@ def find_targets(
         if listed:
             return listed
     generic = tg.generic_target(view, start, end, ACCOUNTISH)
+    if (
+        generic is not None
+        and "its" in view.low[start : generic.j + 1]
+        and "network" in generic.name
+    ):
+        return []  # "LinkedIn shuts down its China social network": its own product
     return [generic] if generic is not None else []
 
 

@@ -190,11 +190,20 @@ def _lead_before_titles(view: View, k: int) -> bool:
     return m < k - 1 and view.word(m) in _NAME_LEADS
 
 
+def _name_goes_on(view: View, k: int) -> bool:
+    """ "New York Post", "New Zealand": a capitalised word that a determiner list holds
+    starts a name when another capitalised word follows it mid-sentence."""
+    raw = view.tokens.raw
+    return k > 0 and raw[k][:1].isupper() and k + 1 < view.n and raw[k + 1][:1].isupper()
+
+
 def _named_first(view: View) -> bool:
     """A sentence's first word is a name when a verb, a title or a possessive follows it
     ("Icke gone from YouTube", "Parler chief says", "Brand's channel")."""
     nxt = view.at(1)
     word = view.word(1)
+    if view.low[0] in view.grammar.name_titles:
+        return False  # "Conspiracy theorist loses ...": a title, not a name
     return (
         (nxt is not None and nxt.has("action"))
         or word in view.grammar.name_titles
@@ -351,6 +360,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
+        and view.low[nxt] not in ("out", "off", "up", "down", "back", "away")  # particles
         and view.low[nxt] not in view.grammar.passive_aux
         and view.low[nxt] not in _AUXILIARIES
     )
@@ -432,7 +442,7 @@ def first_content(view: View, start: int, end: int) -> int:
     low, grammar = view.low, view.grammar
     while k < end:
         word = low[k]
-        if not (
+        if _name_goes_on(view, k) or not (
             word in grammar.determiners
             or word in _QUANTIFIERS
             or word in grammar.skip_adverbs
