@@ -27,6 +27,7 @@ POSSESSIVE_ACTIONS = frozenset(
     {"decision", "move", "choice", "action", "actions", "crackdown", "latest", "efforts",
      "effort", "purge", "own", "new", "sweeping", "recent", "surprise"}
 )  # fmt: skip
+_CLAUSE_MARKS = frozenset({";", ":", "—", "–"})
 AUX = frozenset({"has", "have", "had", "will", "would", "also", "then", "now", "quickly"})
 
 
@@ -71,11 +72,12 @@ def name(span: Span, kind: str) -> str:
 
 def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
     grammar = view.grammar
+    cover = view.cover  # 0 <= k < verb.i below: the tokens' spans, no bounds to check
     k = verb.i - 1
     skipped = 0  # tokens of clauses skipped over: they do not count towards the gap
     while k >= 0 and verb.i - k - skipped <= MAX_GAP:
         word = view.low[k]
-        if word in (";", ":", "—", "–") or (word in grammar.subordinators and k < verb.i - 1):
+        if word in _CLAUSE_MARKS or (word in grammar.subordinators and k < verb.i - 1):
             break
         if word == ",":
             opener = fronted_clause(view, k)
@@ -85,24 +87,28 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 skipped += k - opener
                 k = opener - 1
                 continue
-        other = view.at(k)
+        other = cover[k]
         if other is not None and other is not verb:
-            if other.has("platform"):
+            kinds = other.kinds
+            if "platform" in kinds:
                 role = platform_role(view, other, verb.i)
                 if role == "actor":
                     how = "possessive" if view.word(other.j + 1) == "'s" else "active"
                     return Actor(name(other, "platform"), other.i, other.j, how)
                 k = other.i - 1
                 continue
-            if _is_subject(view, other, "authority") or _is_subject(view, other, "other_actor"):
+            if (
+                ("cue", "authority") in kinds or ("cue", "other_actor") in kinds
+            ) and not view.after_preposition(other.i):
                 return "an authority or other party acts, not the platform"
             if (
-                other.has("target")
+                "target" in kinds
                 and not view.after_preposition(other.i)
                 and view.word(other.j + 1) != "'s"
+                and not (other.j == verb.i - 1 and _noun(verb))  # "Facebook's QAnon purge"
             ):
                 return "the named party is the subject, not the platform"
-            if other.has("cue", "actor_pronoun") and not view.after_preposition(other.i):
+            if ("cue", "actor_pronoun") in kinds and not view.after_preposition(other.i):
                 return pronoun_actor(view, other.i, other.j, verb, recent)
             k = other.i - 1
             continue
@@ -112,8 +118,8 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
     return "no platform acts in the verb's clause"
 
 
-def _is_subject(view: View, span: Span, cue: str) -> bool:
-    return span.has("cue", cue) and not view.after_preposition(span.i)
+def _noun(verb: Span) -> bool:
+    return any(t.kind == "action" and t.form == "noun" for t in verb.hit.terms)
 
 
 def platform_role(view: View, span: Span, verb_at: int) -> str:
@@ -121,18 +127,21 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
     possessive of something else) or modifier ("Twitter account")."""
     grammar = view.grammar
     prev = view.word(span.i - 1)
-    if prev in grammar.subordinators and verb_at > span.j and _only_aux(view, span.j + 1, verb_at):
+    opens = prev in grammar.subordinators or prev == "as"  # "as Apple drops the app"
+    if opens and verb_at > span.j and _only_aux(view, span.j + 1, verb_at):
         return "actor"  # "after Twitter barred RT": "after" opens a clause here
     if view.after_preposition(span.i):
         return "context"
-    before = view.at(span.i - 1)
-    if before is not None and before.has("action"):
-        return "object"
     nxt = view.word(span.j + 1)
+    before = view.at(span.i - 1)
+    if before is not None and before.has("action") and not _owns_verb(view, span, verb_at):
+        return "object"
     if nxt == "'s":
         after = view.word(span.j + 2)
         if span.j + 2 == verb_at or after in POSSESSIVE_ACTIONS:
             return "actor"
+        if _owns_verb(view, span, verb_at):
+            return "actor"  # "Facebook's QAnon purge"
         if after in grammar.self_nouns or view.word(span.j + 3) in grammar.self_nouns:
             return "actor"  # "Amazon's cloud division said it had ..."
         return "context"
@@ -145,6 +154,15 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
     if nxt in grammar.modifier_nouns or nxt == "-":
         return "modifier"
     return "actor"
+
+
+def _owns_verb(view: View, span: Span, verb_at: int) -> bool:
+    """ "welcomed Facebook's QAnon purge": the possessive is the ban noun's author, even
+    right after another verb."""
+    if view.word(span.j + 1) != "'s" or verb_at <= span.j + 1:
+        return False
+    between = range(span.j + 2, verb_at)
+    return all((o := view.at(k)) is not None and o.has("target") for k in between)
 
 
 def _names_only(view: View, start: int, end: int) -> bool:
@@ -281,6 +299,27 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
+    if any(view.low[k] == "by" for k in range(verb.j + 1, min(view.n, verb.j + PASSIVE_REACH))):
+        return "passive: the agent after 'by' is not a platform"
+    head_end = next(
+        (k for k in range(start, verb.i) if view.low[k] in (",", "that", "which")), verb.i
+    )
+    if _accounts_before(view, start, head_end):
+        # "Hundreds of accounts ... were removed after Twitter concluded ...", "The
+        # presenter's account was terminated" in a story about YouTube: accounts are
+        # removed by the platform that hosts them, the one the sentence or story names
+        here = [
+            s
+            for s in view.spans
+            if s.has("platform")
+            and view.word(s.j + 1) not in grammar.modifier_nouns
+            and view.word(s.j + 1) != "'s"
+        ]
+        if here:
+            return Actor(name(here[0], "platform"), -1, -1, "passive_sentence")
+        platform = recent.platform_for(view.sentence.index) if recent is not None else None
+        if platform is not None:
+            return Actor(platform, -1, -1, "passive_context")
     return "passive: no platform after by/from/off/on"
 
 
@@ -343,9 +382,15 @@ RELATIVES = ("that", "which", "who")
 
 def relative_after_object(view: View, k: int) -> bool:
     """Whether "that"/"which" at ``k`` opens a relative clause on an account-like noun
-    ("the account that tracked ...") rather than a reported clause."""
-    before = view.at(k - 1)
-    return before is not None and before.has("object")
+    ("the account that tracked ...", "a network operated from Israel that posed as ...")
+    rather than a reported clause."""
+    for m in range(k - 1, max(-1, k - 5), -1):
+        if view.low[m] in view.grammar.reporting or view.low[m] in (",", ";", ":"):
+            return False
+        other = view.at(m)
+        if other is not None and other.has("object"):
+            return True
+    return False
 
 
 def subject_start(view: View, verb_at: int) -> int:

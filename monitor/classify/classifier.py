@@ -143,6 +143,8 @@ def _worth_reading(doc: str, sentence: Sentence, kinds: frozenset[object], recen
         return False
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+        or ("object", "account") in kinds  # "The presenter's account was terminated"
+        or ("object", "network") in kinds
     )
 
 
@@ -226,6 +228,17 @@ def _resolve_generic(
             views[sentence.index] = view
         return view
 
+    def linked_in(sentence: Sentence) -> list[tg.Target]:
+        """``tg.linked_targets`` of the sentence; without a watchlist name and a link
+        word among its hits there are none, and it is not tokenised to find that out."""
+        if sentence.index not in views:
+            inside = _hits_in(hits, starts, sentence)
+            if not any("target" in h.kinds for h in inside) or not any(
+                ("cue", "link") in h.kinds for h in inside
+            ):
+                return []
+        return tg.linked_targets(view_of(sentence))
+
     named_platforms = {b.platform for b in bindings if not b.generic}
     headline_lead = [s for s in prose if s.kind in (TITLE, LEAD)]
     for binding in generic:
@@ -238,7 +251,7 @@ def _resolve_generic(
         if prose[0].kind == TITLE and prose[0] not in nearby:
             nearby.append(prose[0])
         for sentence in nearby:
-            linked = tg.linked_targets(view_of(sentence))
+            linked = linked_in(sentence)
             if linked:
                 _rename(binding, linked, "context", CONTEXT_TARGET)
                 break
@@ -287,8 +300,12 @@ def _network_words(phrase: str, lexicon: Lexicon) -> bool:
 
 def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     """ "the channel", "his page", "the comedian's channel": one account of someone."""
-    words = phrase.lower().replace("’", "'").split()
-    return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
+    words = phrase.lower().replace("’", "'").replace("'s", " 's").split()
+    owned = lexicon.grammar.owned_nouns
+    if 0 < len(words) <= 3 and words[-1] in owned:
+        return True
+    # "the former sports presenter's account": one account of someone
+    return 0 < len(words) <= 6 and words[-1] in owned and "'s" in words
 
 
 def _only_handle(sentences: list[Sentence], view_of: Any, doc: str) -> tg.Target | None:
@@ -348,7 +365,7 @@ def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target 
     return None
 
 
-_OF = frozenset({"of", "de", "du", "des", "di", "del", "della", "von", "der"})
+_OF = frozenset({"of", "by", "de", "du", "des", "di", "del", "della", "von", "der"})
 
 
 def _owner_position(view: View, name: tg.Target) -> bool:

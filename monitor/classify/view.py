@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from monitor.classify.text import Sentence
 
 
+_new_tuple = tuple.__new__
+
+
 class Span(NamedTuple):
     """A hit over tokens i..j (inclusive). ``kinds`` is the hit's, held here so that
     ``has`` (called ~600 times per ban-dense article) is one lookup, not two calls."""
@@ -58,7 +61,7 @@ class View:
             j = bisect_left(ends, hit.end, i)
             if j == n or ends[j] != hit.end:
                 continue
-            span = Span(i, j, hit, hit.kinds)
+            span = _new_tuple(Span, (i, j, hit, hit.kinds))  # Span(...) without its lambda
             self.spans.append(span)
             if i == j:
                 self.cover[i] = span
