@@ -467,8 +467,8 @@ def pronoun_target(
     """A pronoun at the head of the object ("deleted its accounts", "banned them") that
     refers to the nearest watchlist name earlier in the sentence."""
     head = first_content(view, start, end) if start < end else start
-    candidates = {start, head}
-    if not any(view.word(k) in view.grammar.target_pronouns for k in candidates):
+    pronouns = view.grammar.target_pronouns
+    if view.word(start) not in pronouns and view.word(head) not in pronouns:
         return None
     for span in reversed(view.spans_between(0, before, "target")):
         term = span.of("target")
