@@ -282,7 +282,11 @@ _INSERT_BAND = sa.insert(ArticleBand.__table__)
 
 NETWORK_PREFIX = "network linked to "
 _STOP = frozenset(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "it", "their", "his", "her", "they", "he", "she", "this", "that", "these", "those", "after", "over", "into", "about", "than", "but", "not", "no", "says", "said", "say", "will", "would", "could", "can", "new", "more", "most", "also", "just", "who", "which", "what", "when", "while", "amid", "after", "before", "all", "some", "other", "one", "two", "three", "four", "five", "week", "weeks", "day", "days", "month", "year", "years", "says", "say", "per", "via", "out", "off", "up", "down", "against", "under"]
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "it", "their", "his", "her", "they", "he", "she", "this", "that", "these", "those", "after", "over", "into", "about", "than", "but", "not", "no", "says", "said", "say", "will", "would", "could", "can", "new", "more", "most", "also", "just", "who", "which", "what", "when", "while", "amid", "after", "before", "all", "some", "other", "one", "two", "three", "four", "five", "week", "weeks", "day", "days", "month", "year", "years", "says", "say", "per", "via", "out", "off", "up", "down", "against", "under",
+     # days and months are capitalised but name no one
+     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+     "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"]
 )  # fmt: skip
 
 

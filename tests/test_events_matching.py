@@ -207,6 +207,34 @@ def test_an_event_opened_without_a_name_is_joined_by_the_name(
         assert c.opened
 
 
+def test_a_side_naming_no_one_joins_only_on_a_name_the_texts_share(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("YouTube", "ban", "channel"),
+                   title="YouTube terminates a militia channel",
+                   text="YouTube terminated the channel of Nova Frontier News on Wednesday, "
+                        "citing its policy on violent extremism and hate.")  # fmt: skip
+        # Another ban of that day, worded alike but naming someone else: apart.
+        b = report(session, settings, ("YouTube", "ban", "Harbor Truth"), outlet="b.example",
+                   at=T0 + timedelta(hours=2), title="YouTube bans a channel over hate",
+                   text="YouTube banned the channel Harbor Truth on Wednesday, citing its "
+                        "policy on hate.")  # fmt: skip
+        assert b.opened and b.opened != a.opened
+        # Neither names anyone, and they share no name: apart.
+        c = report(session, settings, ("YouTube", "ban", "channel"), outlet="c.example",
+                   at=T0 + timedelta(hours=3), title="YouTube terminates a channel",
+                   text="YouTube terminated the channel of Ridgeline Watch on Wednesday, "
+                        "citing its policy on violent extremism and hate.")  # fmt: skip
+        assert c.opened and c.opened not in (a.opened, b.opened)
+        # Naming no one but sharing the name: the same ban.
+        d = report(session, settings, ("YouTube", "ban", "channel"), outlet="d.example",
+                   at=T0 + timedelta(hours=4), title="Militia channel gone from YouTube",
+                   text="The channel of Nova Frontier News, tied to a militia, was terminated "
+                        "by YouTube for violent extremism.")  # fmt: skip
+        assert d.updated == a.opened
+
+
 def test_an_accented_name_and_its_plain_spelling_are_one_ban(
     engine: Engine, settings: Settings
 ) -> None:
