@@ -267,8 +267,9 @@ def release(session: Session, ids: Iterable[int], now: datetime | None = None) -
 def depth(session: Session) -> dict[str, int]:
     """Rows per state (every state present, zero or not)."""
     counts = {state.value: 0 for state in FrontierState}
+    frontier = Frontier.__table__.c  # rows, not ORM objects: ``banwatch status`` reads it
     for state, count in session.execute(
-        sa.select(Frontier.state, sa.func.count()).group_by(Frontier.state)
+        sa.select(frontier.state, sa.func.count()).group_by(frontier.state)
     ):
         counts[state] = count
     return counts

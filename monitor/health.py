@@ -22,6 +22,7 @@ from monitor import meta
 from monitor.config import Settings
 from monitor.models import Delivery, Source
 from monitor.sources import is_failing
+from monitor.states import DeliveryStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +40,18 @@ class Health:
 def check(session: Session, settings: Settings, now: datetime | None = None) -> Health:
     now = now or datetime.now(UTC)
     reasons: list[str] = []
-    for src in session.scalars(
-        sa.select(Source).where(Source.enabled.is_(True)).order_by(Source.name)
+    source, delivery = Source.__table__.c, Delivery.__table__.c  # rows: no mapper set-up
+    for src in session.execute(
+        sa.select(Source.__table__).where(source.enabled.is_(True)).order_by(source.name)
     ):
         if is_failing(src, settings.crawler, now):
             reasons.append(
                 f"source {src.name!r} failing since {src.failing_since:%Y-%m-%d %H:%M}Z: {src.last_error}"
             )
     dead = session.scalar(
-        sa.select(sa.func.count()).select_from(Delivery).where(Delivery.status == "dead")
+        sa.select(sa.func.count())
+        .select_from(Delivery.__table__)
+        .where(delivery.status == DeliveryStatus.DEAD)
     )
     if dead:
         reasons.append(f"{dead} dead deliver{'y' if dead == 1 else 'ies'}")

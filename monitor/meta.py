@@ -98,8 +98,9 @@ def stopped(session: Session, holder: str) -> None:
 
 
 def heartbeat(session: Session) -> Heartbeat:
+    meta = Meta.__table__.c  # a row, not an ORM object: ``banwatch status`` reads it
     row = session.execute(
-        sa.select(Meta.value, Meta.updated_at).where(Meta.key == SCHEDULER)
+        sa.select(meta.value, meta.updated_at).where(meta.key == SCHEDULER)
     ).first()
     return Heartbeat(None, None) if row is None else Heartbeat(row[0], row[1])
 

@@ -232,8 +232,11 @@ def backoff_delay(
     return max(jittered, retry_after or 0.0)
 
 
-def is_failing(src: Source, crawler: CrawlerSettings, now: datetime | None = None) -> bool:
-    """True when the source has been failing for longer than ``failing_after``."""
+def is_failing(
+    src: Source | sa.Row[Any], crawler: CrawlerSettings, now: datetime | None = None
+) -> bool:
+    """True when the source (an ORM object or a row of its table) has been failing for
+    longer than ``failing_after``."""
     now = now or datetime.now(UTC)
     return src.failing_since is not None and (now - src.failing_since).total_seconds() > (
         crawler.failing_after

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from monitor import frontier, meta
 from monitor.config import Settings
 from monitor.masking import mask_passwords, mask_url
-from monitor.models import Article, ArticleUrl, Delivery, Event, Source, Verdict
+from monitor.models import Article, ArticleUrl, Base, Delivery, Event, Source, Verdict
 from monitor.queries import JSON, iso
 from monitor.sources import is_failing
 from monitor.states import DeliveryStatus
@@ -49,16 +48,18 @@ def _counts(found: dict[str, int]) -> DeliveryCounts:
 
 def delivery_counts(session: Session) -> DeliveryCounts:
     """How many deliveries are pending, sent and dead."""
-    query = sa.select(Delivery.status, sa.func.count()).group_by(Delivery.status)
+    delivery = Delivery.__table__.c
+    query = sa.select(delivery.status, sa.func.count()).group_by(delivery.status)
     return _counts({str(state): int(n) for state, n in session.execute(query)})
 
 
 def delivery_counts_by_subscription(session: Session) -> dict[int, DeliveryCounts]:
     """Each subscription's deliveries by status (subscriptions without any are absent)."""
     found: dict[int, dict[str, int]] = defaultdict(dict)
+    delivery = Delivery.__table__.c
     for sub_id, state, n in session.execute(
-        sa.select(Delivery.subscription_id, Delivery.status, sa.func.count()).group_by(
-            Delivery.subscription_id, Delivery.status
+        sa.select(delivery.subscription_id, delivery.status, sa.func.count()).group_by(
+            delivery.subscription_id, delivery.status
         )
     ):
         found[sub_id][str(state)] = int(n)
@@ -129,13 +130,16 @@ class StatusReport:
         return data
 
 
-def _count(session: Session, model: type[Any]) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+def _count(session: Session, model: type[Base]) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model.__table__)) or 0
 
 
 def status_report(session: Session, settings: Settings) -> StatusReport:
-    """Counts, per-source health and outbox state (``banwatch status``)."""
+    """Counts, per-source health and outbox state (``banwatch status``). Reads table rows,
+    not ORM objects, as ``monitor.queries.list_events`` does: the ORM's first query would
+    configure every mapper (bench/cli.py)."""
     now = datetime.now(UTC)
+    source = Source.__table__.c
     sources = tuple(
         SourceHealth(
             name=s.name,
@@ -149,7 +153,7 @@ def status_report(session: Session, settings: Settings) -> StatusReport:
             failing=is_failing(s, settings.crawler, now),
             next_poll=s.next_poll_at,
         )
-        for s in session.scalars(sa.select(Source).order_by(Source.kind, Source.name))
+        for s in session.execute(sa.select(Source.__table__).order_by(source.kind, source.name))
     )
     return StatusReport(
         articles=_count(session, Article),

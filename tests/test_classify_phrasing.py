@@ -310,3 +310,112 @@ def test_german_passive_with_the_verb_last() -> None:
     assert ("Facebook", "removal", "Lichtwerk-Bewegung") in found
     assert not any(t == "Etwa" for _, _, t in found)
     assert not verdicts("Story", "Etwa 200 Plakate der Lichtwerk-Bewegung wurden entfernt.")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected", "other_title", "other_text"),
+    [
+        pytest.param(
+            "Story", "Hundreds of accounts that attacked the protesters were removed after "
+            "Twitter found they were run from Egypt.",
+            ("Twitter", "removal", "network linked to Egypt"),
+            "Story", "Hundreds of posters that attacked the protesters were removed after "
+            "Twitter users complained.",
+            id="accounts removed with no agent, the platform named in the sentence",
+        ),
+        pytest.param(
+            "Holt gone from YouTube after conspiracy videos",
+            "The former presenter's account was terminated on Saturday.",
+            ("YouTube", "ban", "Holt"),
+            "Holt gone from YouTube after conspiracy videos",
+            "The former presenter's show was terminated on Saturday by the broadcaster.",
+            id="an account terminated in a story about one platform",
+        ),
+        pytest.param(
+            "Founder says rivals want it dead as Apple drops Pinewire app", "",
+            ("Apple", "app_removal", "Pinewire"),
+            "Founder says rivals want it dead as Apple drops its price", "",
+            id="as Apple drops the app",
+        ),
+        pytest.param(
+            "PayPal cuts ties with Lantern Radio", "",
+            ("PayPal", "ban", "Lantern Radio"),
+            "Lantern Radio cuts ties with its sponsor PayPal", "",
+            id="cut ties with",
+        ),
+        pytest.param(
+            "Story", "PayPal has told Lantern Radio it will stop processing payments for the site.",
+            ("PayPal", "ban", "Lantern Radio"),
+            "Story", "Critics have told PayPal it should stop processing payments for Lantern Radio.",
+            id="a platform tells, nobody calls on it",
+        ),
+        pytest.param(
+            "Story", "Observers welcomed Facebook's QAnon purge on Tuesday.",
+            ("Facebook", "removal", "QAnon"),
+            "Story", "Observers welcomed QAnon's purge of its own forums on Tuesday.",
+            id="a name before the ban noun is what was purged",
+        ),
+        pytest.param(
+            "Thai army denies ties to accounts Twitter took down", "",
+            ("Twitter", "removal", "network linked to Thailand"),
+            "Thai army denies ties to accounts Twitter users praised", "",
+            id="the object before the platform",
+        ),
+        pytest.param(
+            "Story", "YouTube has switched off advertising on videos by the presenter Dale Penrose.",
+            ("YouTube", "demonetisation", "Dale Penrose"),
+            "Story", "Dale Penrose has switched off advertising on his YouTube videos.",
+            id="ads switched off on someone's videos",
+        ),
+    ],
+)  # fmt: skip
+def test_more_wordings_in_both_directions(
+    title: str,
+    text: str,
+    expected: tuple[str, str, str],
+    other_title: str,
+    other_text: str,
+) -> None:
+    found = verdicts(title, text)
+    assert any(
+        (p, a) == expected[:2] and (t == expected[2] or expected[2] in t) for p, a, t in found
+    ), found
+    assert not any(v[0] == expected[0] for v in verdicts(other_title, other_text))
+
+
+def test_what_had_happened_before_the_news_is_background() -> None:
+    """A story about a refusal or a reinstatement recalls earlier bans in the pluperfect;
+    a reaction story tells the news itself with a plain "had removed ... hours earlier"."""
+    assert not verdicts(
+        "Cloudflare says it will keep serving Copperline Forum",
+        "The company had previously cut off the Daily Stormer and 8chan.",
+    )
+    assert verdicts(
+        "Penrose hits back",
+        "Twitter had removed the account of Dale Penrose hours earlier, citing abuse.",
+    )
+
+
+def test_new_starts_a_name_mid_sentence() -> None:
+    found = {t for _, _, t in verdicts("Twitter locks New Harbor Post out of its account")}
+    assert "New Harbor Post" in found
+    assert ("Twitter", "ban", "new accounts") not in verdicts(
+        "Story", "Twitter banned new accounts."
+    )
+
+
+def test_ad_earnings_suspended_is_demonetisation() -> None:
+    found = verdicts("YouTube suspends Dale Penrose's ad earnings")
+    assert ("YouTube", "demonetisation", "Dale Penrose") in found
+    assert ("YouTube", "ad_ban", "Dale Penrose") not in found
+
+
+def test_a_title_first_is_no_name() -> None:
+    found = verdicts("Conspiracy theorist loses YouTube channel with 900,000 subscribers")
+    assert not any(t == "Conspiracy" for _, _, t in found)
+
+
+def test_a_network_shut_down_and_a_platforms_own_network() -> None:
+    found = verdicts("Twitter shuts down network originating in Thailand")
+    assert any(t == "network linked to Thailand" for _, _, t in found), found
+    assert not verdicts("LinkedIn shuts down its China social network")

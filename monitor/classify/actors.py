@@ -100,6 +100,7 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 other.has("target")
                 and not view.after_preposition(other.i)
                 and view.word(other.j + 1) != "'s"
+                and not (other.j == verb.i - 1 and _noun(verb))  # "Facebook's QAnon purge"
             ):
                 return "the named party is the subject, not the platform"
             if other.has("cue", "actor_pronoun") and not view.after_preposition(other.i):
@@ -112,6 +113,10 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
     return "no platform acts in the verb's clause"
 
 
+def _noun(verb: Span) -> bool:
+    return any(t.kind == "action" and t.form == "noun" for t in verb.hit.terms)
+
+
 def _is_subject(view: View, span: Span, cue: str) -> bool:
     return span.has("cue", cue) and not view.after_preposition(span.i)
 
@@ -121,18 +126,21 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
     possessive of something else) or modifier ("Twitter account")."""
     grammar = view.grammar
     prev = view.word(span.i - 1)
-    if prev in grammar.subordinators and verb_at > span.j and _only_aux(view, span.j + 1, verb_at):
+    opens = prev in grammar.subordinators or prev == "as"  # "as Apple drops the app"
+    if opens and verb_at > span.j and _only_aux(view, span.j + 1, verb_at):
         return "actor"  # "after Twitter barred RT": "after" opens a clause here
     if view.after_preposition(span.i):
         return "context"
-    before = view.at(span.i - 1)
-    if before is not None and before.has("action"):
-        return "object"
     nxt = view.word(span.j + 1)
+    before = view.at(span.i - 1)
+    if before is not None and before.has("action") and not _owns_verb(view, span, verb_at):
+        return "object"
     if nxt == "'s":
         after = view.word(span.j + 2)
         if span.j + 2 == verb_at or after in POSSESSIVE_ACTIONS:
             return "actor"
+        if _owns_verb(view, span, verb_at):
+            return "actor"  # "Facebook's QAnon purge"
         if after in grammar.self_nouns or view.word(span.j + 3) in grammar.self_nouns:
             return "actor"  # "Amazon's cloud division said it had ..."
         return "context"
@@ -145,6 +153,15 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
     if nxt in grammar.modifier_nouns or nxt == "-":
         return "modifier"
     return "actor"
+
+
+def _owns_verb(view: View, span: Span, verb_at: int) -> bool:
+    """ "welcomed Facebook's QAnon purge": the possessive is the ban noun's author, even
+    right after another verb."""
+    if view.word(span.j + 1) != "'s" or verb_at <= span.j + 1:
+        return False
+    between = range(span.j + 2, verb_at)
+    return all((o := view.at(k)) is not None and o.has("target") for k in between)
 
 
 def _names_only(view: View, start: int, end: int) -> bool:
@@ -281,6 +298,27 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
+    if any(view.low[k] == "by" for k in range(verb.j + 1, min(view.n, verb.j + PASSIVE_REACH))):
+        return "passive: the agent after 'by' is not a platform"
+    head_end = next(
+        (k for k in range(start, verb.i) if view.low[k] in (",", "that", "which")), verb.i
+    )
+    if _accounts_before(view, start, head_end):
+        # "Hundreds of accounts ... were removed after Twitter concluded ...", "The
+        # presenter's account was terminated" in a story about YouTube: accounts are
+        # removed by the platform that hosts them, the one the sentence or story names
+        here = [
+            s
+            for s in view.spans
+            if s.has("platform")
+            and view.word(s.j + 1) not in grammar.modifier_nouns
+            and view.word(s.j + 1) != "'s"
+        ]
+        if here:
+            return Actor(name(here[0], "platform"), -1, -1, "passive_sentence")
+        platform = recent.platform_for(view.sentence.index) if recent is not None else None
+        if platform is not None:
+            return Actor(platform, -1, -1, "passive_context")
     return "passive: no platform after by/from/off/on"
 
 
@@ -343,9 +381,15 @@ RELATIVES = ("that", "which", "who")
 
 def relative_after_object(view: View, k: int) -> bool:
     """Whether "that"/"which" at ``k`` opens a relative clause on an account-like noun
-    ("the account that tracked ...") rather than a reported clause."""
-    before = view.at(k - 1)
-    return before is not None and before.has("object")
+    ("the account that tracked ...", "a network operated from Israel that posed as ...")
+    rather than a reported clause."""
+    for m in range(k - 1, max(-1, k - 5), -1):
+        if view.low[m] in view.grammar.reporting or view.low[m] in (",", ";", ":"):
+            return False
+        other = view.at(m)
+        if other is not None and other.has("object"):
+            return True
+    return False
 
 
 def subject_start(view: View, verb_at: int) -> int:

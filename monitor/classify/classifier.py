@@ -143,6 +143,8 @@ def _worth_reading(doc: str, sentence: Sentence, kinds: frozenset[object], recen
         return False
     return recent.platform_for(sentence.index) is not None and (
         _PRONOUN.search(doc, sentence.start, sentence.end) is not None
+        or ("object", "account") in kinds  # "The presenter's account was terminated"
+        or ("object", "network") in kinds
     )
 
 
@@ -287,8 +289,12 @@ def _network_words(phrase: str, lexicon: Lexicon) -> bool:
 
 def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     """ "the channel", "his page", "the comedian's channel": one account of someone."""
-    words = phrase.lower().replace("’", "'").split()
-    return 0 < len(words) <= 3 and words[-1] in lexicon.grammar.owned_nouns
+    words = phrase.lower().replace("’", "'").replace("'s", " 's").split()
+    owned = lexicon.grammar.owned_nouns
+    if 0 < len(words) <= 3 and words[-1] in owned:
+        return True
+    # "the former sports presenter's account": one account of someone
+    return 0 < len(words) <= 6 and words[-1] in owned and "'s" in words
 
 
 def _only_handle(sentences: list[Sentence], view_of: Any, doc: str) -> tg.Target | None:
@@ -348,7 +354,7 @@ def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target 
     return None
 
 
-_OF = frozenset({"of", "de", "du", "des", "di", "del", "della", "von", "der"})
+_OF = frozenset({"of", "by", "de", "du", "des", "di", "del", "della", "von", "der"})
 
 
 def _owner_position(view: View, name: tg.Target) -> bool:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 _START_LONGEST = itemgetter(0, 1)
+_new_tuple = tuple.__new__
 
 
 class Hit(NamedTuple):
@@ -69,7 +70,7 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
             if end - start <= last.end - last.start or "cue" in kinds or len(last.terms) > 1:
                 continue
             hits.pop()
-        hits.append(Hit(start, end, terms, kinds))
+        hits.append(_new_tuple(Hit, (start, end, terms, kinds)))  # Hit(...) without its lambda
         covered = end
     return hits
 

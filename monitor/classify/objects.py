@@ -37,6 +37,9 @@ AD_LEADS = frozenset(
      "the", "making", "earning"}
 )  # fmt: skip
 EXTENDERS = frozenset({"such", "including", "like", "namely", "notably", "among"})
+_CLAUSE_ENDS = frozenset({";", ":", "—", "–", "?", "!"})
+_BOUND_MARKS = _CLAUSE_ENDS | {".", "and", ","}  # with grammar.right_bounds: right_bound's words
+_CARRIERS = frozenset({("object", "account"), ("object", "content"), ("object", "links")})
 
 # verb class -> ordered (object flag, action); the first flag present wins, "" always does.
 ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
@@ -45,11 +48,16 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "allow": (("", "reinstatement"),),
     "withhold": (("", "geo_block"),),
     "demonetise": (("", "demonetisation"),),
-    "stop": (("monetisation", "demonetisation"), ("", "ban")),
+    "stop": (
+        ("monetisation", "demonetisation"),
+        ("ads_off", "demonetisation"),
+        ("ad", "ad_ban"),
+        ("", "ban"),
+    ),
     "label": (("", "label"),),
     "adban": (("", "ad_ban"),),
     "adstop": (("", "ad_ban"),),
-    "lock": (("", "suspension"),),
+    "lock": (("monetisation", "demonetisation"), ("", "suspension")),
     "disrupt": (("", "network_takedown"),),
     "vanish": (("", "app_removal"),),
     "restrict": (
@@ -107,10 +115,13 @@ def right_bound(view: View, start: int) -> int:
     """Where the verb's phrase ends: a boundary word, punctuation that closes a clause,
     or a new clause with its own actor and verb."""
     grammar = view.grammar
-    k = start
-    while k < view.n and k - start < WINDOW:
-        word = view.low[k]
-        if word in (";", ":", "—", "–", "?", "!") or (word == "." and k == view.n - 1):
+    low, n = view.low, view.n
+    stop = max(start, min(n, start + WINDOW))
+    for k in range(start, stop):
+        word = low[k]
+        if word not in _BOUND_MARKS and word not in grammar.right_bounds:
+            continue  # no test below can hold: most words go no further
+        if word in _CLAUSE_ENDS or (word == "." and k == n - 1):
             return k
         if (
             k > start
@@ -123,8 +134,7 @@ def right_bound(view: View, start: int) -> int:
             return k
         if word == "and" and _verb_next(view, k + 1):
             return k  # "barred from posting on YouTube and loses ad revenue"
-        k += 1
-    return k
+    return stop
 
 
 def _verb_next(view: View, k: int) -> bool:
@@ -160,8 +170,7 @@ def extension(view: View, end: int) -> tuple[int, int]:
     dangerous, including Louis Farrakhan"), where owners and network words may still be."""
     if end >= view.n:
         return end, end
-    limit = min(view.n, end + EXTENSION)
-    listed = any(view.low[k] in EXTENDERS for k in range(end, limit))
+    listed = not EXTENDERS.isdisjoint(view.low[end : end + EXTENSION])
     if not listed and view.low[end] not in ("that", "which", "who", ","):
         return end, end
     stop = end + 1
@@ -182,6 +191,9 @@ def object_flags(
         for other in view.spans:
             if not (start <= other.i < end):
                 continue
+            kinds = other.kinds
+            if "object" not in kinds and "cue" not in kinds:
+                continue  # a platform, target or verb: no class, and no ad
             for term in other.hit.terms:
                 if term.kind == "object" and term.name == "app_store":
                     flags.add("app")
@@ -199,15 +211,17 @@ def object_flags(
                     term.kind == "cue" and term.name == "category" and _at_head(view, head, other.i)
                 ):
                     flags.add("category")
-            if other.has("object", "ad") and _ad_off_content(view, other, end):
+            if ("object", "ad") in kinds and _ad_off_content(view, other, end):
                 flags.add("ads_off")
     for other in view.spans:  # "... for users in Europe" just after the phrase
-        if window[1] <= other.i < window[1] + PLACE_REACH and other.has("cue", "location"):
+        if window[1] <= other.i < window[1] + PLACE_REACH and ("cue", "location") in other.kinds:
             prev = view.word(other.i - 1)
             if prev in ("across", "throughout") or view.word(other.i - 2) == "users":
                 flags.add("location")
     for other in view.spans:  # "... from advertising", "from buying ads", anywhere after
-        if other.i > verb.j and (other.has("object", "ad") or other.has("object", "monetisation")):
+        if other.i > verb.j and (
+            ("object", "ad") in other.kinds or ("object", "monetisation") in other.kinds
+        ):
             k = other.i - 1
             while k > verb.j and view.low[k] in AD_LEADS:
                 k -= 1
@@ -295,7 +309,7 @@ def find_targets(
         return definite
     if extra[1] > extra[0] and _extends_object(view, start, end):
         listed = [tg.Target(t.name, tg.NAMED, t.i, t.j) for t in tg.watchlist_targets(view, *extra)]
-        if any(view.low[k] in EXTENDERS for k in range(*extra)):
+        if not EXTENDERS.isdisjoint(view.low[extra[0] : extra[1]]):
             # "several figures it called dangerous, including Louis Farrakhan, Alex Jones"
             names = [n for n in tg.names_in_range(view, *extra) if n.name not in _covered(listed)]
             listed = sorted(
@@ -305,6 +319,12 @@ def find_targets(
         if listed:
             return listed
     generic = tg.generic_target(view, start, end, ACCOUNTISH)
+    if (
+        generic is not None
+        and "its" in view.low[start : generic.j + 1]
+        and "network" in generic.name
+    ):
+        return []  # "LinkedIn shuts down its China social network": its own product
     return [generic] if generic is not None else []
 
 
@@ -315,11 +335,10 @@ def _covered(listed: list[tg.Target]) -> set[str]:
 def _extends_object(view: View, start: int, end: int) -> bool:
     """Only an object made of accounts, content or links carries on into its relative
     clause ("tweets that link to ... such as RT")."""
-    return any(
-        start <= s.i < end
-        and (s.has("object", "account") or s.has("object", "content") or s.has("object", "links"))
-        for s in view.spans
-    ) or any(view.low[k] in EXTENDERS for k in range(end, min(view.n, end + EXTENSION)))
+    for s in view.spans:
+        if start <= s.i < end and not _CARRIERS.isdisjoint(s.kinds):
+            return True
+    return not EXTENDERS.isdisjoint(view.low[end : end + EXTENSION])
 
 
 def _definite_reference(view: View, start: int, end: int, recent: Recent) -> list[tg.Target]:

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
 NOMINAL_GAP = 5
 BAN_NOUNS = ("ban", "adban", "suspend", "restrict", "block", "remove")
-BACKGROUND = frozenset({"after", "since", "before", "once", "when", "until"})
+BACKGROUND = frozenset(
+    {"after", "since", "before", "once", "when", "until", "bevor", "nachdem", "wenn", "avant",
+     "après", "lorsque", "quand", "prima", "dopo", "quando", "antes", "después", "cuando"}
+)  # fmt: skip
 RETURN_WORDS = frozenset({"back", "return"})
 WATCHLIST = tg.WATCHLIST
 SCORES = {
@@ -48,6 +51,7 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
+_NEGATIONS = frozenset({"'t", "not", "never"})
 NOMINAL_GAP_WORDS = frozenset(
     {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
      "strict", "stricter", "severe", "heavy", "significant", "serious", "fresh", "further"}
@@ -90,8 +94,8 @@ class Miss:
 def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Binding], list[Miss]]:
     """Every binding in one sentence, and the misses worth explaining."""
     sentence = view.sentence
-    platforms = [s for s in view.spans if s.has("platform")]
-    verbs = [s for s in view.spans if s.has("action")]
+    platforms = [s for s in view.spans if "platform" in s.kinds]
+    verbs = [s for s in view.spans if "action" in s.kinds]
     bindings: list[Binding] = []
     misses: list[Miss] = []
     first_platform = actors.name(platforms[0], "platform") if platforms else None
@@ -203,6 +207,18 @@ def bind_loss(view: View, sentence: Sentence) -> list[Binding]:
 
 def _remember(view: View, recent: Recent, bindings: list[Binding]) -> None:
     platform = bindings[0].platform if bindings else None
+    if platform is None and view.sentence.kind == TITLE and recent.title_platform is None:
+        # "Holt gone from YouTube": the story is about YouTube, whoever acts in the title
+        named = next(
+            (
+                s
+                for s in view.spans
+                if s.has("platform") and view.word(s.i - 1) in ("from", "off", "on", "of")
+            ),
+            None,
+        )
+        if named is not None:
+            recent.title_platform = actors.name(named, "platform")
     if platform is None:
         for span in view.spans:
             if not span.has("platform"):
@@ -223,10 +239,17 @@ def _verb(view: View, span: Span) -> str:
 
 def _action_term(view: View, span: Span) -> Term | None:
     terms = [t for t in span.hit.terms if t.kind == "action"]
+    if len(terms) < 2:
+        return terms[0] if terms else None
     forms = {t.form for t in terms}
     if "noun" in forms and len(forms) > 1:
         prev = view.word(span.i - 1)
-        noun = prev in view.grammar.determiners or prev == "'s"
+        before = view.at(span.i - 1)
+        noun = (
+            prev in view.grammar.determiners
+            or prev == "'s"
+            or (before is not None and before.has("target") and view.word(before.i - 1) == "'s")
+        )  # "Facebook's QAnon purge"
         terms = [t for t in terms if (t.form == "noun") == noun] or terms
     return terms[0] if terms else None
 
@@ -278,7 +301,11 @@ def _bind(
         actor = actors.passive_actor(view, span, recent)
     else:
         actor = actors.active_actor(view, span, recent)
-        if not isinstance(actor, Actor) and (form == "participle" or _also_participle(span, cls)):
+        if (
+            not isinstance(actor, Actor)
+            and (form == "participle" or _also_participle(span, cls))
+            and view.word(aux) not in ("has", "have", "had")  # "X has switched off ..."
+        ):
             passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
@@ -307,11 +334,25 @@ def _bind(
         opener = actors.governing_subordinator(view, actor.i if actor.i >= 0 else span.i)
     if passive and opener in BACKGROUND:
         return "a past ban mentioned as background"
+    if _pluperfect(view, aux, span):
+        return "a past ban mentioned as background ('had previously', 'had been')"
     extra = objects.extension(view, window[1])
     kin = _kin(lexicon, actor.platform)
     found = objects.find_targets(view, window, extra, actor, span, passive, recent, kin)
+    if form == "noun" and not found and actor.j + 1 < span.i:
+        found = tg.watchlist_targets(view, actor.j + 1, span.i)  # "Facebook's QAnon purge"
+    if not found and not passive and view.cue_between(window[0], window[1], "actor_pronoun"):
+        referent = tg.referent(view, actor.i)  # "told Lantern Radio it will stop ... the site"
+        found = [referent] if referent is not None else []
+    if not found and not passive and actor.i > 0 and _nothing_after(view, span.j + 1):
+        before = _object_before(view, actor.i)
+        if before is not None:  # "accounts Twitter took down": the object comes first
+            window = (before, actor.i)
+            found = objects.find_targets(view, window, extra, actor, span, True, recent, kin)
     named = bool(found) and found[0].how != tg.GENERIC
     flags = objects.object_flags(view, window, tail, span, named)
+    if passive and view.cue_between(window[0], window[1], "category"):
+        flags.add("category")  # "Apps used to operate vaping devices are being dropped"
     if (
         extra[1] > extra[0]
         and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
@@ -331,6 +372,8 @@ def _bind(
         return "no account, ad, channel, app, network or named target after the verb"
     if actor.how == "pronoun_context" and not named:
         return "a pronoun from an earlier sentence acts on an unnamed object"
+    if actor.how == "passive_context" and not named and "'s" not in view.low[window[0] : window[1]]:
+        return "no platform named, and nothing says whose accounts"
     action = objects.action_for(cls, flags)
     if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
@@ -353,7 +396,8 @@ def _binding(
     rules: list[str],
 ) -> Binding:
     sentence = view.sentence
-    score = SCORES["base_weak" if actor.how == "pronoun_context" else "base"]
+    weak = actor.how in ("pronoun_context", "passive_context", "passive_sentence")
+    score = SCORES["base_weak" if weak else "base"]
     best = found[0].how
     if best == WATCHLIST:
         score += SCORES[WATCHLIST]
@@ -482,13 +526,18 @@ def _active_vetoes(view: View, actor: Actor, span: Span, term: Term) -> str | No
     clause = _clause_start(view, actor.i)
     if infinitive and view.cue_between(clause, span.i, "pressure"):
         return "a call, demand or order to act, not an action"
-    if view.cue_between(max(clause, actor.i - 3), actor.i, "pressure"):
+    pressure = view.cue_between(max(clause, actor.i - 3), actor.i, "pressure")
+    if pressure is not None and not _platform_tells(view, actor, pressure.i):
         return "a call, demand or order to act, not an action"
     if view.cue_between(max(clause, actor.i - 2), actor.i, "negation"):
         return "negated ('neither', 'not')"
     if clause > 0 and view.word(clause - 1) in ("whether", "if", "unless"):
         return "hedged: whether/if"
-    reporting = [k for k in range(*between) if view.low[k] in grammar.reporting]
+    reporting = (
+        [k for k in range(*between) if view.low[k] in grammar.reporting]
+        if not grammar.reporting.isdisjoint(view.low[between[0] : between[1]])
+        else []
+    )
     if reporting and actor.how != "pronoun" and not _speaker_acts(view, reporting[-1] + 1, span.i):
         return "reported speech about someone else's action"
     if term.form == "noun":
@@ -498,10 +547,74 @@ def _active_vetoes(view: View, actor: Actor, span: Span, term: Term) -> str | No
             view.low[k] not in allowed
             and view.low[k] not in NOMINAL_GAP_WORDS
             and view.low[k] not in actors.POSSESSIVE_ACTIONS
+            and not _target_at(view, k)  # "Facebook's QAnon purge"
             for k in gap
         ):
             return "a ban noun the platform is not the author of"
     return None
+
+
+def _pluperfect(view: View, aux: int, span: Span) -> bool:
+    """ "had previously cut off", "had been frozen", told in the story's own voice, is what
+    happened before the news; after "said" it is only the tense of reported speech ("Meta
+    said it had removed"), and a plain "had removed ... hours earlier" is the news itself."""
+    if view.sentence.kind == TITLE:
+        return False
+    passive_had = view.word(aux) == "been" and view.word(aux - 1) == "had"
+    earlier = view.word(aux) == "had" and any(
+        view.low[k] in _BEFORE_NOW for k in range(aux + 1, span.i)
+    )
+    if not (passive_had or earlier):
+        return False
+    return not any(view.low[k] in view.grammar.reporting for k in range(span.i))
+
+
+_BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
+
+
+def _target_at(view: View, k: int) -> bool:
+    span = view.at(k)
+    return span is not None and span.has("target")
+
+
+def _nothing_after(view: View, k: int) -> bool:
+    """The verb has no object after it: the clause ends, or a preposition or boundary word
+    follows ("the accounts Twitter took down.", "... took down on Monday")."""
+    word = view.word(k)
+    grammar = view.grammar
+    return (
+        word in ("", ".", ",", ";", ":", "!", "?")
+        or word in grammar.prepositions
+        or word in grammar.right_bounds
+    )
+
+
+def _object_before(view: View, actor_at: int) -> int | None:
+    """Where the noun phrase ends right before the actor starts, when it is an account
+    or network noun: "the accounts Twitter took down"."""
+    other = view.at(actor_at - 1)
+    if other is None or not other.has("object") or view.tokens.raw[actor_at - 1][:1].isupper():
+        return None
+    k = other.i
+    while (
+        k > 0
+        and actor_at - k < 6
+        and view.tokens.raw[k - 1][:1].islower()
+        and view.low[k - 1] not in view.grammar.prepositions
+    ):
+        k -= 1
+    return k
+
+
+def _platform_tells(view: View, actor: Actor, cue_at: int) -> bool:
+    """ "PayPal has told Infowars it will stop ...": the platform itself tells; no one
+    calls on it."""
+    if actor.how != "pronoun":
+        return False
+    return any(
+        actors.name(s, "platform") == actor.platform
+        for s in view.spans_between(0, cue_at, "platform")
+    )
 
 
 def _speaker_acts(view: View, start: int, end: int) -> bool:
@@ -529,7 +642,7 @@ def _passive_vetoes(view: View, start: int, verb_at: int) -> str | None:
 def _negated(view: View, start: int, end: int) -> bool:
     if view.cue_between(start, end, "negation"):
         return True
-    return any(view.low[k] in ("'t", "not", "never") for k in range(start, end))
+    return not _NEGATIONS.isdisjoint(view.low[start:end])  # start >= 0: token indexes
 
 
 def _clause_start(view: View, k: int) -> int:

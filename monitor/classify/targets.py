@@ -107,6 +107,7 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
         if not (
             k == head
             or view.word(k - 1) in _NAME_LEADS
+            or _lead_before_titles(view, k)
             or (view.word(k - 1) == "the" and view.word(k - 2) in _NAME_LEADS)
             or _after_role(view, k)
             or _after_object(view, k, head)
@@ -180,6 +181,36 @@ def names_beside(view: View, listed: Target, start: int, end: int) -> list[Targe
     return out
 
 
+def _lead_before_titles(view: View, k: int) -> bool:
+    """ "videos by the presenter Dale Penrose": "by", then a title, then the name."""
+    m = k - 1
+    titles = view.grammar.name_titles
+    while m >= 0 and k - m <= 4 and (view.low[m] in titles or view.low[m] == "the"):
+        m -= 1
+    return m < k - 1 and view.word(m) in _NAME_LEADS
+
+
+def _name_goes_on(view: View, k: int) -> bool:
+    """ "New York Post", "New Zealand": a capitalised word that a determiner list holds
+    starts a name when another capitalised word follows it mid-sentence."""
+    raw = view.tokens.raw
+    return k > 0 and raw[k][:1].isupper() and k + 1 < view.n and raw[k + 1][:1].isupper()
+
+
+def _named_first(view: View) -> bool:
+    """A sentence's first word is a name when a verb, a title or a possessive follows it
+    ("Icke gone from YouTube", "Parler chief says", "Brand's channel")."""
+    nxt = view.at(1)
+    word = view.word(1)
+    if view.low[0] in view.grammar.name_titles:
+        return False  # "Conspiracy theorist loses ...": a title, not a name
+    return (
+        (nxt is not None and nxt.has("action"))
+        or word in view.grammar.name_titles
+        or word in ("'s", "says", "said", "calls", "denies", "loses", "lost")
+    )
+
+
 def _plain_word(raw: str) -> bool:
     return raw.isalpha() and raw[1:].islower()
 
@@ -241,9 +272,11 @@ def _handle(view: View, head: int, end: int) -> Target | None:
 def _name_start(view: View, k: int, end: int, stop: frozenset[str]) -> bool:
     """A capitalised word that can begin a name; a stopword ("Daily", "One") only when a
     capitalised word follows it ("the Daily Mail", "One America News")."""
+    raw = view.tokens.raw[k]
+    if not (raw[:1].isupper() or raw[:1].isdigit()):
+        return False  # most words: neither test below can hold
     if _name_word(view, k, stop):
         return True
-    raw = view.tokens.raw[k]
     breaks = view.grammar.name_breaks
     return (
         raw[:1].isupper()
@@ -327,6 +360,7 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
         and view.low[nxt] not in view.grammar.prepositions
         and view.low[nxt] not in view.grammar.right_bounds
         and view.low[nxt] not in ("and", "or", "who", "which", "that")
+        and view.low[nxt] not in ("out", "off", "up", "down", "back", "away")  # particles
         and view.low[nxt] not in view.grammar.passive_aux
         and view.low[nxt] not in _AUXILIARIES
     )
@@ -405,15 +439,18 @@ def _after_object(view: View, k: int, head: int) -> bool:
 def first_content(view: View, start: int, end: int) -> int:
     """The first token of the object that is not a determiner, number or adverb."""
     k = start
-    grammar = view.grammar
-    while k < end and (
-        view.low[k] in grammar.determiners
-        or view.low[k] in _QUANTIFIERS
-        or view.low[k] in grammar.skip_adverbs
-        or _NUMBER.match(view.low[k])
-        or view.low[k] in _MULTIPLIERS
-        or view.low[k] in ("“", "”", '"', "'", "‘", "’")
-    ):
+    low, grammar = view.low, view.grammar
+    while k < end:
+        word = low[k]
+        if _name_goes_on(view, k) or not (
+            word in grammar.determiners
+            or word in _QUANTIFIERS
+            or word in grammar.skip_adverbs
+            or word in _MULTIPLIERS
+            or word in _QUOTES
+            or (word[:1].isdecimal() and _NUMBER.match(word))  # \d is isdecimal()
+        ):
+            break
         k += 1
     return k
 
@@ -438,18 +475,19 @@ def pronoun_target(
     ):
         return _referent_removed(view, before, actor)
     if view.word(pronoun) in ("it", "him", "her", "them"):
-        return _speaker(view, before)
+        return referent(view, before)
     return None
 
 
-def _speaker(view: View, before: int) -> Target | None:
-    """ "The Liberty Bell Fund says PayPal has banned it": the one who says so."""
-    said = next((k for k in range(before) if view.low[k] in view.grammar.reporting), -1)
-    if said <= 0:
-        return None
-    names = names_in_range(view, 0, said)
-    if names and names[0].i <= 1 and names[-1].j == said - 1:
-        return Target(names[-1].name, PRONOUN, names[-1].i, names[-1].j)
+def referent(view: View, before: int) -> Target | None:
+    """Whom "it" or "him" stands for: the last name before the actor that no preposition
+    governs ("The Liberty Bell Fund says PayPal has banned it", "leaving @nypost unable to
+    tweet after Twitter froze it")."""
+    for name in reversed(names_in_range(view, 0, before)):
+        lead = name.i - 2 if view.word(name.i - 1) == "the" else name.i - 1
+        if view.word(lead) in view.grammar.prepositions:
+            continue
+        return Target(name.name, PRONOUN, name.i, name.j)
     return None
 
 
@@ -520,9 +558,13 @@ def find_scale(view: View, start: int, end: int) -> tuple[str, bool] | None:
     """A scale, "470 accounts" from "470 “inauthentic” Russia-based accounts": a number and the
     unit noun a few words after it; ``True`` when the number is written in digits."""
     grammar = view.grammar
+    low = view.low
     for k in range(start, end):
-        word = view.low[k]
-        numeric = bool(_NUMBER.match(word)) and not _looks_like_year(view, k)
+        word = low[k]
+        # a number starts with a digit: most words skip the pattern (\d is isdecimal())
+        numeric = (
+            word[:1].isdecimal() and bool(_NUMBER.match(word)) and not _looks_like_year(view, k)
+        )
         if not (numeric or word in grammar.number_words):
             continue
         number_end = k
@@ -577,7 +619,7 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
         if view.word(first - 1) == "/" and view.word(first - 2) in ("r", "u"):
             first -= 2
         name = view.text(first, j)
-        if k == 0 and j == 0 and view.tokens.raw[0].isalpha():
+        if k == 0 and j == 0 and view.tokens.raw[0].isalpha() and not _named_first(view):
             pass  # a lone capitalised first word is just the start of the sentence
         elif len(name) > 2:
             found.append(Target(name, OWNER, first, j))
@@ -587,7 +629,7 @@ def names_in_range(view: View, start: int, end: int) -> list[Target]:
 
 _ORIGIN_LEADS = frozenset(
     {"from", "based", "run", "operated", "originating", "originated", "behalf", "government",
-     "governments"}
+     "governments", "created", "registered"}
 )  # fmt: skip
 _ORIGIN_REACH = 4
 

@@ -6,6 +6,7 @@ is one token, so the "Russia" inside it is an adjective, not an actor.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING, NamedTuple
 
 from monitor.classify.text import TITLE, Tokens, is_title_case, tokenize
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from monitor.classify.lexicon import Grammar, Term
     from monitor.classify.matcher import Hit
     from monitor.classify.text import Sentence
+
+
+_new_tuple = tuple.__new__
 
 
 class Span(NamedTuple):
@@ -47,18 +51,17 @@ class View:
         self.n = len(self.low)
         self.spans: list[Span] = []
         self.cover: list[Span | None] = [None] * self.n
-        # token boundaries by offset: a hit is kept only when it starts and ends on one
-        # (offsets strictly increase, so the end's token is never before the start's)
-        first = dict(zip(self.tokens.starts, range(self.n), strict=True))
-        last = dict(zip(self.tokens.ends, range(self.n), strict=True))
+        # a hit is kept only when it starts and ends on token boundaries (offsets strictly
+        # increase, so the end's token is never before the start's)
+        starts, ends, n = self.tokens.starts, self.tokens.ends, self.n
         for hit in hits:
-            i = first.get(hit.start)
-            if i is None:
+            i = bisect_left(starts, hit.start)
+            if i == n or starts[i] != hit.start:
                 continue
-            j = last.get(hit.end)
-            if j is None:
+            j = bisect_left(ends, hit.end, i)
+            if j == n or ends[j] != hit.end:
                 continue
-            span = Span(i, j, hit, hit.kinds)
+            span = _new_tuple(Span, (i, j, hit, hit.kinds))  # Span(...) without its lambda
             self.spans.append(span)
             if i == j:
                 self.cover[i] = span

@@ -214,10 +214,14 @@ class Vocabulary:
         one target gives the same key; a name on no list keyed without what only says where
         it lives (``bare_key``: "@ElonJet", "Kanye West's account" -> "elonjet", "kanye
         west")."""
-        canonical = self.target(word)
-        if canonical is not None:
-            return name_key(canonical)
-        return bare_key(word, self.owned_nouns) or name_key(word)
+        key = name_key(word)
+        canonical = self._targets.get(key)  # self.target(word), sharing the keys it makes
+        if canonical is None:
+            bare = bare_key(word, self.owned_nouns)
+            canonical = self._targets.get(bare)
+            if canonical is None:
+                return bare or key
+        return name_key(canonical)
 
     def target_keys_for(self, word: str) -> frozenset[str]:
         """Every key a target ``word`` may be stored under: the keys of all the names of
