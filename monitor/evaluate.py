@@ -279,8 +279,9 @@ def _fold(name: str) -> str:
 def names_target(verdict_target: str, names: Iterable[str]) -> bool:
     """Whether a verdict's target names one of ``names`` (folded): equal, or holding it
     as whole words."""
-    got = f" {_fold(verdict_target)} "
-    return any(f" {name} " in got for name in names if name)
+    folded = _fold(verdict_target)
+    bare = re.sub(r"(^| )(?:[ru]/|@)", r"\1", folded)  # "r/incels" names "incels"
+    return any(f" {name} " in f" {got} " for got in {folded, bare} for name in names if name)
 
 
 def same_platform(labelled: str, found: str, families: Mapping[str, str]) -> bool:

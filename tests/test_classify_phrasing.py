@@ -419,3 +419,25 @@ def test_a_network_shut_down_and_a_platforms_own_network() -> None:
     found = verdicts("Twitter shuts down network originating in Thailand")
     assert any(t == "network linked to Thailand" for _, _, t in found), found
     assert not verdicts("LinkedIn shuts down its China social network")
+
+
+def test_a_network_origin_in_spanish() -> None:
+    found = verdicts("Meta elimina una red de propaganda vinculada a Irán")
+    assert any(t == "network linked to Iran" for _, _, t in found), found
+
+
+def test_subreddits_titles_and_spanish_networks() -> None:
+    assert ("Reddit", "removal", "r/incels") in verdicts("Reddit ferme le forum r/incels")
+    assert not any(
+        t == "Comedian" for _, _, t in verdicts("Comedian's YouTube income frozen by YouTube")
+    )
+    found = verdicts("Twitter suspende casi mil cuentas vinculadas a China")
+    assert any(t == "network linked to China" for _, _, t in found), found
+
+
+def test_a_platform_after_another_verbs_infinitive_is_its_object() -> None:
+    """ "wants YouTube to copy Facebook and remove him": Facebook is copied, not acting."""
+    assert not verdicts(
+        "Story", "Dale Penrose wants YouTube to copy Facebook and remove Tommy Robinson."
+    )
+    assert verdicts("Story", "Facebook decided to remove Tommy Robinson on Tuesday.")

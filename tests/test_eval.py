@@ -228,3 +228,9 @@ def test_spread_and_wrong_joins() -> None:
 def test_eval_help_says_how_reinstatements_are_labelled(config: Path) -> None:
     out = run(config, "eval", "--help").output
     assert "reinstatement" in out and "YYYY-MM" in out and "target_names" in out
+
+
+def test_a_subreddit_or_handle_names_its_bare_name() -> None:
+    assert names_target("r/incels", ["incels"])
+    assert names_target("@ElonJet", ["elonjet"])
+    assert not names_target("r/incelsfree", ["incels"])

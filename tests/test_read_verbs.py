@@ -47,12 +47,14 @@ print(json.dumps({
 """
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "settings.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "bw.db"}"\n', encoding="utf-8")
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database for the three verbs, which only read it."""
+    folder = tmp_path_factory.mktemp("read-verbs")
+    path = folder / "settings.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{folder / "bw.db"}"\n', encoding="utf-8")
     init = [sys.executable, "-m", "monitor.cli", "--config", str(path), "init"]
-    subprocess.run(init, check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run(init, check=True, capture_output=True, cwd=folder)
     return path
 
 

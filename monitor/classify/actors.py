@@ -27,6 +27,7 @@ POSSESSIVE_ACTIONS = frozenset(
     {"decision", "move", "choice", "action", "actions", "crackdown", "latest", "efforts",
      "effort", "purge", "own", "new", "sweeping", "recent", "surprise"}
 )  # fmt: skip
+_CLAUSE_MARKS = frozenset({";", ":", "—", "–"})
 AUX = frozenset({"has", "have", "had", "will", "would", "also", "then", "now", "quickly"})
 
 
@@ -71,11 +72,12 @@ def name(span: Span, kind: str) -> str:
 
 def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
     grammar = view.grammar
+    cover = view.cover  # 0 <= k < verb.i below: the tokens' spans, no bounds to check
     k = verb.i - 1
     skipped = 0  # tokens of clauses skipped over: they do not count towards the gap
     while k >= 0 and verb.i - k - skipped <= MAX_GAP:
         word = view.low[k]
-        if word in (";", ":", "—", "–") or (word in grammar.subordinators and k < verb.i - 1):
+        if word in _CLAUSE_MARKS or (word in grammar.subordinators and k < verb.i - 1):
             break
         if word == ",":
             opener = fronted_clause(view, k)
@@ -85,25 +87,28 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 skipped += k - opener
                 k = opener - 1
                 continue
-        other = view.at(k)
+        other = cover[k]
         if other is not None and other is not verb:
-            if other.has("platform"):
+            kinds = other.kinds
+            if "platform" in kinds:
                 role = platform_role(view, other, verb.i)
                 if role == "actor":
                     how = "possessive" if view.word(other.j + 1) == "'s" else "active"
                     return Actor(name(other, "platform"), other.i, other.j, how)
                 k = other.i - 1
                 continue
-            if _is_subject(view, other, "authority") or _is_subject(view, other, "other_actor"):
+            if (
+                ("cue", "authority") in kinds or ("cue", "other_actor") in kinds
+            ) and not view.after_preposition(other.i):
                 return "an authority or other party acts, not the platform"
             if (
-                other.has("target")
+                "target" in kinds
                 and not view.after_preposition(other.i)
                 and view.word(other.j + 1) != "'s"
                 and not (other.j == verb.i - 1 and _noun(verb))  # "Facebook's QAnon purge"
             ):
                 return "the named party is the subject, not the platform"
-            if other.has("cue", "actor_pronoun") and not view.after_preposition(other.i):
+            if ("cue", "actor_pronoun") in kinds and not view.after_preposition(other.i):
                 return pronoun_actor(view, other.i, other.j, verb, recent)
             k = other.i - 1
             continue
@@ -117,10 +122,6 @@ def _noun(verb: Span) -> bool:
     return any(t.kind == "action" and t.form == "noun" for t in verb.hit.terms)
 
 
-def _is_subject(view: View, span: Span, cue: str) -> bool:
-    return span.has("cue", cue) and not view.after_preposition(span.i)
-
-
 def platform_role(view: View, span: Span, verb_at: int) -> str:
     """actor, object (right after another verb), context (after a preposition, or the
     possessive of something else) or modifier ("Twitter account")."""
@@ -131,6 +132,13 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
         return "actor"  # "after Twitter barred RT": "after" opens a clause here
     if view.after_preposition(span.i):
         return "context"
+    if (
+        view.word(span.i - 2) == "to"
+        and view.tokens.raw[span.i - 1].isalpha()
+        and view.tokens.raw[span.i - 1].islower()
+        and view.at(span.i - 1) is None  # a verb, not a noun ("ties to accounts Twitter ...")
+    ):
+        return "object"  # "wants YouTube to copy Facebook and remove him"
     nxt = view.word(span.j + 1)
     before = view.at(span.i - 1)
     if before is not None and before.has("action") and not _owns_verb(view, span, verb_at):

@@ -228,6 +228,17 @@ def _resolve_generic(
             views[sentence.index] = view
         return view
 
+    def linked_in(sentence: Sentence) -> list[tg.Target]:
+        """``tg.linked_targets`` of the sentence; without a watchlist name and a link
+        word among its hits there are none, and it is not tokenised to find that out."""
+        if sentence.index not in views:
+            inside = _hits_in(hits, starts, sentence)
+            if not any("target" in h.kinds for h in inside) or not any(
+                ("cue", "link") in h.kinds for h in inside
+            ):
+                return []
+        return tg.linked_targets(view_of(sentence))
+
     named_platforms = {b.platform for b in bindings if not b.generic}
     headline_lead = [s for s in prose if s.kind in (TITLE, LEAD)]
     for binding in generic:
@@ -240,7 +251,7 @@ def _resolve_generic(
         if prose[0].kind == TITLE and prose[0] not in nearby:
             nearby.append(prose[0])
         for sentence in nearby:
-            linked = tg.linked_targets(view_of(sentence))
+            linked = linked_in(sentence)
             if linked:
                 _rename(binding, linked, "context", CONTEXT_TARGET)
                 break

@@ -58,8 +58,11 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
         if start < covered and (end <= covered or "cue" not in hits[-1].kinds):
             continue
         if kinds is None:  # some meaning needs an exact spelling
-            found = doc[start:end]
-            terms = tuple(t for t in terms if t.cased is None or _same_spelling(found, t.cased))
+            # the automaton matched the letters; an exact spelling needs the capitals too
+            caps = [c for c in doc[start:end] if c.isupper()]
+            terms = tuple(
+                [t for t in terms if t.cased is None or caps == [c for c in t.cased if c.isupper()]]
+            )
             if not terms:
                 continue
             kinds = kinds_of(terms)
@@ -77,8 +80,3 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
 
 def kinds_of(terms: tuple[Term, ...]) -> frozenset[object]:
     return frozenset([t.kind for t in terms] + [(t.kind, t.name) for t in terms])
-
-
-def _same_spelling(found: str, wanted: str) -> bool:
-    """The automaton already matched the letters; the capitals must match too."""
-    return [c for c in found if c.isupper()] == [c for c in wanted if c.isupper()]

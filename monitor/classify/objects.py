@@ -39,6 +39,7 @@ AD_LEADS = frozenset(
 EXTENDERS = frozenset({"such", "including", "like", "namely", "notably", "among"})
 _CLAUSE_ENDS = frozenset({";", ":", "—", "–", "?", "!"})
 _BOUND_MARKS = _CLAUSE_ENDS | {".", "and", ","}  # with grammar.right_bounds: right_bound's words
+_DEFINITE_LEADS = frozenset({"the", "both", "these", "those", "their"})
 _CARRIERS = frozenset({("object", "account"), ("object", "content"), ("object", "links")})
 
 # verb class -> ordered (object flag, action); the first flag present wins, "" always does.
@@ -344,8 +345,10 @@ def _extends_object(view: View, start: int, end: int) -> bool:
 def _definite_reference(view: View, start: int, end: int, recent: Recent) -> list[tg.Target]:
     """ "the two state broadcasters", "the broadcasters' channels", "both outlets": the
     watchlist names the previous sentences gave."""
+    if _DEFINITE_LEADS.isdisjoint(view.low[start:end]):
+        return []  # most objects: no loop over their words
     for k in range(start, end):
-        if view.low[k] not in ("the", "both", "these", "those", "their"):
+        if view.low[k] not in _DEFINITE_LEADS:
             continue
         for m in range(k + 1, min(end, k + 5)):
             word = view.low[m]

@@ -124,7 +124,7 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
 def _joint_actors(view: View, binding: Binding) -> list[Binding]:
     """ "Apple and Google deleted the app", "Facebook and Instagram ban Alex Jones": each
     platform of a subject that lists several acted."""
-    if not binding.rules or not any(r == "actor:active" for r in binding.rules):
+    if "actor:active" not in binding.rules:
         return []
     actor_at = next(
         (s for s in view.spans if s.has("platform") and view.offsets(s.i, s.j) in binding.spans),

@@ -30,7 +30,8 @@ _QUANTIFIERS = frozenset(
      "their", "the", "a", "an", "of", "approximately", "dozens", "hundreds",
      "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five",
      "etwa", "rund", "über", "mehr", "als", "fast", "knapp", "mehrere", "einige", "circa",
-     "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque"}
+     "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque", "casi",
+     "mil", "cerca"}
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
@@ -98,6 +99,9 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
             handle = _handle(view, at, end)
     if handle is not None:
         return handle
+    for k in range(head, min(end, head + 4)):
+        if view.low[k] == "/" and view.word(k - 1) in ("r", "u") and k + 1 < end:
+            return Target(view.text(k - 1, k + 1), NAMED, k - 1, k + 1)  # "le forum r/incels"
     if view.title_case:
         return None
     stop = view.grammar.named_stopwords
@@ -122,6 +126,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
             continue  # "of Tarkia's former premier, Imre Valdosz": the premier is named on
         if k == 0 and j == 0 and _plain_word(view.tokens.raw[0]) and _object_next(view, 1):
             continue  # "Campaign group cut off": a sentence's first word, not a name
+        if j == k and view.low[k] in view.grammar.name_titles:
+            continue  # "Comedian's YouTube income": a title alone names no one
         nickname = _nickname(view, j, end)
         if nickname is not None:
             return nickname
@@ -185,7 +191,7 @@ def _lead_before_titles(view: View, k: int) -> bool:
     """ "videos by the presenter Dale Penrose": "by", then a title, then the name."""
     m = k - 1
     titles = view.grammar.name_titles
-    while m >= 0 and k - m <= 4 and (view.low[m] in titles or view.low[m] == "the"):
+    while m >= 0 and k - m <= 5 and (view.low[m] in titles or view.low[m] in ("the", "and")):
         m -= 1
     return m < k - 1 and view.word(m) in _NAME_LEADS
 
@@ -461,8 +467,8 @@ def pronoun_target(
     """A pronoun at the head of the object ("deleted its accounts", "banned them") that
     refers to the nearest watchlist name earlier in the sentence."""
     head = first_content(view, start, end) if start < end else start
-    candidates = {start, head}
-    if not any(view.word(k) in view.grammar.target_pronouns for k in candidates):
+    pronouns = view.grammar.target_pronouns
+    if view.word(start) not in pronouns and view.word(head) not in pronouns:
         return None
     for span in reversed(view.spans_between(0, before, "target")):
         term = span.of("target")

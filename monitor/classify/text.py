@@ -249,6 +249,9 @@ def split_sentences(
 ) -> list[tuple[int, int]]:
     """Sentence spans of one line: split after . ! ? when a capital, digit or opening
     quote follows and the word before the full stop is not an abbreviation or initial."""
+    if _BOUNDARY.search(doc, start, end) is None:  # one sentence: most lines of news
+        kept = doc[start:end].rstrip()
+        return [(start, start + len(kept))] if kept else []
     spans = []
     cut = start
     for m in _BOUNDARY.finditer(doc, start, end):
