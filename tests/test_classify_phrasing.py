@@ -433,3 +433,11 @@ def test_subreddits_titles_and_spanish_networks() -> None:
     )
     found = verdicts("Twitter suspende casi mil cuentas vinculadas a China")
     assert any(t == "network linked to China" for _, _, t in found), found
+
+
+def test_a_platform_after_another_verbs_infinitive_is_its_object() -> None:
+    """ "wants YouTube to copy Facebook and remove him": Facebook is copied, not acting."""
+    assert not verdicts(
+        "Story", "Dale Penrose wants YouTube to copy Facebook and remove Tommy Robinson."
+    )
+    assert verdicts("Story", "Facebook decided to remove Tommy Robinson on Tuesday.")

@@ -132,6 +132,13 @@ def platform_role(view: View, span: Span, verb_at: int) -> str:
         return "actor"  # "after Twitter barred RT": "after" opens a clause here
     if view.after_preposition(span.i):
         return "context"
+    if (
+        view.word(span.i - 2) == "to"
+        and view.tokens.raw[span.i - 1].isalpha()
+        and view.tokens.raw[span.i - 1].islower()
+        and view.at(span.i - 1) is None  # a verb, not a noun ("ties to accounts Twitter ...")
+    ):
+        return "object"  # "wants YouTube to copy Facebook and remove him"
     nxt = view.word(span.j + 1)
     before = view.at(span.i - 1)
     if before is not None and before.has("action") and not _owns_verb(view, span, verb_at):
