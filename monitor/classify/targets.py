@@ -448,14 +448,14 @@ def first_content(view: View, start: int, end: int) -> int:
     low, grammar = view.low, view.grammar
     while k < end:
         word = low[k]
-        if _name_goes_on(view, k) or not (
+        if not (
             word in grammar.determiners
             or word in _QUANTIFIERS
             or word in grammar.skip_adverbs
             or word in _MULTIPLIERS
             or word in _QUOTES
             or (word[:1].isdecimal() and _NUMBER.match(word))  # \d is isdecimal()
-        ):
+        ) or _name_goes_on(view, k):
             break
         k += 1
     return k

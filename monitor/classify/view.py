@@ -68,6 +68,7 @@ class View:
             else:
                 self.cover[i : j + 1] = [span] * (j + 1 - i)
         self._cues: list[Span] | None = None
+        self._of_kind: dict[str, list[Span]] = {}
         self._title_case: bool | None = None
 
     @property
@@ -98,7 +99,10 @@ class View:
         return None
 
     def spans_between(self, start: int, end: int, kind: str) -> list[Span]:
-        return [s for s in self.spans if s.i >= start and s.j < end and kind in s.kinds]
+        of_kind = self._of_kind.get(kind)
+        if of_kind is None:
+            of_kind = self._of_kind[kind] = [s for s in self.spans if kind in s.kinds]
+        return [s for s in of_kind if s.i >= start and s.j < end]
 
     def after_preposition(self, i: int) -> bool:
         """Whether the phrase starting at token ``i`` follows a preposition, looking through
