@@ -7,6 +7,11 @@ load; medians of several repetitions, and the ratio. Target: events within 1.3x 
 
     .venv/bin/python bench/cli.py            # 7 repetitions
     .venv/bin/python bench/cli.py --reps 11 --verbs events status hits
+    git worktree add /tmp/before HEAD~5 && .venv/bin/python bench/cli.py --against /tmp/before
+
+``--against DIR`` times the verbs of another tree (a checkout with ``monitor/`` and
+``alembic/``, on a database of its own) in the same run, interleaved with this one's: a
+before/after under one load.
 
 Figures move +-20 % between runs on a shared machine; compare only within one run.
 """
@@ -35,10 +40,12 @@ class Times:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
 
-    def run(self, cmd: list[str], env: dict[str, str]) -> None:
+    def run(self, cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd
+        )
         self.wall.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -50,36 +57,49 @@ def main() -> int:
     parser.add_argument(
         "--verbs", nargs="+", default=["events", "status", "hits"], help="read verbs to time"
     )
+    parser.add_argument(
+        "--against", type=Path, metavar="DIR", help="also time the verbs of the tree in DIR"
+    )
     args = parser.parse_args()
+    here = Path(__file__).resolve().parent.parent
+    trees = {"": here, **({"before: ": args.against.resolve()} if args.against else {})}
 
     with tempfile.TemporaryDirectory(prefix="banwatch-bench-cli-") as folder:
-        config = Path(folder) / "settings.toml"
-        config.write_text(f'[database]\nurl = "sqlite:///{Path(folder) / "bw.db"}"\n')
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANWATCH_")}
-        banwatch = [sys.executable, "-m", "monitor.cli", "--config", str(config)]
-        subprocess.run([*banwatch, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+        commands: dict[str, list[str]] = {}
+        for n, (label, tree) in enumerate(trees.items()):
+            # Each tree its own database, migrated by its own code; ``-m monitor.cli``
+            # imports the tree of the working directory.
+            config = Path(folder) / f"settings{n}.toml"
+            config.write_text(f'[database]\nurl = "sqlite:///{Path(folder) / f"bw{n}.db"}"\n')
+            commands[label] = [sys.executable, "-m", "monitor.cli", "--config", str(config)]
+            subprocess.run(
+                [*commands[label], "init"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=tree
+            )
         warm = Times()
-        for verb in args.verbs:  # the disk cache and the bytecode, once
-            warm.run([*banwatch, verb, "--json"], env)
+        for label, tree in trees.items():  # the disk cache and the bytecode, once
+            for verb in args.verbs:
+                warm.run([*commands[label], verb, "--json"], env, tree)
         warm.run(FLOOR, env)
 
         floor = Times()
-        verbs = {verb: Times() for verb in args.verbs}
+        verbs = {(label, verb): Times() for label in trees for verb in args.verbs}
         for _ in range(args.reps):
             for verb in args.verbs:
-                floor.run(FLOOR, env)
-                verbs[verb].run([*banwatch, verb, "--json"], env)
+                for label, tree in trees.items():
+                    floor.run(FLOOR, env)
+                    verbs[label, verb].run([*commands[label], verb, "--json"], env, tree)
 
     wall, cpu = statistics.median(floor.wall), statistics.median(floor.cpu)
     print(f"read verbs on an empty SQLite database, medians of {args.reps} runs")
     print(f"  {'':<42} {'wall':>8} {'ratio':>6}  {'cpu':>8} {'ratio':>6}")
     print(f"  {'floor: import sqlalchemy.orm, pydantic, click':<42} {wall * 1e3:6.0f}ms {'':>6}"
           f"  {cpu * 1e3:6.0f}ms")  # fmt: skip
-    for verb, times in verbs.items():
+    for (label, verb), times in verbs.items():
         w, c = statistics.median(times.wall), statistics.median(times.cpu)
-        print(f"  {'banwatch ' + verb + ' --json':<42} {w * 1e3:6.0f}ms {w / wall:5.2f}x"
+        print(f"  {label + 'banwatch ' + verb + ' --json':<42} {w * 1e3:6.0f}ms {w / wall:5.2f}x"
               f"  {c * 1e3:6.0f}ms {c / cpu:5.2f}x")  # fmt: skip
-    first = verbs[args.verbs[0]]
+    first = verbs["", args.verbs[0]]
     ratio = statistics.median(first.wall) / wall
     cpu_ratio = statistics.median(first.cpu) / cpu
     verdict = "within" if ratio <= TARGET else "over"

@@ -282,7 +282,11 @@ _INSERT_BAND = sa.insert(ArticleBand.__table__)
 
 NETWORK_PREFIX = "network linked to "
 _STOP = frozenset(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "it", "their", "his", "her", "they", "he", "she", "this", "that", "these", "those", "after", "over", "into", "about", "than", "but", "not", "no", "says", "said", "say", "will", "would", "could", "can", "new", "more", "most", "also", "just", "who", "which", "what", "when", "while", "amid", "after", "before", "all", "some", "other", "one", "two", "three", "four", "five", "week", "weeks", "day", "days", "month", "year", "years", "says", "say", "per", "via", "out", "off", "up", "down", "against", "under"]
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "it", "their", "his", "her", "they", "he", "she", "this", "that", "these", "those", "after", "over", "into", "about", "than", "but", "not", "no", "says", "said", "say", "will", "would", "could", "can", "new", "more", "most", "also", "just", "who", "which", "what", "when", "while", "amid", "after", "before", "all", "some", "other", "one", "two", "three", "four", "five", "week", "weeks", "day", "days", "month", "year", "years", "says", "say", "per", "via", "out", "off", "up", "down", "against", "under",
+     # days and months are capitalised but name no one
+     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+     "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"]
 )  # fmt: skip
 
 
@@ -322,7 +326,7 @@ class Mentions:
             return False
         if key.startswith(NETWORK_PREFIX):  # an unnamed network: named by its origin
             origins = [w for w in name_tokens(key[len(NETWORK_PREFIX) :]) if len(w) > 3]
-            return any(w.startswith(o) for o in origins for w in self.single)
+            return any(_one_stem(w, o) for o in origins for w in self.single)
         if f" {key} " in self.padded:
             return True
         return " " in key and key.replace(" ", "") in self.single
@@ -339,7 +343,8 @@ def names_any(text: str, keys: list[str]) -> bool:
 
 def _may_name(folded: str, key: str) -> bool:
     if key.startswith(NETWORK_PREFIX):
-        return any(o in folded for o in name_tokens(key[len(NETWORK_PREFIX) :]) if len(o) > 3)
+        origins = name_tokens(key[len(NETWORK_PREFIX) :])
+        return any(o[:STEM] in folded for o in origins if len(o) > 3)
     return all(w in folded for w in key.split()) or key.replace(" ", "") in folded
 
 
@@ -375,9 +380,43 @@ def name_agreement(a: str, b: str) -> float:
     initials = "".join(w[0] for w in large if w)
     if len(small) == 1 and len(joined) >= 2 and initials.startswith(joined):
         return 0.8
+    if len(small) > 1 and _abbreviates(small, large):  # "ny post" / "new york post"
+        return 0.8
     if "".join(x) == "".join(y):  # "zero hedge" / "zerohedge"
         return 1.0
     return -1.0
+
+
+def _abbreviates(short: list[str], long: list[str]) -> bool:
+    """Whether the words of ``short`` are those of ``long`` in order, some of them the
+    initials of a run of two or more of its words ("ny post" / "new york post")."""
+    if len(short) >= len(long):
+        return False
+    at = 0
+    for word in short:
+        if at < len(long) and word == long[at]:
+            at += 1
+            continue
+        run = len(word)
+        if run < 2 or "".join(w[0] for w in long[at : at + run]) != word:
+            return False
+        at += run
+    return at == len(long)
+
+
+# A word and its derivatives share this many first letters ("thai" / "thailand",
+# "chin[a]" / "chin[ese]", "turk[ey]" / "turk[ish]").
+STEM = 4
+
+
+def _one_stem(word: str, origin: str) -> bool:
+    """Whether ``word`` names the place ``origin`` or its people ("thai" for "thailand")."""
+    if len(word) < STEM or word[:STEM] != origin[:STEM]:
+        return False
+    if word.startswith(origin) or origin.startswith(word):
+        return True
+    shared = next(i for i, (p, q) in enumerate(zip(word, origin, strict=False)) if p != q)
+    return shared >= len(origin) - 2 and len(word) > len(origin)
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -408,15 +447,19 @@ def text_terms(text: str) -> frozenset[str]:
 # counts from somewhere: none ship with the project.
 ENTITY_WEIGHT = 2.0
 _SENTENCES = re.compile(r"[.!?:;\n]+")
+# A handle, a hashtag or a subreddit names someone however it is written: "@elonjet",
+# "r/incels".
+_HANDLE = re.compile(r"(?:(?<![\w/])[@#]|\br/)(\w+)")
 
 
 def weighted_terms(text: str) -> dict[str, float]:
     """The content words of a text (folded, without stop words), each with its weight:
-    ``ENTITY_WEIGHT`` for a word that is capitalised inside a sentence (a name) or holds a
-    digit, 1 for the rest. A line written in title case marks no names."""
+    ``ENTITY_WEIGHT`` for a word that is capitalised inside a sentence (a name), a handle
+    or subreddit, or holds a digit, 1 for the rest. A line written in title case marks no names."""
     text = unicodedata.normalize("NFKC", text)
     weights: dict[str, float] = {}
     for line in text.splitlines():
+        handles = {fold(h) for h in _HANDLE.findall(line)}
         sentences = [_WORD.findall(s) for s in _SENTENCES.split(line)]
         found = [w for sentence in sentences for w in sentence]
         title_case = sum(1 for w in found if w[0].isupper()) * 2 > len(found) >= 4
@@ -426,7 +469,7 @@ def weighted_terms(text: str) -> dict[str, float]:
                 if len(word) <= 2 or word in _STOP:
                     continue
                 name = position and not title_case and raw[0].isupper()
-                if name or (not raw.isalpha() and any(c.isdigit() for c in raw)):
+                if name or word in handles or (not raw.isalpha() and any(map(str.isdigit, raw))):
                     weights[word] = ENTITY_WEIGHT
                 elif word not in weights:
                     weights[word] = 1.0

@@ -92,10 +92,12 @@ def test_merge_folds_two_events_into_one_without_an_alert(
 def test_split_takes_an_article_out_for_good(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as session:
         _subscribe(session)
-        first = report(session, settings, ("Facebook", "removal", "pages"))
+        first = report(session, settings, ("Facebook", "removal", "pages"),
+                       title="Facebook removes pages run from Tallinn by the Harbor group")  # fmt: skip
         event_id = first.opened[0]
         wrong = report(session, settings, ("Facebook", "removal", "pages"), outlet="b.example",
-                       at=T0 + timedelta(hours=2))  # fmt: skip
+                       at=T0 + timedelta(hours=2),
+                       title="Pages of the Harbor group in Tallinn removed by Facebook")  # fmt: skip
         assert wrong.updated == [event_id]
         (article_id,) = _articles(session, event_id) - {min(_articles(session, event_id))}
         alerts_before = len(_kinds(session))

@@ -18,7 +18,7 @@ from monitor.config import Settings, settings_from_dict
 from monitor.db import open_database, session_scope
 from monitor.evaluate import evaluate_file
 from monitor.events import earliest
-from monitor.extract import DAY, FULL, Document
+from monitor.extract import DAY, FULL, MONTH, Document
 from monitor.ingest import ingest_document
 from monitor.models import Event
 from tests.test_events import T0, report
@@ -68,6 +68,13 @@ def test_names_are_compared_folded_and_found_in_text_as_whole_words() -> None:
     assert dedupe.name_agreement("querdenken bewegung", "querdenker bewegung") == 0.8
     assert dedupe.name_agreement("kestrel media", "kestrel daily") == -1.0
     assert dedupe.name_agreement("robinson", "robertson") == -1.0
+    # Initials of a run of words; other initials are another name.
+    assert dedupe.name_agreement("ny post", "new york post") == 0.8
+    assert dedupe.name_agreement("ny times", "new york post") == -1.0
+    # A network's origin is named by its people's word too.
+    army = dedupe.Mentions.of("The Royal Thai Army denied it; Turkish accounts too.")
+    assert army.names("network linked to thailand") and army.names("network linked to turkey")
+    assert not army.names("network linked to iran")
 
 
 def test_names_and_numbers_weigh_more_than_the_words_around_them() -> None:
@@ -80,6 +87,10 @@ def test_names_and_numbers_weigh_more_than_the_words_around_them() -> None:
     same = dedupe.text_similarity(terms, dedupe.weighted_terms("Dana Roth was banned, 470."))
     assert same > dedupe.text_similarity({"roth": 1.0, "banned": 1.0, "account": 1.0}, terms) > 0
     assert dedupe.text_similarity(terms, dedupe.weighted_terms("Roth")) == 0.0  # one word
+    # Handles and subreddits are names however they are written.
+    handles = dedupe.weighted_terms("reddit bans r/incels and @flightbot, not foo/bar")
+    assert handles["incels"] == handles["flightbot"] == dedupe.ENTITY_WEIGHT
+    assert handles["bar"] == handles["reddit"] == 1.0
 
 
 def test_a_shortened_name_joins_the_ban(engine: Engine, settings: Settings) -> None:
@@ -205,6 +216,59 @@ def test_an_event_opened_without_a_name_is_joined_by_the_name(
                    at=T0 + timedelta(hours=3), title="Twitter suspends Harbor Truth",
                    text="Twitter suspended the news site Harbor Truth over election claims.")  # fmt: skip
         assert c.opened
+
+
+def test_a_side_naming_no_one_joins_only_on_a_name_the_texts_share(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("YouTube", "ban", "channel"),
+                   title="YouTube terminates a militia channel",
+                   text="YouTube terminated the channel of Nova Frontier News on Wednesday, "
+                        "citing its policy on violent extremism and hate.")  # fmt: skip
+        # Another ban of that day, worded alike but naming someone else: apart.
+        b = report(session, settings, ("YouTube", "ban", "Harbor Truth"), outlet="b.example",
+                   at=T0 + timedelta(hours=2), title="YouTube bans a channel over hate",
+                   text="YouTube banned the channel Harbor Truth on Wednesday, citing its "
+                        "policy on hate.")  # fmt: skip
+        assert b.opened and b.opened != a.opened
+        # Neither names anyone, and they share no name: apart.
+        c = report(session, settings, ("YouTube", "ban", "channel"), outlet="c.example",
+                   at=T0 + timedelta(hours=3), title="YouTube terminates a channel",
+                   text="YouTube terminated the channel of Ridgeline Watch on Wednesday, "
+                        "citing its policy on violent extremism and hate.")  # fmt: skip
+        assert c.opened and c.opened not in (a.opened, b.opened)
+        # Naming no one but sharing the name: the same ban.
+        d = report(session, settings, ("YouTube", "ban", "channel"), outlet="d.example",
+                   at=T0 + timedelta(hours=4), title="Militia channel gone from YouTube",
+                   text="The channel of Nova Frontier News, tied to a militia, was terminated "
+                        "by YouTube for violent extremism.")  # fmt: skip
+        assert d.updated == a.opened
+
+
+def test_a_report_dated_to_the_month_matches_within_that_month_not_before(
+    engine: Engine, settings: Settings
+) -> None:
+    lexicon = load_lexicon()
+    august = datetime(2018, 8, 15, 12, tzinfo=UTC)
+    september = datetime(2018, 9, 1, tzinfo=UTC)
+    with session_scope(engine) as session:
+        timeout = ingest_document(session, Document(
+            url="https://a.example/timeout", title="Twitter suspends Alex Jones for a week",
+            text="Twitter suspended Alex Jones for a week over a video.", published_at=august,
+        ), settings, lexicon, now=august)  # fmt: skip
+        ban = ingest_document(session, Document(
+            url="https://b.example/ban", title="Twitter bans Alex Jones for good",
+            text="Twitter permanently banned Alex Jones this month.", published_at=september,
+            published_precision=MONTH,
+        ), settings, lexicon, now=september + timedelta(days=31))  # fmt: skip
+        assert ban.opened and ban.opened != timeout.opened  # the August ban is another
+        later = ingest_document(session, Document(
+            url="https://c.example/ban", title="Alex Jones banned from Twitter for good",
+            text="Twitter has banned Alex Jones permanently, the company said.",
+            published_at=datetime(2018, 9, 28, 9, tzinfo=UTC),
+        ), settings, lexicon, now=datetime(2018, 9, 28, 10, tzinfo=UTC))  # fmt: skip
+        assert later.updated == ban.opened  # within the month the report was dated to
 
 
 def test_an_accented_name_and_its_plain_spelling_are_one_ban(

@@ -22,7 +22,7 @@ misses, for ``banwatch explain``.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,13 +103,13 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
 def _bind_all(
     doc: str, hits: list[Hit], sentences: list[Sentence], lexicon: Lexicon
 ) -> tuple[list[Binding], list[Miss], dict[int, View]]:
-    starts = [h.start for h in hits]
+    starts, ends = [h.start for h in hits], [h.end for h in hits]
     recent = Recent()
     bindings: list[Binding] = []
     misses: list[Miss] = []
     views: dict[int, View] = {}
     for sentence in sentences:
-        inside = _hits_in(hits, starts, sentence)
+        inside = _hits_in(hits, starts, ends, sentence)
         if not inside:
             continue  # nothing to read, no subject or target to note
         # every kind and (kind, name) the sentence's hits have: one set for the tests below
@@ -159,10 +159,10 @@ def _tells_a_loss(kinds: frozenset[object]) -> bool:
     return ("cue", "loss") in kinds and "platform" in kinds
 
 
-def _hits_in(hits: list[Hit], starts: list[int], sentence: Sentence) -> list[Hit]:
-    lo = bisect_left(starts, sentence.start)
-    hi = bisect_left(starts, sentence.end)
-    return [h for h in hits[lo:hi] if h.end <= sentence.end]
+def _hits_in(hits: list[Hit], starts: list[int], ends: list[int], sentence: Sentence) -> list[Hit]:
+    """The hits inside ``sentence``: one slice, as hits never overlap (``find_hits``), so
+    both their starts and their ends are in order."""
+    return hits[bisect_left(starts, sentence.start) : bisect_right(ends, sentence.end)]
 
 
 def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
@@ -173,7 +173,7 @@ def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None
     for hit in inside:
         if hit.start - sentence.start > 40:
             break
-        term = hit.of("platform")
+        term = hit.of("platform") if "platform" in hit.kinds else None
         if term is not None:
             recent.platform, recent.platform_sentence = term.name, sentence.index
             if sentence.kind == TITLE:
@@ -217,14 +217,14 @@ def _resolve_generic(
     generic = [b for b in bindings if b.generic]
     if not generic:
         return
-    starts = [h.start for h in hits]
+    starts, ends = [h.start for h in hits], [h.end for h in hits]
     prose = [s for s in sentences if s.kind != CLUTTER]
     order = {s.index: n for n, s in enumerate(prose)}
 
     def view_of(sentence: Sentence) -> View:
         view = views.get(sentence.index)
         if view is None:
-            view = View(doc, sentence, _hits_in(hits, starts, sentence), lexicon.grammar)
+            view = View(doc, sentence, _hits_in(hits, starts, ends, sentence), lexicon.grammar)
             views[sentence.index] = view
         return view
 
@@ -232,7 +232,7 @@ def _resolve_generic(
         """``tg.linked_targets`` of the sentence; without a watchlist name and a link
         word among its hits there are none, and it is not tokenised to find that out."""
         if sentence.index not in views:
-            inside = _hits_in(hits, starts, sentence)
+            inside = _hits_in(hits, starts, ends, sentence)
             if not any("target" in h.kinds for h in inside) or not any(
                 ("cue", "link") in h.kinds for h in inside
             ):
@@ -424,6 +424,10 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
             group = (binding.platform, target_key(target.name), binding.action == REINSTATEMENT)
             groups.setdefault(group, []).append((binding, target))
     named_actions = {(b.platform, b.action) for b in bindings if not b.generic}
+    generic_scales: dict[tuple[str, str], str] = {}  # the first generic binding's scale
+    for b in bindings:
+        if b.scale and b.generic:
+            generic_scales.setdefault((b.platform, b.action), b.scale)
     verdicts = []
     for (platform, key, _), members in groups.items():
         best, target = max(members, key=lambda m: (m[0].score, -m[0].sentence.index))
@@ -434,14 +438,7 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
         rules = [*best.rules, *([f"corroborated:{len(others)}"] if others else [])]
         scale = best.scale or next((b.scale for b, _ in members if b.scale), None)
         if scale is None and not best.generic:
-            scale = next(
-                (
-                    b.scale
-                    for b in bindings
-                    if b.scale and b.platform == platform and b.action == best.action and b.generic
-                ),
-                None,
-            )
+            scale = generic_scales.get((platform, best.action))
         start = best.sentence.start
         verdicts.append(
             Verdict(

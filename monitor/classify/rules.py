@@ -21,6 +21,7 @@ For each enforcement verb in a sentence:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from monitor.classify import actors, objects
@@ -383,7 +384,7 @@ def _bind(
     if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
     scale = tg.find_scale(view, *window) or tg.find_scale(view, *tail)
-    rules.extend(f"object:{f}" for f in sorted(flags) if f != "category")
+    rules.extend([f"object:{f}" for f in sorted(flags) if f != "category"])
     binding = _binding(view, actor, span, action, found, scale, rules)
     if opener in BACKGROUND:
         binding.score += SCORES["background"]
@@ -456,6 +457,7 @@ def _subject_head_end(view: View, start: int, end: int) -> int:
     return end
 
 
+@lru_cache(maxsize=256)  # per lexicon (hashed by identity) and platform: a table, not state
 def _kin(lexicon: Lexicon, platform: str) -> frozenset[str]:
     """The products enforced together with ``platform`` (Meta's Facebook and Instagram):
     "Meta removed his Facebook and Instagram accounts" names where, not whom."""
@@ -481,11 +483,11 @@ _GERMAN_AUX = frozenset({"wurde", "wurden", "worden", "wird", "werden"})
 
 def _german_passive(view: View, span: Span, cls: str) -> bool:
     """A German passive: "wurde(n)" before a participle that closes the clause."""
-    if not _also_participle(span, cls) and not any(
+    if _GERMAN_AUX.isdisjoint(view.low[max(0, span.i - 6) : span.i]):
+        return False  # the cheap test first: most verbs have no German auxiliary before them
+    return _also_participle(span, cls) or any(
         t.kind == "action" and t.form == "participle" for t in span.hit.terms
-    ):
-        return False
-    return any(view.low[k] in _GERMAN_AUX for k in range(max(0, span.i - 6), span.i))
+    )
 
 
 def _also_participle(span: Span, cls: str) -> bool:

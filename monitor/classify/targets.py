@@ -94,7 +94,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     head = first_content(view, start, end)
     handle = _handle(view, head, end)
     if handle is None:  # "Jack Sweeney's @ElonJet": the handle, not its owner's name
-        at = next((k for k in range(head, end - 1) if view.low[k] == "@"), -1)
+        ahead = view.low[head : end - 1]
+        at = head + ahead.index("@") if "@" in ahead else -1
         if at > 0 and view.low[at - 1] == "'s":
             handle = _handle(view, at, end)
     if handle is not None:
@@ -448,14 +449,14 @@ def first_content(view: View, start: int, end: int) -> int:
     low, grammar = view.low, view.grammar
     while k < end:
         word = low[k]
-        if _name_goes_on(view, k) or not (
+        if not (
             word in grammar.determiners
             or word in _QUANTIFIERS
             or word in grammar.skip_adverbs
             or word in _MULTIPLIERS
             or word in _QUOTES
             or (word[:1].isdecimal() and _NUMBER.match(word))  # \d is isdecimal()
-        ):
+        ) or _name_goes_on(view, k):
             break
         k += 1
     return k
