@@ -173,7 +173,7 @@ def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None
     for hit in inside:
         if hit.start - sentence.start > 40:
             break
-        term = hit.of("platform")
+        term = hit.of("platform") if "platform" in hit.kinds else None
         if term is not None:
             recent.platform, recent.platform_sentence = term.name, sentence.index
             if sentence.kind == TITLE:
@@ -404,6 +404,10 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
             group = (binding.platform, target_key(target.name), binding.action == REINSTATEMENT)
             groups.setdefault(group, []).append((binding, target))
     named_actions = {(b.platform, b.action) for b in bindings if not b.generic}
+    generic_scales: dict[tuple[str, str], str] = {}  # the first generic binding's scale
+    for b in bindings:
+        if b.scale and b.generic:
+            generic_scales.setdefault((b.platform, b.action), b.scale)
     verdicts = []
     for (platform, key, _), members in groups.items():
         best, target = max(members, key=lambda m: (m[0].score, -m[0].sentence.index))
@@ -414,14 +418,7 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
         rules = [*best.rules, *([f"corroborated:{len(others)}"] if others else [])]
         scale = best.scale or next((b.scale for b, _ in members if b.scale), None)
         if scale is None and not best.generic:
-            scale = next(
-                (
-                    b.scale
-                    for b in bindings
-                    if b.scale and b.platform == platform and b.action == best.action and b.generic
-                ),
-                None,
-            )
+            scale = generic_scales.get((platform, best.action))
         start = best.sentence.start
         verdicts.append(
             Verdict(

@@ -106,13 +106,17 @@ class Lexicon:
     joint_families: frozenset[str] = frozenset()
     # action -> the actions of its family (lexicon.toml [families]), itself first in order
     action_families: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    # canonical target and platform name -> its target_key, made once with the lexicon:
+    # most verdicts name one of them ("RT", "Telegram"), and keying a name costs ~3 us
+    known_target_keys: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     def target_key(self, name: str) -> str:
         """The grouping key of a target name (``Vocabulary.target_key``): its canonical
         name's key, so every alias of one target gives the same key; a name on no list
         keyed without what only says where it lives ("@ElonJet", "r/NoNewNormal", "Kanye
         West's account" -> "elonjet", "nonewnormal", "kanye west")."""
-        return self.vocabulary.target_key(name)
+        key = self.known_target_keys.get(name)
+        return key if key is not None else self.vocabulary.target_key(name)
 
 
 @lru_cache(maxsize=1)
@@ -212,6 +216,7 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
     cue_cased = set(cue_table.pop("cased", ()))
     cues = {name: tuple(words) for name, words in cue_table.items()}
     automaton = _compile(platforms, targets, actions, objects, cues, cue_cased)
+    vocabulary = _load(additions)
     return Lexicon(
         version=str(data.get("version", "0")),
         threshold=threshold,
@@ -235,7 +240,10 @@ def _build(additions: tuple[Any, ...] | None) -> Lexicon:
                 for action in family
             }
         ),
-        vocabulary=_load(additions),
+        vocabulary=vocabulary,
+        known_target_keys=MappingProxyType(
+            {name: vocabulary.target_key(name) for name in (*targets, *platforms)}
+        ),
         origins=MappingProxyType(
             {
                 word.lower(): (country, kind == "places")

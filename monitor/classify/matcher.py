@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from monitor.classify.lexicon import Lexicon, Term
 
 
-_START_LONGEST = itemgetter(0, 1)
+_START = itemgetter(0)
 _new_tuple = tuple.__new__
 
 
@@ -47,14 +47,17 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
     folded = " " + fold(doc) + " "
     # ``last`` indexes the closing pad in the padded text, i.e. the phrase's end in doc
     raw = [
-        (last - 1 - length, 1 - last, terms, kinds)
+        (last - 1 - length, last - 1, terms, kinds)
         for last, (length, terms, kinds) in lexicon.automaton.iter(folded)
     ]
-    raw.sort(key=_START_LONGEST)  # by start, longest first (the second field is minus the end)
+    # The automaton reports matches by their end; reversed, then sorted by start (a stable
+    # sort), they come by start, longest first, with no key tuple made per match.
+    raw.reverse()
+    raw.sort(key=_START)
     hits: list[Hit] = []
     covered = -1
-    for start, minus_end, terms, kinds in raw:
-        end = -minus_end
+    for match in raw:
+        start, end, terms, kinds = match
         if start < covered and (end <= covered or "cue" not in hits[-1].kinds):
             continue
         if kinds is None:  # some meaning needs an exact spelling
@@ -73,7 +76,8 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
             if end - start <= last.end - last.start or "cue" in kinds or len(last.terms) > 1:
                 continue
             hits.pop()
-        hits.append(_new_tuple(Hit, (start, end, terms, kinds)))  # Hit(...) without its lambda
+        # Hit(...) without its Python __new__
+        hits.append(_new_tuple(Hit, match if terms is match[2] else (start, end, terms, kinds)))
         covered = end
     return hits
 

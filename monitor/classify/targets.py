@@ -94,7 +94,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     head = first_content(view, start, end)
     handle = _handle(view, head, end)
     if handle is None:  # "Jack Sweeney's @ElonJet": the handle, not its owner's name
-        at = next((k for k in range(head, end - 1) if view.low[k] == "@"), -1)
+        ahead = view.low[head : end - 1]
+        at = head + ahead.index("@") if "@" in ahead else -1
         if at > 0 and view.low[at - 1] == "'s":
             handle = _handle(view, at, end)
     if handle is not None:

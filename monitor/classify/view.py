@@ -48,12 +48,12 @@ class View:
         self.grammar = grammar
         self.tokens: Tokens = tokenize(doc, sentence.start, sentence.end)
         self.low = self.tokens.low
-        self.n = len(self.low)
+        self.n = n = len(self.low)
         self.spans: list[Span] = []
-        self.cover: list[Span | None] = [None] * self.n
+        self.cover: list[Span | None] = [None] * n
         # a hit is kept only when it starts and ends on token boundaries (offsets strictly
         # increase, so the end's token is never before the start's)
-        starts, ends, n = self.tokens.starts, self.tokens.ends, self.n
+        starts, ends, spans, cover = self.tokens.starts, self.tokens.ends, self.spans, self.cover
         for hit in hits:
             i = bisect_left(starts, hit.start)
             if i == n or starts[i] != hit.start:
@@ -62,11 +62,11 @@ class View:
             if j == n or ends[j] != hit.end:
                 continue
             span = _new_tuple(Span, (i, j, hit, hit.kinds))  # Span(...) without its lambda
-            self.spans.append(span)
+            spans.append(span)
             if i == j:
-                self.cover[i] = span
+                cover[i] = span
             else:
-                self.cover[i : j + 1] = [span] * (j + 1 - i)
+                cover[i : j + 1] = [span] * (j + 1 - i)
         self._cues: list[Span] | None = None
         self._of_kind: dict[str, list[Span]] = {}
         self._title_case: bool | None = None
