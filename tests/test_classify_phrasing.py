@@ -441,3 +441,22 @@ def test_a_platform_after_another_verbs_infinitive_is_its_object() -> None:
         "Story", "Dale Penrose wants YouTube to copy Facebook and remove Tommy Robinson."
     )
     assert verdicts("Story", "Facebook decided to remove Tommy Robinson on Tuesday.")
+
+
+def test_role_named_people_and_a_phrases_own_origin() -> None:
+    found = verdicts(
+        "Alt-right leader locked out of Twitter",
+        "Dale Penrose, who leads the Harbor Institute, says Twitter suspended his accounts.",
+    )
+    assert any(t == "Dale Penrose" for p, _, t in found if p == "Twitter"), found
+    assert not verdicts("TikTok star banned from driving after a crash")
+    own = verdicts(
+        "Twitter removes 4,000 accounts linked to Iran's government",
+        "The accounts resembled those of the Internet Research Agency, researchers said.",
+    )
+    assert any(t == "network linked to Iran" for _, _, t in own), own
+
+
+def test_losing_ones_accounts_after_the_fact() -> None:
+    found = verdicts("Dale Penrose decries censorship after losing his Twitter accounts")
+    assert ("Twitter", "removal", "Dale Penrose") in found

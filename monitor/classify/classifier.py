@@ -245,6 +245,10 @@ def _resolve_generic(
         n = order.get(binding.sentence.index)
         if n is None:
             continue
+        own = _own_origin(binding, view_of(binding.sentence), lexicon)
+        if own is not None:  # "accounts linked to Iran's government": said in the phrase
+            _rename(binding, [own], "origin")
+            continue
         nearby = [prose[n], *prose[n + 1 : n + 1 + CONTEXT_AFTER]]
         if n > 0:
             nearby.append(prose[n - 1])
@@ -285,6 +289,22 @@ def _resolve_generic(
                     break
 
 
+def _own_origin(binding: Binding, view: View, lexicon: Lexicon) -> tg.Target | None:
+    """The origin a network's own phrase gives ("accounts linked to Iran's government",
+    "chaînes liées à la Chine"), which no other sentence's link overrides."""
+    target = binding.targets[0]
+    if (
+        target.i < 0
+        or _outlets(target.name)
+        or not ("object:network" in binding.rules or _network_words(target.name, lexicon))
+    ):
+        return None
+    if view.cue_between(target.i, target.j + 1, "link") is None:
+        return None
+    countries = tg.origins_in(view, lexicon.origins, target.i, target.j + 1)
+    return tg.origin_target(countries) if countries else None
+
+
 def _rename(binding: Binding, targets: list[tg.Target], how: str, bonus: float = 0.0) -> None:
     binding.targets = targets
     binding.score += bonus
@@ -302,8 +322,8 @@ def _owned_single(phrase: str, lexicon: Lexicon) -> bool:
     """ "the channel", "his page", "the comedian's channel": one account of someone."""
     words = phrase.lower().replace("’", "'").replace("'s", " 's").split()
     owned = lexicon.grammar.owned_nouns
-    if 0 < len(words) <= 3 and words[-1] in owned:
-        return True
+    if 0 < len(words) <= 3 and (words[-1] in owned or words[-1] in lexicon.grammar.name_titles):
+        return True  # "his channel", "the debate streamer"
     # "the former sports presenter's account": one account of someone
     return 0 < len(words) <= 6 and words[-1] in owned and "'s" in words
 

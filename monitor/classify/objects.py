@@ -326,6 +326,8 @@ def find_targets(
         and "network" in generic.name
     ):
         return []  # "LinkedIn shuts down its China social network": its own product
+    if generic is None:
+        generic = tg.role_target(view, start, end)  # "Alt-right leader locked out of Twitter"
     return [generic] if generic is not None else []
 
 

@@ -173,6 +173,9 @@ def bind_loss(view: View, sentence: Sentence) -> list[Binding]:
         if not span.has("cue", "loss"):
             continue
         names = [n for n in tg.names_in_range(view, 0, span.i) if n.j >= span.i - 2]
+        if not names and view.word(span.j + 1) in ("his", "her", "its", "their"):
+            # "Spencer decries censorship after losing his Twitter accounts": the subject
+            names = tg.names_in_range(view, 0, min(span.i, 3))[:1]
         if not names:
             continue
         platform = action = None
@@ -367,6 +370,8 @@ def _bind(
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
     required = [r for r in lexicon.requires.get(cls, ()) if r != "return"]
+    if form == "passive" and passive and found and "account" in required:
+        required = []  # "X locked out of Twitter": what is locked out is an account
     if required and not flags.intersection(required) and not ("account" in required and named):
         return f"'{_verb(view, span)}' needs its object to be: {' or '.join(required)}"
     if not found:

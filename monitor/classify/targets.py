@@ -31,7 +31,7 @@ _QUANTIFIERS = frozenset(
      "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five",
      "etwa", "rund", "über", "mehr", "als", "fast", "knapp", "mehrere", "einige", "circa",
      "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque", "casi",
-     "mil", "cerca"}
+     "mil", "cerca", "de"}
 )  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
@@ -515,6 +515,27 @@ def subject_pronoun(view: View, start: int, end: int) -> bool:
     return any(view.low[k] in view.grammar.target_pronouns for k in range(start, end))
 
 
+def role_target(view: View, start: int, end: int) -> Target | None:
+    """A person named only by role, "the alt-right leader", "a debate streamer", whom the
+    headline or lead names (``monitor.classify.classifier`` resolves it)."""
+    head = first_content(view, start, end)
+    titles = view.grammar.name_titles
+    if view.spans_between(start, end, "platform"):
+        return None  # "TikTok star banned from driving": the platform only describes them
+    for k in range(head, min(end, head + 4)):
+        if (
+            view.low[k] in titles
+            and view.word(k + 1) not in titles
+            and view.low[k] not in view.grammar.named_stopwords  # "Chinese": no role
+        ):
+            if view.word(k + 1) in ("'s", "of") or view.tokens.raw[k + 1 : k + 2] == [","]:
+                return None
+            return Target(view.text(head, k), GENERIC, head, k)
+        if view.low[k] in view.grammar.prepositions:
+            return None
+    return None
+
+
 def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -> Target | None:
     """The object phrase itself when it names accounts, a network or an app but no owner:
     "470 inauthentic accounts", "accounts linked to Russian media groups". The object
@@ -641,13 +662,17 @@ _ORIGIN_LEADS = frozenset(
 _ORIGIN_REACH = 4
 
 
-def origins_in(view: View, origins: Mapping[str, tuple[str, bool]]) -> list[str]:
+def origins_in(
+    view: View, origins: Mapping[str, tuple[str, bool]], start: int = 0, end: int | None = None
+) -> list[str]:
     """The countries a sentence ties something to, in order of mention: an adjective
     ("Iranian", "Saudi influence pages"), a place after a link word ("linked to Iran and
     Russia", "run from Moscow"), either before a hyphen ("China-based")."""
     found: dict[str, None] = {}
     low = view.low
-    for k, word in enumerate(low):
+    stop = view.n if end is None else min(end, view.n)
+    for k in range(start, stop):
+        word = low[k]
         entry = None
         if k + 1 < view.n and f"{word} {low[k + 1]}" in origins:
             entry = origins[f"{word} {low[k + 1]}"]

@@ -249,7 +249,12 @@ def split_sentences(
 ) -> list[tuple[int, int]]:
     """Sentence spans of one line: split after . ! ? when a capital, digit or opening
     quote follows and the word before the full stop is not an abbreviation or initial."""
-    if _BOUNDARY.search(doc, start, end) is None:  # one sentence: most lines of news
+    # A boundary is a stop followed by white space before ``end``: with no stop before the
+    # last character (when that one is not white space) there is none, and no search.
+    body = doc[start : end - 1] if end > start and not doc[end - 1].isspace() else doc[start:end]
+    if ("." not in body and "!" not in body and "?" not in body and "…" not in body) or (
+        _BOUNDARY.search(doc, start, end) is None
+    ):  # one sentence: most lines of news
         kept = doc[start:end].rstrip()
         return [(start, start + len(kept))] if kept else []
     spans = []
