@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -138,9 +139,55 @@ def test_dismiss_stops_alerts_and_keeps_the_event(engine: Engine, settings: Sett
             dismiss_event(session, 12345)
 
 
-def test_the_cli_verbs_correct_events(tmp_path: Path) -> None:
+def test_automatic_merging_respects_a_split(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("Twitter", "suspension", "Jayda Fransen")).opened[0]
+        b = report(session, settings, ("Twitter", "suspension", "Britain First"),
+                   outlet="b.example", at=T0 + timedelta(hours=1)).opened[0]  # fmt: skip
+        both = report(session, settings, ("Twitter", "suspension", "Britain First"),
+                      ("Twitter", "suspension", "Jayda Fransen"), outlet="c.example",
+                      at=T0 + timedelta(hours=2))  # fmt: skip
+        survivor = both.updated[0]
+        assert session.get_one(Event, a if survivor == b else b).merged_into_id == survivor
+        # The user says the Fransen report is another ban: split it out...
+        fransen = min(_articles(session, survivor))
+        done = split_article(session, survivor, fransen)
+        # ...and a later article naming targets of both never merges the two back.
+        assert not events._merge_proven(
+            session, session.get_one(Event, survivor), session.get_one(Event, done.event_id), {}
+        )
+        again = report(session, settings, ("Twitter", "suspension", "Britain First"),
+                       ("Twitter", "suspension", "Jayda Fransen"), outlet="d.example",
+                       at=T0 + timedelta(hours=3))  # fmt: skip
+        assert again.opened == []
+        assert session.get_one(Event, done.event_id).merged_into_id is None
+        assert session.get_one(Event, survivor).merged_into_id is None
+        assert fransen not in _articles(session, survivor)
+
+
+def test_a_split_article_never_rejoins_by_its_words(engine: Engine, settings: Settings) -> None:
+    text = ("Twitter suspended the accounts of the Harbor Traders group on Monday after "
+            "repeated warnings about hateful content aimed at Ridgeline Motors staff.")  # fmt: skip
+    with session_scope(engine) as session:
+        event_id = report(session, settings, ("Twitter", "suspension", "Harbor Traders"),
+                          title="Twitter suspends Harbor Traders", text=text).opened[0]  # fmt: skip
+        later = report(session, settings, ("Twitter", "suspension", "accounts"),
+                       outlet="b.example", at=T0 + timedelta(hours=2),
+                       title="Harbor Traders accounts suspended by Twitter", text=text)  # fmt: skip
+        assert later.updated == [event_id]  # joined by its words: no name of its own
+        (article_id,) = _articles(session, event_id) - {min(_articles(session, event_id))}
+        split_article(session, event_id, article_id)
+        # The scored candidates leave out the event the user split it from.
+        probe = partial(events.score_candidates, session, platform="Twitter",
+                        action="suspension", target_keys=[], text=text, scale=None, seen_at=T0,
+                        window=timedelta(days=14))  # fmt: skip
+        assert event_id not in [s.event_id for s in probe(article_id=article_id)]
+        assert event_id in [s.event_id for s in probe()]
+
+
+def test_the_cli_verbs_correct_events(tmp_path: Path, db_url: str) -> None:
     config = tmp_path / "settings.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "b.db"}"\n', encoding="utf-8")
+    config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
     settings = load_settings(config)
     engine = open_database(settings.database.url)
     with session_scope(engine) as session:

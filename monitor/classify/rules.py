@@ -375,7 +375,7 @@ def _bind(
         flags.add("network")  # "accounts that it linked to influence operations"
     if not lexicon.network_targets.isdisjoint(map(_NAME, found)):
         flags.add("network")
-    if "network" in flags:
+    if "network" in flags or _after_links(view, found, lexicon):
         found = _origins_as_origin(found, lexicon)
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
@@ -480,6 +480,20 @@ def _kin(lexicon: Lexicon, platform: str) -> frozenset[str]:
     return frozenset(p for p, f in lexicon.families.items() if f == family) | {platform}
 
 
+def _after_links(view: View, found: list[tg.Target], lexicon: Lexicon) -> bool:
+    """Every name found is a place a link word ties the object to ("chaînes liées à la
+    Chine", "accounts tied to Iran"): an origin, not whom the platform acted on."""
+    if not found:
+        return False
+    for target in found:
+        k = target.i - 1
+        while k >= 0 and view.low[k] in ("the", "la", "le", "l'", "el", "il", "der", "die"):
+            k -= 1
+        if target.i < 0 or view.cue_between(max(0, k - 2), k + 1, "link") is None:
+            return False
+    return True
+
+
 def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
     """ "a network run from Peru": the place a network is run from is its origin, not
     whom the platform acted on."""
@@ -580,7 +594,7 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
     said it had removed"), and a plain "had removed ... hours earlier" is the news itself."""
     if view.sentence.kind == TITLE:
         return False
-    passive_had = view.word(aux) == "been" and view.word(aux - 1) == "had"
+    passive_had = view.word(aux) == "been" and view.word(view.skip_adverbs_back(aux - 1)) == "had"
     earlier = view.word(aux) == "had" and any(
         view.low[k] in _BEFORE_NOW for k in range(aux + 1, span.i)
     )
