@@ -308,7 +308,7 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
-    if any(view.low[k] == "by" for k in range(verb.j + 1, min(view.n, verb.j + PASSIVE_REACH))):
+    if "by" in view.low[verb.j + 1 : min(view.n, verb.j + PASSIVE_REACH)]:
         return "passive: the agent after 'by' is not a platform"
     if view.sentence.kind == TITLE:
         # "Logan Paul demonetised as YouTube loses patience": the headline's other clause
