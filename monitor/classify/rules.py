@@ -327,9 +327,20 @@ def _bind(
             passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
+    owned_noun = None
+    if not isinstance(actor, Actor) and form == "noun":
+        owned_noun = _owned_ban_noun(view, span)
+        if owned_noun is not None:
+            actor = owned_noun[0]
     if not isinstance(actor, Actor):
         return actor
     rules.append(f"actor:{actor.how}")
+    if owned_noun is not None:
+        if actors.governing_subordinator(view, span.i) in BACKGROUND:
+            return "a past ban mentioned as background"  # "after his removal from Facebook"
+        return _binding(
+            view, actor, span, objects.action_for(cls, set()), [owned_noun[1]], None, rules
+        )
 
     if passive:
         subject_start = actors.subject_start(view, span.i)
@@ -619,6 +630,31 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
 
 
 _BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
+
+
+def _owned_ban_noun(view: View, span: Span) -> tuple[Actor, tg.Target] | None:
+    """ "his suspension from Twitter", "Trump's ban from YouTube": a ban noun owned by
+    whom it hit, the platform after "from"."""
+    if view.word(span.j + 1) not in ("from", "on", "by"):
+        return None
+    other = view.at(span.j + 2) or (view.at(span.j + 3) if view.word(span.j + 2) == "the" else None)
+    if other is None or not other.has("platform"):
+        return None
+    owned = view.at(other.j + 2) if view.word(other.j + 1) == "'s" else None
+    if owned is not None and owned.has("platform"):
+        other = owned  # "his removal from Amazon's Twitch"
+    actor = Actor(actors.name(other, "platform"), other.i, other.j, "passive")
+    owner = view.word(span.i - 1)
+    if owner == "'s":
+        names = tg.names_in_range(view, max(0, span.i - 5), span.i - 1)
+        if names and names[-1].j == span.i - 2:
+            return actor, tg.Target(names[-1].name, tg.NAMED, names[-1].i, names[-1].j)
+        return None
+    if owner in ("his", "her", "their", "its"):
+        found = tg.referent(view, span.i - 1) or tg.role_target(view, 0, span.i - 1)
+        if found is not None:
+            return actor, found
+    return None
 
 
 def _target_at(view: View, k: int) -> bool:
