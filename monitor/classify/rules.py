@@ -234,7 +234,11 @@ def _remember(view: View, recent: Recent, bindings: list[Binding]) -> None:
         for span in view.spans:
             if not span.has("platform"):
                 continue
-            verb = next((s.i for s in view.spans if s.i > span.j and s.has("action")), -1)
+            verb = -1
+            for s in view.spans:  # the first verb after the platform
+                if s.i > span.j and "action" in s.kinds:
+                    verb = s.i
+                    break
             if actors.platform_role(view, span, verb) == "actor":
                 platform = actors.name(span, "platform")
                 break
@@ -381,7 +385,7 @@ def _bind(
     if (
         extra[1] > extra[0]
         and view.word(extra[0]) in ("that", "which", "who")
-        and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
+        and _network_from(view, *extra)
     ):
         flags.add("network")  # "accounts that it linked to influence operations"
     if not lexicon.network_targets.isdisjoint(map(_NAME, found)):
@@ -406,12 +410,23 @@ def _bind(
     if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
     scale = tg.find_scale(view, *window) or tg.find_scale(view, *tail)
-    rules.extend([f"object:{f}" for f in sorted(flags) if f != "category"])
+    for flag in sorted(flags):
+        if flag != "category":
+            rules.append(f"object:{flag}")
     binding = _binding(view, actor, span, action, found, scale, rules)
     if opener in BACKGROUND:
         binding.score += SCORES["background"]
         binding.rules.append(f"background:{opener}")
     return binding
+
+
+def _network_from(view: View, start: int, end: int) -> bool:
+    """A network word starts in tokens [start, end). (A loop, not any() over a
+    generator: this runs for most verbs.)"""
+    for s in view.spans:  # noqa: SIM110
+        if start <= s.i < end and ("object", "network") in s.kinds:
+            return True
+    return False
 
 
 def _binding(
@@ -611,7 +626,7 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
     )
     if not (passive_had or earlier):
         return False
-    return not any(view.low[k] in view.grammar.reporting for k in range(span.i))
+    return view.grammar.reporting.isdisjoint(view.low[: max(0, span.i)])
 
 
 _BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
