@@ -460,3 +460,17 @@ def test_role_named_people_and_a_phrases_own_origin() -> None:
 def test_losing_ones_accounts_after_the_fact() -> None:
     found = verdicts("Dale Penrose decries censorship after losing his Twitter accounts")
     assert ("Twitter", "removal", "Dale Penrose") in found
+
+
+def test_headline_passives_with_the_platform_in_the_other_clause() -> None:
+    found = verdicts("Dale Penrose demonetised as YouTube loses patience")
+    assert any(p == "YouTube" and t == "Dale Penrose" for p, _, t in found), found
+    assert ("Twitter", "suspension", "Orla Quint") in verdicts(
+        "Orla Quint locked out of Twitter along with her institute"
+    )
+    assert not verdicts("Story", "Penrose had already been dropped from the Premier tier.")
+
+
+def test_a_place_a_link_word_ties_channels_to_is_their_origin() -> None:
+    found = verdicts("YouTube supprime plus de 2 500 chaînes liées à la Chine")
+    assert any(t == "network linked to China" for _, _, t in found), found

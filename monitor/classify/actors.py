@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from monitor.classify.text import TITLE
+
 if TYPE_CHECKING:
     from monitor.classify.view import Span, View
 
@@ -306,8 +308,13 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     reporter = _reporting_platform(view, start)
     if reporter is not None:
         return reporter
-    if any(view.low[k] == "by" for k in range(verb.j + 1, min(view.n, verb.j + PASSIVE_REACH))):
+    if "by" in view.low[verb.j + 1 : min(view.n, verb.j + PASSIVE_REACH)]:
         return "passive: the agent after 'by' is not a platform"
+    if view.sentence.kind == TITLE:
+        # "Logan Paul demonetised as YouTube loses patience": the headline's other clause
+        for other in view.spans_between(verb.j + 1, view.n, "platform"):
+            if view.word(other.i - 1) in ("as", "after", "while", "when"):
+                return Actor(name(other, "platform"), other.i, other.j, "passive_sentence")
     head_end = next(
         (k for k in range(start, verb.i) if view.low[k] in (",", "that", "which")), verb.i
     )
@@ -351,7 +358,7 @@ def _qualifies(view: View, k: int) -> bool:
         word in grammar.prepositions
         or word in grammar.right_bounds
         or word in grammar.subordinators
-        or word in ("and", "or", "on", "in", "last", "this", "after")
+        or word in ("and", "or", "on", "in", "last", "this", "after", "along", "together")
     )
 
 

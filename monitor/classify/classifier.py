@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from monitor.classify import targets as tg
@@ -43,6 +44,7 @@ MAX_SCORE = 0.99
 REINSTATEMENT = "reinstatement"
 # Only a line with one of these can bind or give context; other body lines go unsplit.
 _ANCHORS = frozenset({"action", "platform", "target", ("cue", "actor_pronoun")})
+_KINDS = attrgetter("kinds")
 _PRONOUN = re.compile(r"\b(?:[Ii]t|[Ww]e)\b")
 
 
@@ -113,7 +115,7 @@ def _bind_all(
         if not inside:
             continue  # nothing to read, no subject or target to note
         # every kind and (kind, name) the sentence's hits have: one set for the tests below
-        kinds: frozenset[object] = frozenset().union(*[h.kinds for h in inside])
+        kinds: frozenset[object] = frozenset().union(*map(_KINDS, inside))
         if _worth_reading(doc, sentence, kinds, recent):
             view = View(doc, sentence, inside, lexicon.grammar)
             views[sentence.index] = view
@@ -187,15 +189,13 @@ def _note_targets(doc: str, sentence: Sentence, inside: list[Hit], recent: Recen
         return
     if sentence.kind == TITLE and any(("cue", "self") in h.kinds for h in inside):
         recent.title_self = True
-    names = tuple(
-        dict.fromkeys(
-            t.name
-            for h in inside
-            if "target" in h.kinds and not _inside_word(doc, h)
-            for t in h.terms
-            if t.kind == "target"
-        )
-    )
+    listed: dict[str, None] = {}  # in order, once each (a loop: no generator per sentence)
+    for h in inside:
+        if "target" in h.kinds and not _inside_word(doc, h):
+            for t in h.terms:
+                if t.kind == "target":
+                    listed.setdefault(t.name, None)
+    names = tuple(listed)
     if names:
         recent.targets, recent.targets_sentence = names, sentence.index
         if sentence.kind == TITLE:
@@ -232,10 +232,8 @@ def _resolve_generic(
         """``tg.linked_targets`` of the sentence; without a watchlist name and a link
         word among its hits there are none, and it is not tokenised to find that out."""
         if sentence.index not in views:
-            inside = _hits_in(hits, starts, ends, sentence)
-            if not any("target" in h.kinds for h in inside) or not any(
-                ("cue", "link") in h.kinds for h in inside
-            ):
+            kinds = frozenset().union(*map(_KINDS, _hits_in(hits, starts, ends, sentence)))
+            if "target" not in kinds or ("cue", "link") not in kinds:
                 return []
         return tg.linked_targets(view_of(sentence))
 
@@ -430,7 +428,7 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
             generic_scales.setdefault((b.platform, b.action), b.scale)
     verdicts = []
     for (platform, key, _), members in groups.items():
-        best, target = max(members, key=lambda m: (m[0].score, -m[0].sentence.index))
+        best, target = max(members, key=_rank)
         if best.generic and (platform, best.action) in named_actions:
             continue
         others = {sentence_key(b.sentence) for b, _ in members} - {sentence_key(best.sentence)}
@@ -453,8 +451,17 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
                 spans=tuple([(a - start, b - start) for a, b in best.spans]),
             )
         )
-    verdicts.sort(key=lambda v: -v.score)
+    verdicts.sort(key=_minus_score)
     return verdicts
+
+
+def _rank(member: tuple[Binding, tg.Target]) -> tuple[float, int]:
+    """The best binding of a group: the highest score, then the earliest sentence."""
+    return member[0].score, -member[0].sentence.index
+
+
+def _minus_score(verdict: Verdict) -> float:
+    return -verdict.score
 
 
 def _sentence_key(doc: str, sentence: Sentence) -> str:

@@ -293,7 +293,8 @@ def find_targets(
     in a relative clause or "such as" list right after; else the object phrase itself."""
     start, end = window
     found = tg.watchlist_targets(view, start, end)
-    found += [n for t in list(found) for n in tg.names_beside(view, t, start, end)]
+    if found:
+        found += [n for t in list(found) for n in tg.names_beside(view, t, start, end)]
     found += tg.platform_targets(view, start, end, kin | {actor.platform})
     pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start, actor.platform)
     if passive and not found and tg.subject_pronoun(view, start, end):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from monitor.classify import actors, objects
@@ -52,6 +53,7 @@ SCORES = {
     LEAD: 0.15,
     "background": -0.20,
 }
+_NAME = attrgetter("name")
 _NEGATIONS = frozenset({"'t", "not", "never"})
 NOMINAL_GAP_WORDS = frozenset(
     {"has", "have", "had", "will", "'s", "its", "own", "to", "major", "tough", "tougher",
@@ -95,8 +97,12 @@ class Miss:
 def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Binding], list[Miss]]:
     """Every binding in one sentence, and the misses worth explaining."""
     sentence = view.sentence
-    platforms = [s for s in view.spans if "platform" in s.kinds]
-    verbs = [s for s in view.spans if "action" in s.kinds]
+    platforms, verbs = [], []
+    for s in view.spans:  # one loop, not two comprehensions
+        if "platform" in s.kinds:
+            platforms.append(s)
+        if "action" in s.kinds:
+            verbs.append(s)
     bindings: list[Binding] = []
     misses: list[Miss] = []
     first_platform = actors.name(platforms[0], "platform") if platforms else None
@@ -127,10 +133,11 @@ def _joint_actors(view: View, binding: Binding) -> list[Binding]:
     platform of a subject that lists several acted."""
     if "actor:active" not in binding.rules:
         return []
-    actor_at = next(
-        (s for s in view.spans if s.has("platform") and view.offsets(s.i, s.j) in binding.spans),
-        None,
-    )
+    actor_at = None
+    for s in view.spans:  # the platform the binding names as its actor
+        if "platform" in s.kinds and view.offsets(s.i, s.j) in binding.spans:
+            actor_at = s
+            break
     if actor_at is None:
         return []
     out = []
@@ -242,7 +249,10 @@ def _verb(view: View, span: Span) -> str:
 
 
 def _action_term(view: View, span: Span) -> Term | None:
-    terms = [t for t in span.hit.terms if t.kind == "action"]
+    terms = []
+    for t in span.hit.terms:  # a loop: most hits have one term
+        if t.kind == "action":
+            terms.append(t)
     if len(terms) < 2:
         return terms[0] if terms else None
     forms = {t.form for t in terms}
@@ -359,17 +369,18 @@ def _bind(
         flags.add("category")  # "Apps used to operate vaping devices are being dropped"
     if (
         extra[1] > extra[0]
-        and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
         and view.word(extra[0]) in ("that", "which", "who")
+        and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
     ):
         flags.add("network")  # "accounts that it linked to influence operations"
-    if any(t.name in lexicon.network_targets for t in found):
+    if not lexicon.network_targets.isdisjoint(map(_NAME, found)):
         flags.add("network")
-    if "network" in flags:
+    if "network" in flags or _after_links(view, found, lexicon):
         found = _origins_as_origin(found, lexicon)
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
-    required = [r for r in lexicon.requires.get(cls, ()) if r != "return"]
+    requires = lexicon.requires.get(cls, ())
+    required = [r for r in requires if r != "return"] if requires else []
     if form == "passive" and passive and found and "account" in required:
         required = []  # "X locked out of Twitter": what is locked out is an account
     if required and not flags.intersection(required) and not ("account" in required and named):
@@ -419,7 +430,9 @@ def _binding(
     if actor.i >= 0:
         spans.append(view.offsets(actor.i, actor.j))
     spans.append(view.offsets(span.i, span.j))
-    spans.extend(view.offsets(t.i, t.j) for t in found if t.i >= 0 and t.how != tg.GENERIC)
+    for t in found:
+        if t.i >= 0 and t.how != tg.GENERIC:
+            spans.append(view.offsets(t.i, t.j))
     if scale:
         rules.append("scale")
     return Binding(
@@ -465,6 +478,20 @@ def _kin(lexicon: Lexicon, platform: str) -> frozenset[str]:
     if family not in lexicon.joint_families:
         return frozenset({platform})
     return frozenset(p for p, f in lexicon.families.items() if f == family) | {platform}
+
+
+def _after_links(view: View, found: list[tg.Target], lexicon: Lexicon) -> bool:
+    """Every name found is a place a link word ties the object to ("chaînes liées à la
+    Chine", "accounts tied to Iran"): an origin, not whom the platform acted on."""
+    if not found:
+        return False
+    for target in found:
+        k = target.i - 1
+        while k >= 0 and view.low[k] in ("the", "la", "le", "l'", "el", "il", "der", "die"):
+            k -= 1
+        if target.i < 0 or view.cue_between(max(0, k - 2), k + 1, "link") is None:
+            return False
+    return True
 
 
 def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
@@ -567,7 +594,7 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
     said it had removed"), and a plain "had removed ... hours earlier" is the news itself."""
     if view.sentence.kind == TITLE:
         return False
-    passive_had = view.word(aux) == "been" and view.word(aux - 1) == "had"
+    passive_had = view.word(aux) == "been" and view.word(view.skip_adverbs_back(aux - 1)) == "had"
     earlier = view.word(aux) == "had" and any(
         view.low[k] in _BEFORE_NOW for k in range(aux + 1, span.i)
     )

@@ -543,15 +543,18 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
     what was restored."""
     head = first_content(view, start, end)
     last = -1
+    prepositions = view.grammar.prepositions
+    wanted = {("object", c) for c in classes}
     for span in view.spans:
         if span.i < head or span.i >= end:
             continue
-        if span.i - head > 5 or any(
-            view.low[k] in view.grammar.prepositions and view.low[k] != "of"
-            for k in range(head, span.i)
+        if span.i - head > 5:
+            break
+        if not prepositions.isdisjoint(view.low[head : span.i]) and any(
+            word in prepositions and word != "of" for word in view.low[head : span.i]
         ):
             break
-        if any(span.has("object", c) for c in classes):
+        if not wanted.isdisjoint(span.kinds):
             last = span.j
     if last < 0:
         return None

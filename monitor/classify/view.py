@@ -89,8 +89,11 @@ class View:
     def cue_between(self, start: int, end: int, *names: str) -> Span | None:
         """The first cue of one of ``names`` over tokens [start, end)."""
         cues = self._cues
-        if cues is None:
-            cues = self._cues = [s for s in self.spans if "cue" in s.kinds]
+        if cues is None:  # loops, not comprehensions: a sentence has a handful of spans
+            cues = self._cues = []
+            for s in self.spans:
+                if "cue" in s.kinds:
+                    cues.append(s)
         for span in cues:
             if span.i >= start and span.j < end:
                 for name in names:
@@ -101,8 +104,15 @@ class View:
     def spans_between(self, start: int, end: int, kind: str) -> list[Span]:
         of_kind = self._of_kind.get(kind)
         if of_kind is None:
-            of_kind = self._of_kind[kind] = [s for s in self.spans if kind in s.kinds]
-        return [s for s in of_kind if s.i >= start and s.j < end]
+            of_kind = self._of_kind[kind] = []
+            for s in self.spans:
+                if kind in s.kinds:
+                    of_kind.append(s)
+        out = []
+        for s in of_kind:
+            if s.i >= start and s.j < end:
+                out.append(s)
+        return out
 
     def after_preposition(self, i: int) -> bool:
         """Whether the phrase starting at token ``i`` follows a preposition, looking through
