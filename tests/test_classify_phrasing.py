@@ -474,3 +474,14 @@ def test_headline_passives_with_the_platform_in_the_other_clause() -> None:
 def test_a_place_a_link_word_ties_channels_to_is_their_origin() -> None:
     found = verdicts("YouTube supprime plus de 2 500 chaînes liées à la Chine")
     assert any(t == "network linked to China" for _, _, t in found), found
+
+
+def test_a_ban_noun_owned_by_whom_it_hit() -> None:
+    found = verdicts("Story", "Dale Penrose reacted to his suspension from Twitter with a video.")
+    assert ("Twitter", "suspension", "Dale Penrose") in found
+    assert ("Twitch", "removal", "Orla Quint") in verdicts(
+        "Story", "Orla Quint says her removal from Amazon's Twitch is final."
+    )
+    assert not verdicts(
+        "Story", "Fans followed Dale Penrose to YouTube after his removal from Facebook."
+    )

@@ -234,7 +234,11 @@ def _remember(view: View, recent: Recent, bindings: list[Binding]) -> None:
         for span in view.spans:
             if not span.has("platform"):
                 continue
-            verb = next((s.i for s in view.spans if s.i > span.j and s.has("action")), -1)
+            verb = -1
+            for s in view.spans:  # the first verb after the platform
+                if s.i > span.j and "action" in s.kinds:
+                    verb = s.i
+                    break
             if actors.platform_role(view, span, verb) == "actor":
                 platform = actors.name(span, "platform")
                 break
@@ -323,9 +327,20 @@ def _bind(
             passive_actor = actors.passive_actor(view, span, recent)
             if isinstance(passive_actor, Actor):
                 actor, passive = passive_actor, True
+    owned_noun = None
+    if not isinstance(actor, Actor) and form == "noun":
+        owned_noun = _owned_ban_noun(view, span)
+        if owned_noun is not None:
+            actor = owned_noun[0]
     if not isinstance(actor, Actor):
         return actor
     rules.append(f"actor:{actor.how}")
+    if owned_noun is not None:
+        if actors.governing_subordinator(view, span.i) in BACKGROUND:
+            return "a past ban mentioned as background"  # "after his removal from Facebook"
+        return _binding(
+            view, actor, span, objects.action_for(cls, set()), [owned_noun[1]], None, rules
+        )
 
     if passive:
         subject_start = actors.subject_start(view, span.i)
@@ -370,7 +385,7 @@ def _bind(
     if (
         extra[1] > extra[0]
         and view.word(extra[0]) in ("that", "which", "who")
-        and any(extra[0] <= s.i < extra[1] and s.has("object", "network") for s in view.spans)
+        and _network_from(view, *extra)
     ):
         flags.add("network")  # "accounts that it linked to influence operations"
     if not lexicon.network_targets.isdisjoint(map(_NAME, found)):
@@ -395,12 +410,23 @@ def _bind(
     if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
     scale = tg.find_scale(view, *window) or tg.find_scale(view, *tail)
-    rules.extend([f"object:{f}" for f in sorted(flags) if f != "category"])
+    for flag in sorted(flags):
+        if flag != "category":
+            rules.append(f"object:{flag}")
     binding = _binding(view, actor, span, action, found, scale, rules)
     if opener in BACKGROUND:
         binding.score += SCORES["background"]
         binding.rules.append(f"background:{opener}")
     return binding
+
+
+def _network_from(view: View, start: int, end: int) -> bool:
+    """A network word starts in tokens [start, end). (A loop, not any() over a
+    generator: this runs for most verbs.)"""
+    for s in view.spans:  # noqa: SIM110
+        if start <= s.i < end and ("object", "network") in s.kinds:
+            return True
+    return False
 
 
 def _binding(
@@ -600,10 +626,35 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
     )
     if not (passive_had or earlier):
         return False
-    return not any(view.low[k] in view.grammar.reporting for k in range(span.i))
+    return view.grammar.reporting.isdisjoint(view.low[: max(0, span.i)])
 
 
 _BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
+
+
+def _owned_ban_noun(view: View, span: Span) -> tuple[Actor, tg.Target] | None:
+    """ "his suspension from Twitter", "Trump's ban from YouTube": a ban noun owned by
+    whom it hit, the platform after "from"."""
+    if view.word(span.j + 1) not in ("from", "on", "by"):
+        return None
+    other = view.at(span.j + 2) or (view.at(span.j + 3) if view.word(span.j + 2) == "the" else None)
+    if other is None or not other.has("platform"):
+        return None
+    owned = view.at(other.j + 2) if view.word(other.j + 1) == "'s" else None
+    if owned is not None and owned.has("platform"):
+        other = owned  # "his removal from Amazon's Twitch"
+    actor = Actor(actors.name(other, "platform"), other.i, other.j, "passive")
+    owner = view.word(span.i - 1)
+    if owner == "'s":
+        names = tg.names_in_range(view, max(0, span.i - 5), span.i - 1)
+        if names and names[-1].j == span.i - 2:
+            return actor, tg.Target(names[-1].name, tg.NAMED, names[-1].i, names[-1].j)
+        return None
+    if owner in ("his", "her", "their", "its"):
+        found = tg.referent(view, span.i - 1) or tg.role_target(view, 0, span.i - 1)
+        if found is not None:
+            return actor, found
+    return None
 
 
 def _target_at(view: View, k: int) -> bool:

@@ -512,7 +512,7 @@ def _referent_removed(view: View, before: int, actor: str | None) -> Target | No
 
 
 def subject_pronoun(view: View, start: int, end: int) -> bool:
-    return any(view.low[k] in view.grammar.target_pronouns for k in range(start, end))
+    return not view.grammar.target_pronouns.isdisjoint(view.low[max(0, start) : max(0, end)])
 
 
 def role_target(view: View, start: int, end: int) -> Target | None:
