@@ -485,3 +485,14 @@ def test_a_ban_noun_owned_by_whom_it_hit() -> None:
     assert not verdicts(
         "Story", "Fans followed Dale Penrose to YouTube after his removal from Facebook."
     )
+
+
+def test_a_relative_clause_names_no_target_and_a_headline_subject_does() -> None:
+    found = verdicts(
+        "TikTok suspends teen who hid Uighur criticism in a video",
+        "TikTok suspended Feroza Aziz's account on Tuesday.",
+    )
+    assert not any(t == "Uighur" for _, _, t in found), found
+    assert ("Twitter", "removal", "Penrose") in verdicts(
+        "Penrose decries censorship after losing his Twitter accounts"
+    )

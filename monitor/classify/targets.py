@@ -211,6 +211,9 @@ def _named_first(view: View) -> bool:
     word = view.word(1)
     if view.low[0] in view.grammar.name_titles:
         return False  # "Conspiracy theorist loses ...": a title, not a name
+    raw = view.tokens.raw[1] if view.n > 1 else ""
+    if nxt is None and raw.isalpha() and raw.islower() and raw.endswith("s") and len(raw) > 3:
+        return True  # "Spencer decries ...", "Icke says ...": a subject and its verb
     return (
         (nxt is not None and nxt.has("action"))
         or word in view.grammar.name_titles
@@ -382,6 +385,8 @@ def _in_head_phrase(view: View, k: int, head: int) -> bool:
         word = view.low[m]
         if word in view.grammar.prepositions or word in (",", "and", "or", ";", ":"):
             return False
+        if word in ("who", "which", "that", "whose"):
+            return False  # "a teen who hid Uighur criticism": the clause says what she did
         if m > head and word.endswith("ing") and word.isalpha() and len(word) > 5:
             return False  # "accounts promoting the Communist Party": what they did
     return True
