@@ -313,15 +313,18 @@ class Mentions:
 
     padded: str  # " w1 w2 ... wn "
     single: frozenset[str]
+    capitalised: frozenset[str]  # words written with a capital somewhere in the text
 
     @classmethod
     def of(cls, text: str) -> Mentions:
         found = _WORD.findall(fold(text))
-        return cls(f" {' '.join(found)} ", frozenset(found))
+        capitals = frozenset(fold(w) for w in _WORD.findall(text) if w[0].isupper())
+        return cls(f" {' '.join(found)} ", frozenset(found), capitals)
 
     def names(self, key: str) -> bool:
-        """Whether the text names ``key`` (a folded key, ``fold_key``) as whole words, or
-        written as one word ("dr vortex" in "DrVortex")."""
+        """Whether the text names ``key`` (a folded key, ``fold_key``) as whole words,
+        written as one word ("dr vortex" in "DrVortex"), or by its last word written as a
+        name ("Trump" for "donald trump")."""
         if len(key) < 2:
             return False
         if key.startswith(NETWORK_PREFIX):  # an unnamed network: named by its origin
@@ -329,7 +332,10 @@ class Mentions:
             return any(_one_stem(w, o) for o in origins for w in self.single)
         if f" {key} " in self.padded:
             return True
-        return " " in key and key.replace(" ", "") in self.single
+        if " " not in key:
+            return False
+        last = key.rsplit(" ", 1)[-1]
+        return key.replace(" ", "") in self.single or (len(last) > 3 and last in self.capitalised)
 
 
 def names_any(text: str, keys: list[str]) -> bool:
@@ -345,7 +351,7 @@ def _may_name(folded: str, key: str) -> bool:
     if key.startswith(NETWORK_PREFIX):
         origins = name_tokens(key[len(NETWORK_PREFIX) :])
         return any(o[:STEM] in folded for o in origins if len(o) > 3)
-    return all(w in folded for w in key.split()) or key.replace(" ", "") in folded
+    return all(w in folded for w in key.split()) or key.rsplit(" ", 1)[-1] in folded
 
 
 def name_tokens(key: str) -> list[str]:

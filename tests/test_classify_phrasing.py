@@ -496,3 +496,13 @@ def test_a_relative_clause_names_no_target_and_a_headline_subject_does() -> None
     assert ("Twitter", "removal", "Penrose") in verdicts(
         "Penrose decries censorship after losing his Twitter accounts"
     )
+
+
+def test_whom_a_ban_hit_reacting_to_it() -> None:
+    assert ("PayPal", "ban", "Dale Penrose") in verdicts(
+        "Dale Penrose calls PayPal ban an attempt to starve him of money"
+    )
+    assert ("Twitter", "suspension", "Dale Penrose") in verdicts(
+        "Dale Penrose slams Twitter suspension as censorship"
+    )
+    assert not verdicts("Dale Penrose praises PayPal policy on fraud")

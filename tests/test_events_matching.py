@@ -61,6 +61,9 @@ def test_names_are_compared_folded_and_found_in_text_as_whole_words() -> None:
     assert text.names("network linked to china")
     assert not text.names("vortex") and not text.names("network linked to iran")
     assert not dedupe.Mentions.of("Vortexes of pages").names("vortex")
+    # A surname written as a name names the person; the word in lower case does not.
+    assert dedupe.Mentions.of("Twitter said Trump broke its rules.").names("donald trump")
+    assert not dedupe.Mentions.of("a trip out west").names("kanye west")
     # An unnamed network and the adjective of its origin name one network; nothing else.
     assert dedupe.name_agreement("moldovan", "network linked to moldova") == 0.8
     assert dedupe.name_agreement("kestrel", "network linked to moldova") == -1.0
@@ -269,6 +272,29 @@ def test_a_report_dated_to_the_month_matches_within_that_month_not_before(
             published_at=datetime(2018, 9, 28, 9, tzinfo=UTC),
         ), settings, lexicon, now=datetime(2018, 9, 28, 10, tzinfo=UTC))  # fmt: skip
         assert later.updated == ban.opened  # within the month the report was dated to
+
+
+def test_a_wrong_name_joins_the_person_its_text_names_by_surname(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as session:
+        a = report(session, settings, ("Twitter", "ban", "Donald Trump"),
+                   title="Twitter permanently suspends Donald Trump",
+                   text="Twitter permanently suspended Donald Trump's account, citing the risk "
+                        "of further incitement of violence after the riot.")  # fmt: skip
+        # The verdict named a bystander; the text names the banned man by surname only.
+        b = report(session, settings, ("Twitter", "ban", "Parler"), outlet="b.example",
+                   at=T0 + timedelta(hours=3), title="Supporters head for Parler",
+                   text="Twitter closed the account of Trump for good, citing the risk of "
+                        "further incitement of violence after the riot; supporters moved to "
+                        "Parler.")  # fmt: skip
+        assert b.updated == a.opened
+        # Another person's story of that day, naming no one in its verdict: apart.
+        c = report(session, settings, ("Twitter", "ban", "account"), outlet="c.example",
+                   at=T0 + timedelta(hours=4), title="Another account closed",
+                   text="Twitter closed the account of Sidney Powell for spreading election "
+                        "conspiracies.")  # fmt: skip
+        assert c.opened
 
 
 def test_an_accented_name_and_its_plain_spelling_are_one_ban(

@@ -267,6 +267,17 @@ def _action_term(view: View, span: Span) -> Term | None:
             prev in view.grammar.determiners
             or prev == "'s"
             or (before is not None and before.has("target") and view.word(before.i - 1) == "'s")
+            # "Alex Jones calls PayPal ban an attempt": one platform does not "ban", it "bans"
+            or (
+                before is not None
+                and before.has("platform")
+                and view.word(before.i - 1) not in ("and", ",", "&", "to", "will", "would")
+                and not view.word(before.i - 1).endswith("n't")
+                and view.word(before.i - 1) not in view.grammar.passive_aux
+                and not view.low[span.i].endswith("s")
+                and view.word(before.i - 1)
+                not in ("did", "does", "do", "can", "could", "may", "might", "must", "should")
+            )
         )  # "Facebook's QAnon purge"
         terms = [t for t in terms if (t.form == "noun") == noun] or terms
     return terms[0] if terms else None
@@ -370,6 +381,8 @@ def _bind(
     found = objects.find_targets(view, window, extra, actor, span, passive, recent, kin)
     if form == "noun" and not found and actor.j + 1 < span.i:
         found = tg.watchlist_targets(view, actor.j + 1, span.i)  # "Facebook's QAnon purge"
+    if form == "noun" and not found and actor.j + 1 == span.i:
+        found = _reacting_subject(view, actor.i)  # "Alex Jones calls PayPal ban an attempt"
     if not found and not passive and view.cue_between(window[0], window[1], "actor_pronoun"):
         referent = tg.referent(view, actor.i)  # "told Lantern Radio it will stop ... the site"
         found = [referent] if referent is not None else []
@@ -630,6 +643,28 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
 
 
 _BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
+
+
+_REACTIONS = frozenset(
+    {"calls", "slams", "decries", "criticises", "criticizes", "blasts", "condemns",
+     "attacks", "denounces", "challenges", "appeals", "sues", "fights", "protests", "mocks",
+     "rejects", "responds", "reacts", "says", "hits"}
+)  # fmt: skip
+
+
+def _reacting_subject(view: View, platform_at: int) -> list[tg.Target]:
+    """ "Alex Jones calls PayPal ban an attempt to starve him", "Penrose slams Twitter
+    suspension": whom a ban hit, reacting to it as the sentence's subject."""
+    verb = next((k for k in range(1, platform_at) if view.low[k] in _REACTIONS), -1)
+    if verb < 0 or platform_at - verb > 4:
+        return []
+    listed = tg.watchlist_targets(view, 0, verb)
+    if listed:
+        return [tg.Target(listed[0].name, tg.NAMED, listed[0].i, listed[0].j)]
+    names = tg.names_in_range(view, 0, verb)
+    if names and names[0].i == 0 and names[0].j == verb - 1:
+        return [tg.Target(names[0].name, tg.NAMED, names[0].i, names[0].j)]
+    return []
 
 
 def _owned_ban_noun(view: View, span: Span) -> tuple[Actor, tg.Target] | None:
