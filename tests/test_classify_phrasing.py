@@ -506,3 +506,9 @@ def test_whom_a_ban_hit_reacting_to_it() -> None:
         "Dale Penrose slams Twitter suspension as censorship"
     )
     assert not verdicts("Dale Penrose praises PayPal policy on fraud")
+
+
+def test_a_platforms_block_on_a_named_group() -> None:
+    found = verdicts("Store rules behind Telegram's Hamas block")
+    assert any(p == "Telegram" and t == "Hamas" for p, _, t in found), found
+    assert not verdicts("The city block near Telegram's office was closed for repairs")
