@@ -7,7 +7,7 @@ is one token, so the "Russia" inside it is an adjective, not an actor.
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from monitor.classify.text import TITLE, Tokens, is_title_case, tokenize
 
@@ -17,17 +17,23 @@ if TYPE_CHECKING:
     from monitor.classify.text import Sentence
 
 
-_new_tuple = tuple.__new__
-
-
-class Span(NamedTuple):
+class Span:
     """A hit over tokens i..j (inclusive). ``kinds`` is the hit's, held here so that
-    ``has`` (called ~600 times per ban-dense article) is one lookup, not two calls."""
+    ``has`` (called ~600 times per ban-dense article) is one lookup, not two calls. A
+    class with slots, not a named tuple: the rules read ``i``, ``j`` and ``kinds``
+    thousands of times an article, and a slot is read about twice as fast as a named
+    tuple's field (which Python 3.11 does not specialise)."""
 
-    i: int
-    j: int
-    hit: Hit
-    kinds: frozenset[object]
+    __slots__ = ("hit", "i", "j", "kinds")
+
+    def __init__(self, i: int, j: int, hit: Hit, kinds: frozenset[object]) -> None:
+        self.i = i
+        self.j = j
+        self.hit = hit
+        self.kinds = kinds
+
+    def __repr__(self) -> str:
+        return f"Span(i={self.i}, j={self.j}, hit={self.hit!r})"
 
     def has(self, kind: str, name: str | None = None) -> bool:
         return (kind if name is None else (kind, name)) in self.kinds
@@ -61,7 +67,7 @@ class View:
             j = bisect_left(ends, hit.end, i)
             if j == n or ends[j] != hit.end:
                 continue
-            span = _new_tuple(Span, (i, j, hit, hit.kinds))  # Span(...) without its lambda
+            span = Span(i, j, hit, hit.kinds)
             spans.append(span)
             if i == j:
                 cover[i] = span
