@@ -20,7 +20,7 @@ For each enforcement verb in a sentence:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -148,19 +148,7 @@ def _joint_actors(view: View, binding: Binding) -> list[Binding]:
             break
         platform = actors.name(other, "platform")
         if platform != binding.platform:
-            out.append(
-                Binding(
-                    platform=platform,
-                    action=binding.action,
-                    targets=binding.targets,
-                    sentence=binding.sentence,
-                    score=binding.score,
-                    rules=[*binding.rules, "actor:joint"],
-                    spans=binding.spans,
-                    scale=binding.scale,
-                    numeric_scale=binding.numeric_scale,
-                )
-            )
+            out.append(replace(binding, platform=platform, rules=[*binding.rules, "actor:joint"]))
         k = other.i - 1
     return out
 
