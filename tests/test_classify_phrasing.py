@@ -495,3 +495,12 @@ def test_a_platforms_block_on_a_named_group() -> None:
     found = verdicts("Store rules behind Telegram's Hamas block")
     assert any(p == "Telegram" and t == "Hamas" for p, _, t in found), found
     assert not verdicts("The city block near Telegram's office was closed for repairs")
+
+
+def test_a_feature_named_like_a_verb_and_users_acting() -> None:
+    assert not verdicts(
+        "Instagram rolls out 'Restrict' to shield users from bullies",
+        "Instagram has launched a feature called Restrict that lets users quietly limit what "
+        "another account can do on their posts.",
+    )
+    assert verdicts("Instagram restricts the account of Dale Penrose")
