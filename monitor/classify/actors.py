@@ -112,6 +112,13 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 return "the named party is the subject, not the platform"
             if ("cue", "actor_pronoun") in kinds and not view.after_preposition(other.i):
                 return pronoun_actor(view, other.i, other.j, verb, recent)
+            if (
+                "object" in kinds
+                and view.low[other.j] in ("users", "people", "creators", "members")
+                and _only_aux(view, other.j + 1, verb.i)
+                and not view.after_preposition(other.i)
+            ):
+                return "users act, not the platform"  # "lets users quietly limit what ..."
             k = other.i - 1
             continue
         if word in grammar.pronouns and word != "they" and not view.after_preposition(k):

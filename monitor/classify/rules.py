@@ -20,7 +20,7 @@ For each enforcement verb in a sentence:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -116,7 +116,7 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
         if span.i in consumed:
             continue
         term = _action_term(view, span)
-        if term is None:
+        if term is None or _named_verb(view, span):
             continue
         result = _bind(view, span, term, recent, consumed, lexicon)
         if isinstance(result, Binding):
@@ -148,19 +148,7 @@ def _joint_actors(view: View, binding: Binding) -> list[Binding]:
             break
         platform = actors.name(other, "platform")
         if platform != binding.platform:
-            out.append(
-                Binding(
-                    platform=platform,
-                    action=binding.action,
-                    targets=binding.targets,
-                    sentence=binding.sentence,
-                    score=binding.score,
-                    rules=[*binding.rules, "actor:joint"],
-                    spans=binding.spans,
-                    scale=binding.scale,
-                    numeric_scale=binding.numeric_scale,
-                )
-            )
+            out.append(replace(binding, platform=platform, rules=[*binding.rules, "actor:joint"]))
         k = other.i - 1
     return out
 
@@ -665,6 +653,15 @@ def _reacting_subject(view: View, platform_at: int) -> list[tg.Target]:
     if names and names[0].i == 0 and names[0].j == verb - 1:
         return [tg.Target(names[0].name, tg.NAMED, names[0].i, names[0].j)]
     return []
+
+
+def _named_verb(view: View, span: Span) -> bool:
+    """ "a feature called Restrict", "rolls out 'Restrict'": a capitalised verb inside a
+    sentence is a name."""
+    if span.i == 0 or view.title_case:
+        return False
+    raw = view.tokens.raw[span.i]
+    return raw[:1].isupper() and view.low[span.i] not in view.grammar.named_stopwords
 
 
 def _owned_ban_noun(view: View, span: Span) -> tuple[Actor, tg.Target] | None:
