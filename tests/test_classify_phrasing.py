@@ -504,3 +504,11 @@ def test_a_feature_named_like_a_verb_and_users_acting() -> None:
         "another account can do on their posts.",
     )
     assert verdicts("Instagram restricts the account of Dale Penrose")
+
+
+def test_no_owner_from_a_place_or_a_relative_clause() -> None:
+    found = {t for _, _, t in verdicts(
+        "TikTok suspends teen who hid Uighur criticism in a video",
+        "A 17-year-old from New Jersey says TikTok locked her out of her account.",
+    )}  # fmt: skip
+    assert not found & {"Uighur", "New Jersey"}, found

@@ -378,6 +378,10 @@ def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target 
         for name in tg.names_in(view):
             if sentence.kind != TITLE and not _owner_position(view, name):
                 continue  # "said it was cooperating with the FBI": not the owner
+            if any(
+                view.low[k] in ("who", "which", "that") for k in range(max(0, name.i - 3), name.i)
+            ):
+                continue  # "suspends teen who hid Uighur criticism": what the clause says
             if name.name != platform:
                 return tg.Target(name.name, tg.NAMED, name.i, name.j)
     return None
@@ -389,6 +393,9 @@ _OF = frozenset({"of", "by", "de", "du", "des", "di", "del", "della", "von", "de
 def _owner_position(view: View, name: tg.Target) -> bool:
     """Where a lead names an owner: its subject, a possessive ("Jo Brand's"), or after
     "of" ("the page of the singer Anselme Ruiz")."""
+    before = view.word(name.i - 1)
+    if before in view.grammar.prepositions and before not in _OF:
+        return False  # "A 17-year-old from New Jersey": where, not who
     return (
         name.i <= 3
         or view.word(name.j + 1) == "'s"
