@@ -512,3 +512,18 @@ def test_no_owner_from_a_place_or_a_relative_clause() -> None:
         "A 17-year-old from New Jersey says TikTok locked her out of her account.",
     )}  # fmt: skip
     assert not found & {"Uighur", "New Jersey"}, found
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "Twitter verbannt ab sofort die Werbung von Kestrel Media.",
+            ("Twitter", "ad_ban", "Kestrel Media"),
+        ),
+        ("YouTube bannit la chaîne de Lucien Marchetti", ("YouTube", "ban", "Lucien Marchetti")),
+        ("Facebook veta los anuncios de Kestrel Media", ("Facebook", "ad_ban", "Kestrel Media")),
+    ],
+)
+def test_bans_and_ads_in_other_languages(title: str, expected: tuple[str, str, str]) -> None:
+    assert expected in verdicts("Story", title)
