@@ -1,64 +1,23 @@
-"""SQLAlchemy 2.0 models. Alembic owns the schema (alembic/versions); these mirror it.
+"""The ORM classes, mapped onto the Core tables of ``monitor.tables`` (the one place the
+schema is written down; Alembic owns the database and tests/test_db.py compares them).
 
-source ──< article ──< verdict
-  │           │  ├──< article_url, article_band (dedupe keys)
-  │           │           │
-  │           └──< event_article >── event ──< delivery >── subscription
-  │                                    └──< event_target
-  └──< frontier (article URLs a source listed, until stored or given up)
-
-meta: one row per key of installation-wide state (installation id, scheduler lease).
+Columns are typed here for mypy (``Mapped[...]``) and mapped from each class's
+``__table__``; relationships and properties live only here.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from monitor.states import DeliveryStatus, EventStatus
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from monitor import tables
 
 
 class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: sa.JSON(),
-    }
+    metadata = tables.metadata
     if TYPE_CHECKING:
         # Every model here is mapped to one Table (declarative types it as a FromClause).
         __table__: ClassVar[sa.Table]
@@ -67,31 +26,29 @@ class Base(DeclarativeBase):
 class Source(Base):
     """A feed, site or sitemap, with its polling state."""
 
-    __tablename__ = "source"
+    __table__ = tables.source
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # feed | site | sitemap
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    url: Mapped[str] = mapped_column(sa.Text)
-    interval: Mapped[float] = mapped_column(default=900.0)  # configured, seconds
+    id: Mapped[int]
+    kind: Mapped[str]  # feed | site | sitemap
+    name: Mapped[str]
+    url: Mapped[str]
+    interval: Mapped[float]  # configured, seconds
     current_interval: Mapped[float | None]  # adaptive, within crawler bounds
-    etag: Mapped[str | None] = mapped_column(sa.Text)
-    last_modified: Mapped[str | None] = mapped_column(sa.Text)
-    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    next_poll_at: Mapped[datetime | None]
+    failures: Mapped[int]
+    last_error: Mapped[str | None]
     last_error_at: Mapped[datetime | None]
     failing_since: Mapped[datetime | None]
     last_ok_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
-    enabled: Mapped[bool] = mapped_column(default=True)  # settings.toml still declares it
+    enabled: Mapped[bool]  # settings.toml still declares it
     # settings | cli | opml: who owns it (settings.toml's are mirrored by sync_sources)
-    origin: Mapped[str] = mapped_column(
-        sa.String(16), default="settings", server_default="settings"
-    )
-    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # by hand
-    category: Mapped[str | None] = mapped_column(sa.Text)  # OPML folder
-    options: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # site: article_links
+    origin: Mapped[str]
+    disabled: Mapped[bool]  # by hand
+    category: Mapped[str | None]  # OPML folder
+    options: Mapped[dict[str, Any] | None]  # site: article_links
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -101,21 +58,18 @@ class Frontier(Base):
     page is stored (``done``) or given up. Written in the transaction that records the
     source's validators, so no conditional GET can ever hide an entry not yet stored."""
 
-    __tablename__ = "frontier"
-    __table_args__ = (sa.Index(None, "state", "next_attempt_at"),)
+    __table__ = tables.frontier
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("source.id", ondelete="CASCADE"), index=True
-    )
-    url: Mapped[str] = mapped_column(sa.Text)  # as listed: what is fetched
-    url_key: Mapped[str] = mapped_column(sa.String(2048), unique=True)  # dedupe.canonical_url
-    state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # see monitor.frontier
-    attempts: Mapped[int] = mapped_column(default=0)  # failed fetches or stores so far
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # or the claim's end
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    hints: Mapped[dict[str, Any]] = mapped_column(default=dict)  # feed title, date, GUID URLs
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int]
+    source_id: Mapped[int]
+    url: Mapped[str]  # as listed: what is fetched
+    url_key: Mapped[str]  # dedupe.canonical_url
+    state: Mapped[str]  # see monitor.frontier
+    attempts: Mapped[int]  # failed fetches or stores so far
+    next_attempt_at: Mapped[datetime]  # or the claim's end
+    last_error: Mapped[str | None]
+    hints: Mapped[dict[str, Any]]  # feed title, date, GUID URLs
+    created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
 
@@ -123,33 +77,33 @@ class Meta(Base):
     """Installation-wide state by key: ``installation_id`` (salts delivery ids),
     ``scheduler`` (who schedules, and its heartbeat in ``updated_at``)."""
 
-    __tablename__ = "meta"
+    __table__ = tables.meta
 
-    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    value: Mapped[str | None] = mapped_column(sa.Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    key: Mapped[str]
+    value: Mapped[str | None]
+    updated_at: Mapped[datetime]
 
 
 class Article(Base):
     """One stored news article (duplicates collapse onto it; see ArticleUrl)."""
 
-    __tablename__ = "article"
+    __table__ = tables.article
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(sa.Text)
-    canonical_url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
-    outlet: Mapped[str | None] = mapped_column(sa.String(255), index=True)
-    content_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    id: Mapped[int]
+    url: Mapped[str]
+    canonical_url: Mapped[str]
+    outlet: Mapped[str | None]
+    content_hash: Mapped[str | None]
     # MinHash signature of the text (monitor.dedupe); its LSH bands are in article_band.
-    minhash: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    title: Mapped[str] = mapped_column(sa.Text, default="")
-    text: Mapped[str] = mapped_column(sa.Text, default="")
-    author: Mapped[str | None] = mapped_column(sa.Text)
-    sitename: Mapped[str | None] = mapped_column(sa.Text)
-    language: Mapped[str | None] = mapped_column(sa.String(16))
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("source.id", ondelete="SET NULL"))
+    minhash: Mapped[bytes | None]
+    title: Mapped[str]
+    text: Mapped[str]
+    author: Mapped[str | None]
+    sitename: Mapped[str | None]
+    language: Mapped[str | None]
+    published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    source_id: Mapped[int | None]
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     verdicts: Mapped[list[Verdict]] = relationship(
@@ -163,15 +117,13 @@ class Article(Base):
 class ArticleUrl(Base):
     """Every URL (and feed GUID) under which an article was seen, canonicalised."""
 
-    __tablename__ = "article_url"
+    __table__ = tables.article_url
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("article.id", ondelete="CASCADE"), index=True
-    )
-    url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
-    outlet: Mapped[str | None] = mapped_column(sa.String(255))
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int]
+    article_id: Mapped[int]
+    url: Mapped[str]
+    outlet: Mapped[str | None]
+    seen_at: Mapped[datetime]
 
     article: Mapped[Article] = relationship(back_populates="urls")
 
@@ -179,34 +131,29 @@ class ArticleUrl(Base):
 class ArticleBand(Base):
     """One LSH band key of an article's MinHash: near-duplicates share at least one."""
 
-    __tablename__ = "article_band"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table__ = tables.article_band
 
-    band: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    band: Mapped[int]
+    article_id: Mapped[int]
 
 
 class Verdict(Base):
     """One enforcement action the classifier found in one article."""
 
-    __tablename__ = "verdict"
+    __table__ = tables.verdict
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("article.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int]
+    article_id: Mapped[int]
     score: Mapped[float]
-    platform: Mapped[str] = mapped_column(sa.String(100))
-    action: Mapped[str] = mapped_column(sa.String(40))
-    target: Mapped[str] = mapped_column(sa.Text)
-    target_key: Mapped[str] = mapped_column(sa.String(255))
-    scale: Mapped[str | None] = mapped_column(sa.String(100))
-    evidence: Mapped[str] = mapped_column(sa.Text, default="")
-    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    classifier_version: Mapped[str] = mapped_column(sa.String(40))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    platform: Mapped[str]
+    action: Mapped[str]
+    target: Mapped[str]
+    target_key: Mapped[str]
+    scale: Mapped[str | None]
+    evidence: Mapped[str]
+    rules: Mapped[dict[str, Any]]
+    classifier_version: Mapped[str]
+    created_at: Mapped[datetime]
 
     article: Mapped[Article] = relationship(back_populates="verdicts")
 
@@ -214,35 +161,28 @@ class Verdict(Base):
 class Event(Base):
     """One enforcement action: platform + action + target, however many reports."""
 
-    __tablename__ = "event"
-    __table_args__ = (
-        sa.Index(None, "platform", "action", "target_key", "last_seen_at"),
-        # The scored candidates of a report: newest events of a platform and action.
-        sa.Index("ix_event_candidates", "platform", "action", "last_seen_at"),
-    )
+    __table__ = tables.event
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(sa.String(100))
-    action: Mapped[str] = mapped_column(sa.String(40))
-    target: Mapped[str] = mapped_column(sa.Text)
-    target_key: Mapped[str] = mapped_column(sa.String(255))
-    scale: Mapped[str | None] = mapped_column(sa.String(100))
-    status: Mapped[str] = mapped_column(sa.String(16), default=EventStatus.ACTIVE)
-    first_seen_at: Mapped[datetime] = mapped_column(index=True)
+    id: Mapped[int]
+    platform: Mapped[str]
+    action: Mapped[str]
+    target: Mapped[str]
+    target_key: Mapped[str]
+    scale: Mapped[str | None]
+    status: Mapped[str]
+    first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     reversed_at: Mapped[datetime | None]
-    article_count: Mapped[int] = mapped_column(default=0)
-    outlet_count: Mapped[int] = mapped_column(default=0)
-    headline: Mapped[str] = mapped_column(sa.Text, default="")
-    score: Mapped[float] = mapped_column(default=0.0)
-    evidence: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    article_count: Mapped[int]
+    outlet_count: Mapped[int]
+    headline: Mapped[str]
+    score: Mapped[float]
+    evidence: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
     # User corrections (monitor.corrections): not a ban; folded into another event.
     dismissed_at: Mapped[datetime | None]
-    merged_into_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("event.id", ondelete="SET NULL")
-    )
+    merged_into_id: Mapped[int | None]
 
     links: Mapped[list[EventArticle]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -267,32 +207,25 @@ class EventTarget(Base):
     two targets. ``Event.target`` is the first; a report naming any of them joins the event.
     Platform and action are copied from the event so one index finds the candidates."""
 
-    __tablename__ = "event_target"
-    __table_args__ = (sa.Index(None, "platform", "action", "target_key"),)
+    __table__ = tables.event_target
 
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
-    )
-    target_key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    target: Mapped[str] = mapped_column(sa.Text)
-    platform: Mapped[str] = mapped_column(sa.String(100))
-    action: Mapped[str] = mapped_column(sa.String(40))
-    position: Mapped[int] = mapped_column(default=0)
+    event_id: Mapped[int]
+    target_key: Mapped[str]
+    target: Mapped[str]
+    platform: Mapped[str]
+    action: Mapped[str]
+    position: Mapped[int]
 
     event: Mapped[Event] = relationship(back_populates="targets")
 
 
 class EventArticle(Base):
-    __tablename__ = "event_article"
+    __table__ = tables.event_article
 
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    verdict_id: Mapped[int | None] = mapped_column(sa.ForeignKey("verdict.id", ondelete="SET NULL"))
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    event_id: Mapped[int]
+    article_id: Mapped[int]
+    verdict_id: Mapped[int | None]
+    added_at: Mapped[datetime]
 
     event: Mapped[Event] = relationship(back_populates="links")
     article: Mapped[Article] = relationship()
@@ -302,66 +235,55 @@ class EventArticle(Base):
 class EventExclusion(Base):
     """An article the user split out of an event: it never joins that event again."""
 
-    __tablename__ = "event_exclusion"
+    __table__ = tables.event_exclusion
 
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    event_id: Mapped[int]
+    article_id: Mapped[int]
+    created_at: Mapped[datetime]
 
 
 class Subscription(Base):
     """Who is told what, and how."""
 
-    __tablename__ = "subscription"
+    __table__ = tables.subscription
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    channel: Mapped[str] = mapped_column(sa.String(16))  # email | webhook | apprise
-    address: Mapped[str] = mapped_column(sa.Text)
-    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    mode: Mapped[str] = mapped_column(sa.String(16), default="instant")  # instant|digest|both
-    secret: Mapped[str | None] = mapped_column(sa.Text)
-    active: Mapped[bool] = mapped_column(default=True)
-    token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    from_config: Mapped[bool] = mapped_column(default=False)
+    id: Mapped[int]
+    name: Mapped[str]
+    channel: Mapped[str]  # email | webhook | apprise
+    address: Mapped[str]
+    filters: Mapped[dict[str, Any]]
+    mode: Mapped[str]  # instant|digest|both
+    secret: Mapped[str | None]
+    active: Mapped[bool]
+    token: Mapped[str | None]
+    from_config: Mapped[bool]
     # Who chose the address: "operator" (settings.toml, the CLI) is trusted by the address
     # policy; "web" (typed into the web form by anyone) must be public, checked at each send.
-    origin: Mapped[str] = mapped_column(
-        sa.String(16), default="operator", server_default="operator"
-    )
-    disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    origin: Mapped[str]
+    disabled_reason: Mapped[str | None]
     muted_until: Mapped[datetime | None]  # nothing is sent, or queued, until then
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class Delivery(Base):
     """Outbox row: one alert (or digest) for one subscription, until sent or dead."""
 
-    __tablename__ = "delivery"
-    __table_args__ = (sa.Index(None, "status", "next_attempt_at"),)
+    __table__ = tables.delivery
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscription.id", ondelete="CASCADE"), index=True
-    )
-    event_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("event.id", ondelete="CASCADE"), index=True
-    )
-    digest_date: Mapped[date | None] = mapped_column(sa.Date)
-    kind: Mapped[str] = mapped_column(sa.String(32))  # event.opened|event.updated|...|digest
-    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default=DeliveryStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    last_result: Mapped[str | None] = mapped_column(sa.Text)  # channel's answer, e.g. "http 200"
+    id: Mapped[int]
+    subscription_id: Mapped[int]
+    event_id: Mapped[int | None]
+    digest_date: Mapped[date | None]
+    kind: Mapped[str]  # event.opened|event.updated|...|digest
+    idempotency_key: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None]
+    last_result: Mapped[str | None]  # channel's answer, e.g. "http 200"
     last_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     subscription: Mapped[Subscription] = relationship()
     event: Mapped[Event | None] = relationship()

@@ -17,15 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from monitor.models import (
-    Article,
-    Delivery,
-    Event,
-    EventArticle,
-    EventTarget,
-    Subscription,
-    Verdict,
-)
+from monitor import tables
 from monitor.states import DeliveryStatus, EventStatus
 
 JSON = dict[str, Any]
@@ -34,6 +26,7 @@ _Column = InstrumentedAttribute[str] | sa.ColumnElement[str]
 
 if TYPE_CHECKING:
     from monitor.classify.vocabulary import Vocabulary
+    from monitor.models import Event
 
 
 class _HasOutlet(Protocol):
@@ -116,10 +109,10 @@ def event_urls(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
     urls: dict[int, list[str]] = defaultdict(list)
     if not event_ids:
         return urls
-    link, article = EventArticle.__table__.c, Article.__table__.c
+    link, article = tables.event_article.c, tables.article.c
     rows = session.execute(
         sa.select(link.event_id, article.url)
-        .join_from(EventArticle.__table__, Article.__table__, article.id == link.article_id)
+        .join_from(tables.event_article, tables.article, article.id == link.article_id)
         .where(link.event_id.in_(event_ids))
         .order_by(link.event_id, article.published_at.nulls_last(), article.id)
     )
@@ -133,7 +126,7 @@ def event_targets(session: Session, event_ids: list[int]) -> dict[int, list[str]
     names: dict[int, list[str]] = defaultdict(list)
     if not event_ids:
         return names
-    target = EventTarget.__table__.c
+    target = tables.event_target.c
     rows = session.execute(
         sa.select(target.event_id, target.target)
         .where(target.event_id.in_(event_ids))
@@ -151,6 +144,8 @@ def event_dict(event: Event, urls: list[str]) -> JSON:
 
 def get_event(session: Session, event_id: int) -> EventRow | None:
     """One event by id, with its URLs."""
+    from monitor.models import Event
+
     event = session.get(Event, event_id)
     if event is None:
         return None
@@ -224,8 +219,8 @@ def list_events(
     vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
     # Rows of the tables, not ORM objects: the ORM's first query configures every mapper, a
     # third of what ``banwatch events`` spent beyond its imports (bench/cli.py).
-    event, event_target = Event.__table__.c, EventTarget.__table__.c
-    query = sa.select(Event.__table__).where(event.merged_into_id.is_(None))
+    event, event_target = tables.event.c, tables.event_target.c
+    query = sa.select(tables.event).where(event.merged_into_id.is_(None))
     if dismissed:
         query = query.where(event.dismissed_at.is_not(None))
     else:
@@ -301,7 +296,7 @@ def list_hits(
     """Verdicts with their article, newest article first (``banwatch hits``); ``platform``,
     ``action`` and ``target`` read as in ``list_events``."""
     vocab = _vocabulary(vocabulary)  # the lexicon's tables are read only when a word is given
-    verdict, article = Verdict.__table__.c, Article.__table__.c  # rows, as in list_events
+    verdict, article = tables.verdict.c, tables.article.c  # rows, as in list_events
     query = sa.select(
         article.url,
         article.title,
@@ -312,7 +307,7 @@ def list_hits(
         verdict.scale,
         verdict.score,
         verdict.evidence,
-    ).join_from(Verdict.__table__, Article.__table__, article.id == verdict.article_id)
+    ).join_from(tables.verdict, tables.article, article.id == verdict.article_id)
     if since:
         query = query.where(article.fetched_at >= since)
     if platform:
@@ -385,6 +380,8 @@ def list_deliveries(
     session: Session, *, status: str | None = None, limit: int | None = 100
 ) -> list[DeliveryRow]:
     """Deliveries, newest first, as ``banwatch deliveries --json`` prints them."""
+    from monitor.models import Delivery, Subscription
+
     query = sa.select(Delivery, Subscription.name).join(
         Subscription, Subscription.id == Delivery.subscription_id
     )
@@ -445,6 +442,8 @@ def _like(value: str) -> str:
 def _event_conditions(
     query: EventQuery, vocabulary: Vocabulary | None
 ) -> list[sa.ColumnElement[bool]]:
+    from monitor.models import Event, EventArticle, EventTarget, Verdict
+
     vocab = vocabulary if vocabulary is not None else _shipped_vocabulary()
     where: list[sa.ColumnElement[bool]] = [
         Event.merged_into_id.is_(None),
@@ -489,6 +488,8 @@ def _event_conditions(
 
 def event_outlets(session: Session, event_ids: list[int]) -> dict[int, list[str]]:
     """The outlets that reported each event, first report first."""
+    from monitor.models import Article, EventArticle
+
     out: dict[int, list[str]] = defaultdict(list)
     if not event_ids:
         return out
@@ -539,6 +540,8 @@ def search_events(
     """Events matching ``query``, newest first, one page of them, with the total count.
     Platform, action and target are the user's words, read through ``vocabulary`` (default:
     the shipped one) as ``list_events`` reads them: X is Twitter, Meta covers Facebook."""
+    from monitor.models import Event
+
     where = _event_conditions(query, vocabulary)
     total = session.scalar(sa.select(sa.func.count()).select_from(Event).where(*where)) or 0
     events = list(
@@ -590,6 +593,8 @@ def weekly_counts(
 ) -> WeekCounts:
     """The ``weeks`` weeks up to the newest matching event, per platform (the ``top``
     platforms by count, the rest as ``other``)."""
+    from monitor.models import Event
+
     where = _event_conditions(query, vocabulary)
     newest = session.scalar(sa.select(sa.func.max(Event.first_seen_at)).where(*where))
     if newest is None:
@@ -704,6 +709,8 @@ def _spans(rules: Any) -> tuple[tuple[int, int], ...]:
 
 def event_detail(session: Session, event_id: int) -> EventDetail | None:
     """Everything the event page shows, or ``None`` when there is no such event."""
+    from monitor.models import Article, Event, EventArticle, Verdict
+
     event = session.get(Event, event_id, options=[selectinload(Event.targets)])
     if event is None:
         return None
@@ -792,6 +799,8 @@ def event_detail(session: Session, event_id: int) -> EventDetail | None:
 def events_found_between(session: Session, windows: list[tuple[datetime, datetime]]) -> list[int]:
     """How many events (not dismissed, not merged away) were found in each [start, end)
     window: the digest page's strip of recent days."""
+    from monitor.models import Event
+
     if not windows:
         return []
     begin = min(start for start, _end in windows)
