@@ -11,6 +11,7 @@ original text.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -70,10 +71,8 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
             continue
         if kinds is None:  # some meaning needs an exact spelling
             # the automaton matched the letters; an exact spelling needs the capitals too
-            caps = [c for c in doc[start:end] if c.isupper()]
-            terms = tuple(
-                [t for t in terms if t.cased is None or caps == [c for c in t.cased if c.isupper()]]
-            )
+            caps = "".join([c for c in doc[start:end] if c.isupper()])
+            terms = tuple([t for t in terms if t.cased is None or caps == _capitals(t.cased)])
             if not terms:
                 continue
             kinds = kinds_of(terms)
@@ -87,6 +86,11 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
         hits.append(Hit(start, end, terms, kinds))
         covered = end
     return hits
+
+
+@lru_cache(maxsize=1024)  # a few dozen exact spellings ("X", "RT", "Meta"): a table
+def _capitals(spelling: str) -> str:
+    return "".join([c for c in spelling if c.isupper()])
 
 
 def kinds_of(terms: tuple[Term, ...]) -> frozenset[object]:

@@ -296,7 +296,9 @@ def find_targets(
     found = tg.watchlist_targets(view, start, end)
     if found:
         found += [n for t in list(found) for n in tg.names_beside(view, t, start, end)]
-    found += tg.platform_targets(view, start, end, kin | {actor.platform})
+    # the actor's own products (``kin`` holds the actor when the rules pass it)
+    acting = kin if actor.platform in kin else kin | {actor.platform}
+    found += tg.platform_targets(view, start, end, acting)
     pronoun = tg.pronoun_target(view, start, end, verb.i if not passive else start, actor.platform)
     if passive and not found and tg.subject_pronoun(view, start, end):
         pronoun = pronoun or _referent_before(view, start)

@@ -105,10 +105,10 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
             verbs.append(s)
     bindings: list[Binding] = []
     misses: list[Miss] = []
-    first_platform = actors.name(platforms[0], "platform") if platforms else None
     if sentence.kind == CLUTTER:
         if platforms and verbs:
             reason = "page clutter (menu, sidebar or link list)"
+            first_platform = actors.name(platforms[0], "platform")
             misses.append(Miss(sentence, reason, first_platform, _verb(view, verbs[0])))
         return bindings, misses
     consumed: set[int] = set()
@@ -123,6 +123,7 @@ def bind_sentence(view: View, recent: Recent, lexicon: Lexicon) -> tuple[list[Bi
             bindings.append(result)
             bindings.extend(_joint_actors(view, result))
         elif isinstance(result, str) and platforms:
+            first_platform = actors.name(platforms[0], "platform")  # only for a miss
             misses.append(Miss(sentence, result, first_platform, _verb(view, span)))
     _remember(view, recent, bindings)
     return bindings, misses
@@ -303,7 +304,7 @@ def _bind(
         obj_start += 1
     if view.low and view.low[-1] == "?":
         return "a question, not a report"
-    if view.cue_between(0, view.n, "self") or recent.title_self:
+    if recent.title_self or view.cue_between(0, view.n, "self"):
         return "done at the owner's request, not enforcement"
 
     aux = view.skip_adverbs_back(span.i - 1)

@@ -94,10 +94,10 @@ class View:
     def word(self, k: int) -> str:
         return self.low[k] if 0 <= k < self.n else ""
 
-    def cue_between(self, start: int, end: int, *names: str) -> Span | None:
-        """The first cue of one of ``names`` over tokens [start, end). The sentence's cues
-        are listed by name once (~130 calls per ban-dense article, most for a cue the
-        sentence does not have)."""
+    def cue_between(self, start: int, end: int, name: str) -> Span | None:
+        """The first cue ``name`` over tokens [start, end). The sentence's cues are listed
+        by name once (~130 calls per ban-dense article, most for a cue the sentence does
+        not have; one name, not ``*names``: no tuple packed per call)."""
         by_name = self._cues
         if by_name is None:
             by_name = self._cues = {}
@@ -106,14 +106,10 @@ class View:
                     for term in s.hit.terms:
                         if term.kind == "cue":
                             by_name.setdefault(term.name, []).append(s)
-        first = None
-        for name in names:
-            for span in by_name.get(name, ()):
-                if span.i >= start and span.j < end:
-                    if first is None or span.i < first.i:
-                        first = span
-                    break
-        return first
+        for span in by_name.get(name, ()):  # in order: the first inside is the first
+            if span.i >= start and span.j < end:
+                return span
+        return None
 
     def spans_between(self, start: int, end: int, kind: str) -> list[Span]:
         of_kind = self._of_kind.get(kind)
