@@ -438,7 +438,12 @@ def _verdicts(bindings: list[Binding], doc: str, lexicon: Lexicon) -> list[Verdi
         best, target = max(members, key=_rank)
         if best.generic and (platform, best.action) in named_actions:
             continue
-        others = {sentence_key(b.sentence) for b, _ in members} - {sentence_key(best.sentence)}
+        # one member: no other sentence, and no sentence key to make (most groups)
+        others = (
+            {sentence_key(b.sentence) for b, _ in members} - {sentence_key(best.sentence)}
+            if len(members) > 1
+            else set()
+        )
         bonus = min(MAX_CORROBORATION, CORROBORATION * len(others))
         rules = [*best.rules, *([f"corroborated:{len(others)}"] if others else [])]
         scale = best.scale or next((b.scale for b, _ in members if b.scale), None)

@@ -187,44 +187,45 @@ def object_flags(
     limiting the verb), ``category`` (a product/sport/policy cue at the object's head),
     ``ad_from`` ("from buying ads"), ``ads_off`` ("ads from his videos")."""
     flags: set[str] = set()
-    head = tg.first_content(view, *window)
-    for start, end in {window, tail}:
-        for other in view.spans:
-            if not (start <= other.i < end):
-                continue
-            kinds = other.kinds
-            if "object" not in kinds and "cue" not in kinds:
-                continue  # a platform, target or verb: no class, and no ad
-            for term in other.hit.terms:
-                if term.kind == "object" and term.name == "app_store":
-                    flags.add("app")
-                elif term.kind == "object" and term.name == "app":
-                    if not _platform_wide(view, other.i):
+    head = -1  # the object's first content word: only a category cue needs it
+    # one pass over the spans for the three tests (an active verb's tail is its window)
+    ranges = (window,) if tail == window else (window, tail)
+    after, reach, verb_end = window[1], window[1] + PLACE_REACH, verb.j
+    for other in view.spans:
+        i, kinds = other.i, other.kinds
+        if "object" in kinds or "cue" in kinds:  # not a platform, target or verb
+            for start, end in ranges:
+                if not (start <= i < end):
+                    continue
+                for term in other.hit.terms:
+                    if term.kind == "object" and term.name == "app_store":
                         flags.add("app")
-                elif term.kind == "object" and _platform_store(view, other):
-                    flags.add("app")
-                elif term.kind == "object":
-                    flags.add(term.name)
-                elif term.kind == "cue" and term.name == "location":
-                    if _limits_verb(view, other, named):
-                        flags.add("location")
-                elif (
-                    term.kind == "cue" and term.name == "category" and _at_head(view, head, other.i)
-                ):
-                    flags.add("category")
-            if ("object", "ad") in kinds and _ad_off_content(view, other, end):
-                flags.add("ads_off")
-    for other in view.spans:  # "... for users in Europe" just after the phrase
-        if window[1] <= other.i < window[1] + PLACE_REACH and ("cue", "location") in other.kinds:
-            prev = view.word(other.i - 1)
-            if prev in ("across", "throughout") or view.word(other.i - 2) == "users":
+                    elif term.kind == "object" and term.name == "app":
+                        if not _platform_wide(view, i):
+                            flags.add("app")
+                    elif term.kind == "object" and _platform_store(view, other):
+                        flags.add("app")
+                    elif term.kind == "object":
+                        flags.add(term.name)
+                    elif term.kind == "cue" and term.name == "location":
+                        if _limits_verb(view, other, named):
+                            flags.add("location")
+                    elif term.kind == "cue" and term.name == "category":
+                        if head < 0:
+                            head = tg.first_content(view, *window)
+                        if _at_head(view, head, i):
+                            flags.add("category")
+                if ("object", "ad") in kinds and _ad_off_content(view, other, end):
+                    flags.add("ads_off")
+        if after <= i < reach and ("cue", "location") in kinds:
+            # "... for users in Europe" just after the phrase
+            prev = view.word(i - 1)
+            if prev in ("across", "throughout") or view.word(i - 2) == "users":
                 flags.add("location")
-    for other in view.spans:  # "... from advertising", "from buying ads", anywhere after
-        if other.i > verb.j and (
-            ("object", "ad") in other.kinds or ("object", "monetisation") in other.kinds
-        ):
-            k = other.i - 1
-            while k > verb.j and view.low[k] in AD_LEADS:
+        if i > verb_end and (("object", "ad") in kinds or ("object", "monetisation") in kinds):
+            # "... from advertising", "from buying ads", anywhere after
+            k = i - 1
+            while k > verb_end and view.low[k] in AD_LEADS:
                 k -= 1
             if view.word(k) == "from":
                 flags.add("ad_from" if other.has("object", "ad") else "monetisation")

@@ -410,7 +410,9 @@ def _bind(
     action = objects.action_for(cls, flags)
     if action == "ad_ban" and not named and "account" not in flags:
         return "an ad-category ban, not one against anyone"
-    scale = tg.find_scale(view, *window) or tg.find_scale(view, *tail)
+    scale = tg.find_scale(view, *window)
+    if scale is None and tail != window:  # an active verb's tail is its window: one scan
+        scale = tg.find_scale(view, *tail)
     for flag in sorted(flags):
         if flag != "category":
             rules.append(f"object:{flag}")

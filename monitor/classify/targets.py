@@ -449,7 +449,11 @@ def _after_object(view: View, k: int, head: int) -> bool:
 
 
 def first_content(view: View, start: int, end: int) -> int:
-    """The first token of the object that is not a determiner, number or adverb."""
+    """The first token of the object that is not a determiner, number or adverb (kept
+    per view: object flags, names, pronouns and generic objects ask it of one window)."""
+    known = view.first_contents.get((start, end))
+    if known is not None:
+        return known
     k = start
     low, grammar = view.low, view.grammar
     while k < end:
@@ -464,6 +468,7 @@ def first_content(view: View, start: int, end: int) -> int:
         ) or _name_goes_on(view, k):
             break
         k += 1
+    view.first_contents[start, end] = k
     return k
 
 

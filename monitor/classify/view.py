@@ -76,6 +76,8 @@ class View:
         self._cues: dict[str, list[Span]] | None = None
         self._of_kind: dict[str, list[Span]] = {}
         self._title_case: bool | None = None
+        # (start, end) -> targets.first_content: the rules ask it of one window ~2 times
+        self.first_contents: dict[tuple[int, int], int] = {}
 
     @property
     def title_case(self) -> bool:
