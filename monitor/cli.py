@@ -73,15 +73,35 @@ class App:
     @property
     def engine(self) -> Engine:
         """The database, migrated to the latest revision on first use."""
+        return self._open(self.settings.database.url)
+
+    def _open(self, url: str) -> Engine:
         if self._engine is None:
             from monitor.db import open_database
 
-            self._engine = open_database(self.settings.database.url)
+            self._engine = open_database(url)
         return self._engine
 
     def session(self) -> AbstractContextManager[Session]:
         from monitor.db import session_scope
 
+        return session_scope(self.engine)
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """A session for a listing verb that needs nothing of the settings but the
+        database and the logging: those two sections are read without building the
+        settings classes when they are plainly valid (bench/cli.py); otherwise, or once
+        the settings are loaded, as ``session``."""
+        from monitor.db import session_scope
+
+        if self._settings is None and self._engine is None:
+            from monitor import logs
+            from monitor.settings_file import read_database_settings
+
+            plain = read_database_settings(self.config)
+            if plain is not None:
+                logs.configure(plain.logging, verbosity=self.verbosity)
+                return session_scope(self._open(plain.url))
         return session_scope(self.engine)
 
 
@@ -258,7 +278,7 @@ def events(
     app = ctx.find_object(App)
     assert app is not None  # main() always makes one
     vocab = _checked_words(app, platform, action, target)
-    with app.session() as session:
+    with app.reading() as session:
         rows = list_events(
             session,
             platform=platform,
@@ -366,7 +386,7 @@ def hits(
     from monitor.queries import list_hits
 
     vocab = _checked_words(app, platform, action, target)
-    with app.session() as session:
+    with app.reading() as session:
         rows = list_hits(
             session,
             since=parse_since(since),

@@ -18,8 +18,6 @@ import datetime as dt
 import math
 import os
 import re
-import stat
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,9 +34,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError
-
-DEFAULT_CONFIG = Path("settings.toml")
-ENV_PREFIX = "BANWATCH_"
+from monitor.settings_file import ENV_PREFIX, anchor_sqlite, database_url, read_settings_file
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -119,13 +115,7 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
-        if not v.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
-            raise ValueError("expected a sqlite:/// or postgresql:// URL")
-        if v.startswith("postgres:"):
-            v = "postgresql:" + v[len("postgres:") :]
-        if v.startswith("postgresql://"):
-            v = "postgresql+psycopg://" + v[len("postgresql://") :]
-        return v
+        return database_url(v)
 
 
 class FeedSettings(_Section):
@@ -388,15 +378,6 @@ class Settings(_Section):
         return self.path.parent if self.path else Path.cwd()
 
 
-def config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
-    """The settings file to read: --config, else $BANWATCH_CONFIG, else ./settings.toml."""
-    if explicit:
-        return Path(explicit)
-    if env.get(ENV_PREFIX + "CONFIG"):
-        return Path(env[ENV_PREFIX + "CONFIG"])
-    return DEFAULT_CONFIG
-
-
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -410,31 +391,8 @@ def load_settings(
     ``secret_env`` name the variables holding those secrets.
     """
     env = os.environ if env is None else env
-    file = config_path(path, env)
-    data: dict[str, Any] = {}
-    exists = file.exists()
-    if exists:
-        # A directory, a FIFO or a device is no settings file (reading a FIFO would block
-        # forever, /dev/zero would never end): say so before opening it.
-        try:
-            mode = file.stat().st_mode
-        except OSError as exc:
-            raise ConfigError(f"{file}: cannot be read: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise ConfigError(f"{file}: {kind}: expected a settings.toml file")
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-        except RecursionError:
-            raise ConfigError(f"{file}: values nested too deeply to read") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot be read: {exc}") from None
-    elif not missing_ok or path is not None or env.get(ENV_PREFIX + "CONFIG"):
-        # Named by --config or $BANWATCH_CONFIG: a typo must not run on defaults.
-        raise ConfigError(f"{file}: no such settings file")
-    return settings_from_dict(data, env, source=file if exists else None)
+    data, source = read_settings_file(path, env, missing_ok=missing_ok)
+    return settings_from_dict(data, env, source=source)
 
 
 def secret_from_env(var: str, env: Mapping[str, str] | None = None) -> str:
@@ -490,11 +448,12 @@ def _overlay_env(
     data: dict[str, Any], env: Mapping[str, str], source: Path | None
 ) -> dict[str, Any]:
     label = str(source) if source else "settings"
-    if env.get(ENV_PREFIX + "DATABASE_URL"):
+    # A section that is no table (``database = 3``) is left for validation to refuse.
+    if env.get(ENV_PREFIX + "DATABASE_URL") and isinstance(data.get("database", {}), dict):
         data["database"] = {**data.get("database", {}), "url": env[ENV_PREFIX + "DATABASE_URL"]}
-    if env.get(ENV_PREFIX + "REDIS_URL"):
+    if env.get(ENV_PREFIX + "REDIS_URL") and isinstance(data.get("crawler", {}), dict):
         data["crawler"] = {**data.get("crawler", {}), "redis_url": env[ENV_PREFIX + "REDIS_URL"]}
-    if env.get(ENV_PREFIX + "LOG_LEVEL"):
+    if env.get(ENV_PREFIX + "LOG_LEVEL") and isinstance(data.get("logging", {}), dict):
         data["logging"] = {
             **data.get("logging", {}),
             "level": env[ENV_PREFIX + "LOG_LEVEL"].upper(),
@@ -530,17 +489,8 @@ def _overlay_env(
     # finds the same database whatever its working directory.
     db = data.get("database")
     if source is not None and isinstance(db, dict) and isinstance(db.get("url"), str):
-        data["database"] = {**db, "url": _anchor_sqlite(db["url"], source.resolve().parent)}
+        data["database"] = {**db, "url": anchor_sqlite(db["url"], source.resolve().parent)}
     return data
-
-
-def _anchor_sqlite(url: str, base: Path) -> str:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix) :]
-        if rest and rest != ":memory:" and not Path(rest).is_absolute():
-            return prefix + str(base / rest)
-    return url
 
 
 def _one_line(label: str, exc: ValidationError) -> str:

@@ -15,9 +15,20 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Protocol
 
-from monitor.config import LoggingSettings
 from monitor.masking import mask_passwords
+
+
+class LogSettings(Protocol):
+    """``[logging]``: ``monitor.config.LoggingSettings``, or the listing verbs' plain reading
+    of it (``monitor.settings_file.LogSettings``)."""
+
+    @property
+    def level(self) -> str: ...
+    @property
+    def json_(self) -> bool: ...
+
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -51,7 +62,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
-def configure(settings: LoggingSettings, *, verbosity: int = 0) -> None:
+def configure(settings: LogSettings, *, verbosity: int = 0) -> None:
     """Install the one handler banwatch logs through; ``-v`` lowers the level."""
     level = logging.getLevelName(settings.level)
     if verbosity:
