@@ -527,3 +527,9 @@ def test_no_owner_from_a_place_or_a_relative_clause() -> None:
 )
 def test_bans_and_ads_in_other_languages(title: str, expected: tuple[str, str, str]) -> None:
     assert expected in verdicts("Story", title)
+
+
+def test_in_a_reaction_headline_the_after_clause_is_the_news() -> None:
+    found = verdicts("Penrose hits back after her campaign video is barred from Twitter ads")
+    assert any(p == "Twitter" for p, _, _ in found), found
+    assert not verdicts("Story", "A year after she was barred from Twitter, Penrose ran again.")

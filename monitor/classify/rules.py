@@ -361,7 +361,7 @@ def _bind(
         window = (obj_start, obj_end if obj_end >= 0 else objects.right_bound(view, obj_start))
         tail = window
         opener = actors.governing_subordinator(view, actor.i if actor.i >= 0 else span.i)
-    if passive and opener in BACKGROUND:
+    if passive and opener in BACKGROUND and not _reaction_headline(view, span):
         return "a past ban mentioned as background"
     if _pluperfect(view, aux, span):
         return "a past ban mentioned as background ('had previously', 'had been')"
@@ -641,6 +641,14 @@ _REACTIONS = frozenset(
      "attacks", "denounces", "challenges", "appeals", "sues", "fights", "protests", "mocks",
      "rejects", "responds", "reacts", "says", "hits"}
 )  # fmt: skip
+
+
+def _reaction_headline(view: View, span: Span) -> bool:
+    """ "Blackburn hits back after her campaign video is barred from Twitter ads": in a
+    headline whose main verb is a reaction, the "after" clause is the news itself."""
+    if view.sentence.kind != TITLE:
+        return False
+    return any(view.low[k] in _REACTIONS for k in range(min(span.i, 4)))
 
 
 def _reacting_subject(view: View, platform_at: int) -> list[tg.Target]:
