@@ -533,3 +533,10 @@ def test_in_a_reaction_headline_the_after_clause_is_the_news() -> None:
     found = verdicts("Penrose hits back after her campaign video is barred from Twitter ads")
     assert any(p == "Twitter" for p, _, _ in found), found
     assert not verdicts("Story", "A year after she was barred from Twitter, Penrose ran again.")
+
+
+def test_an_account_gone_dark() -> None:
+    assert ("Twitch", "suspension", "Orla Quint") in verdicts(
+        "Orla Quint's Twitch channel goes dark after a complaint"
+    )
+    assert not verdicts("The stream went dark for an hour after a power cut at Twitch")

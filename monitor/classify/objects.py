@@ -61,6 +61,7 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "lock": (("monetisation", "demonetisation"), ("", "suspension")),
     "disrupt": (("", "network_takedown"),),
     "vanish": (("", "app_removal"),),
+    "darken": (("", "suspension"),),
     "restrict": (
         ("monetisation", "demonetisation"),
         ("location", "geo_block"),
