@@ -540,3 +540,11 @@ def test_an_account_gone_dark() -> None:
         "Orla Quint's Twitch channel goes dark after a complaint"
     )
     assert not verdicts("The stream went dark for an hour after a power cut at Twitch")
+
+
+def test_pages_linked_to_him_are_the_headline_persons_network() -> None:
+    found = verdicts(
+        "Penrose 'surprised' as Facebook purges pages linked to him",
+        "The consultant behind President Vale's campaign said he was surprised.",
+    )
+    assert any(t == "network linked to Penrose" for _, _, t in found), found

@@ -243,6 +243,10 @@ def _resolve_generic(
         n = order.get(binding.sentence.index)
         if n is None:
             continue
+        person = _linked_person(binding, view_of(binding.sentence), headline_lead, view_of)
+        if person is not None:  # "purges pages linked to him": the man the story is about
+            _rename(binding, [person], "linked")
+            continue
         own = _own_origin(binding, view_of(binding.sentence), lexicon)
         if own is not None:  # "accounts linked to Iran's government": said in the phrase
             _rename(binding, [own], "origin")
@@ -285,6 +289,28 @@ def _resolve_generic(
                 if countries:
                     _rename(binding, [tg.origin_target(countries)], "origin")
                     break
+
+
+def _linked_person(
+    binding: Binding, view: View, headline_lead: list[Sentence], view_of: Any
+) -> tg.Target | None:
+    """ "pages linked to him": a network tied by a pronoun to the person the sentence or
+    the headline is about ("Gabunada 'surprised' as Facebook purges pages linked to him")."""
+    target = binding.targets[0]
+    if target.i < 0 or view.low[target.j] not in ("him", "her"):
+        return None
+    if view.cue_between(target.i, target.j + 1, "link") is None:
+        return None
+    referent = tg.referent(view, target.i)
+    if referent is None:
+        for sentence in headline_lead:
+            names = tg.names_in(view_of(sentence))
+            if names:
+                referent = min(names, key=lambda n: n.i)
+                break
+    if referent is None:
+        return None
+    return tg.Target(f"network linked to {referent.name}", tg.ORIGIN)
 
 
 def _own_origin(binding: Binding, view: View, lexicon: Lexicon) -> tg.Target | None:

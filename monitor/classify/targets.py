@@ -214,6 +214,8 @@ def _named_first(view: View) -> bool:
     raw = view.tokens.raw[1] if view.n > 1 else ""
     if nxt is None and raw.isalpha() and raw.islower() and raw.endswith("s") and len(raw) > 3:
         return True  # "Spencer decries ...", "Icke says ...": a subject and its verb
+    if raw in _QUOTES and view.sentence.kind == "title":
+        return True  # "Gabunada 'surprised' as ...": a headline's quoted reaction
     return (
         (nxt is not None and nxt.has("action"))
         or word in view.grammar.name_titles
