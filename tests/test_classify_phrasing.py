@@ -548,3 +548,14 @@ def test_pages_linked_to_him_are_the_headline_persons_network() -> None:
         "The consultant behind President Vale's campaign said he was surprised.",
     )
     assert any(t == "network linked to Penrose" for _, _, t in found), found
+
+
+@pytest.mark.parametrize(
+    ("title", "origin"),
+    [
+        ("Twitter suspende cientos de cuentas vinculadas a Egipto", "Egypt"),
+        ("Facebook supprime un réseau de faux comptes lié à l'Ouganda", "Uganda"),
+    ],
+)
+def test_origins_named_in_other_languages(title: str, origin: str) -> None:
+    assert any(t == f"network linked to {origin}" for _, _, t in verdicts(title))
