@@ -7,23 +7,15 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from monitor.alerts.filters import Filters
 from monitor.alerts.outbox import dispatch_due, enqueue_event_alerts
 from monitor.alerts.subscriptions import create_subscription
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.models import Delivery
 from monitor.status import DeliveryCounts, status_report
 from tests.alert_servers import SmtpServer, make_event, make_settings, smtp_section
-
-
-@pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 def _open(engine, settings, **event):  # type: ignore[no-untyped-def]

@@ -21,16 +21,9 @@ from monitor.alerts.outbox import (
 )
 from monitor.alerts.subscriptions import create_subscription
 from monitor.classify.vocabulary import Vocabulary
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.models import Delivery, Event, EventTarget
 from tests.alert_servers import make_event, make_settings
-
-
-@pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 def _event(**kw) -> Event:  # type: ignore[no-untyped-def]

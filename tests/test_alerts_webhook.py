@@ -21,7 +21,7 @@ from monitor.alerts.outbox import (
 )
 from monitor.alerts.subscriptions import create_subscription
 from monitor.alerts.webhook import sign, verify
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.models import Delivery, Subscription
 from tests.alert_servers import (
     EVENT_KEYS,
@@ -33,13 +33,6 @@ from tests.alert_servers import (
 )
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
-
-
-@pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 def _hook(engine, url: str, *, secret: str | None = SECRET, **kw) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from monitor.alerts.digest_render import digest_json, render_html, render_text
 from monitor.alerts.digest_send import send_digest
 from monitor.alerts.filters import Filters
 from monitor.alerts.subscriptions import create_subscription
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.digest import build_digest, digest_window
 from monitor.models import Delivery, Source
 from tests.alert_servers import (
@@ -30,13 +30,6 @@ DAY = date(2017, 10, 27)  # digest at 08:00 Europe/Berlin covers Oct 26 08:00 ->
 INSIDE = datetime(2017, 10, 26, 15, 10, tzinfo=UTC)
 BEFORE = datetime(2017, 10, 20, 9, 0, tzinfo=UTC)
 AFTER = datetime(2017, 10, 27, 7, 30, tzinfo=UTC)  # 09:30 in Berlin: the next digest's
-
-
-@pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

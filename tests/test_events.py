@@ -3,7 +3,6 @@ the classifier's part (aliases -> one target key) is covered by tests/test_event
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -15,20 +14,13 @@ from sqlalchemy.orm import Session
 
 from monitor import events
 from monitor.config import Settings, settings_from_dict
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.ingest import enqueue_alerts
 from monitor.models import Article, ArticleUrl, Delivery, Event, Subscription
 from monitor.models import Verdict as VerdictRow
 
 T0 = datetime(2017, 10, 26, 14, 0, tzinfo=UTC)
 _ids = count(1)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

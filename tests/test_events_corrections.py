@@ -4,7 +4,6 @@ dismiss, and the pipeline respecting them afterwards; the CLI verbs over them.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -24,13 +23,6 @@ from monitor.errors import CorrectionError
 from monitor.models import Delivery, Event, EventArticle, Subscription
 from monitor.queries import list_events
 from tests.test_events import T0, report
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ figures the issue asks for on the development data, held where the data lies."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sqlalchemy.engine import Engine
 from monitor import dedupe
 from monitor.classify import load_lexicon
 from monitor.config import Settings, settings_from_dict
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.evaluate import evaluate_file
 from monitor.events import earliest
 from monitor.extract import DAY, FULL, MONTH, Document
@@ -25,13 +24,6 @@ from tests.test_events import T0, report
 
 DATA = Path(__file__).parent / "data"
 COVERAGE = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "coverage"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

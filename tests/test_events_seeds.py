@@ -7,7 +7,6 @@ headline line and whose date is the one EXPECTED.md gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings, settings_from_dict
-from monitor.db import open_database, session_scope
+from monitor.db import session_scope
 from monitor.extract import Document
 from monitor.models import Article, ArticleUrl, Delivery, Event, Subscription
 from tests.clutter import with_clutter
@@ -55,13 +54,6 @@ def seed_document(stem: str, *, url: str | None = None, text: str | None = None)
 
 def story(title: str, text: str, url: str, published: datetime) -> Document:
     return Document(url=url, title=title, text=text, published_at=published, language="en")
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = open_database(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
