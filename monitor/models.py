@@ -8,12 +8,15 @@ Columns are typed here for mypy (``Mapped[...]``) and mapped from each class's
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
 from monitor import tables
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Base(DeclarativeBase):
@@ -287,3 +290,22 @@ class Delivery(Base):
 
     subscription: Mapped[Subscription] = relationship()
     event: Mapped[Event | None] = relationship()
+
+
+_Named = TypeVar("_Named", Source, Subscription)
+
+
+def get_named(session: Session, model: type[_Named], name: str, kind: str) -> _Named:
+    """The ``model`` row called ``name``; ``ConfigError`` naming the nearest names if
+    none is ("source 'Verge': no such source; did you mean 'The Verge'?")."""
+    row = session.scalar(sa.select(model).where(model.name == name))
+    if row is None:
+        import difflib
+
+        from monitor.errors import ConfigError
+
+        names = list(session.scalars(sa.select(model.name)))
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        raise ConfigError(f"{kind} {name!r}: no such {kind}{hint}")
+    return row

@@ -44,7 +44,7 @@ from monitor.config import CrawlerSettings, Settings
 from monitor.errors import ConfigError
 from monitor.frontier import Entry
 from monitor.masking import mask_passwords
-from monitor.models import Source
+from monitor.models import Source, get_named
 
 KINDS = ("feed", "site", "sitemap")
 ORIGINS = ("settings", "cli", "opml")
@@ -374,15 +374,7 @@ def unique_name(session: Session, name: str) -> str:
 
 def get_source(session: Session, name: str) -> Source:
     """The source called ``name``; ``ConfigError`` naming the nearest names if none is."""
-    src = session.scalar(sa.select(Source).where(Source.name == name))
-    if src is None:
-        import difflib
-
-        names = list(session.scalars(sa.select(Source.name)))
-        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-        raise ConfigError(f"source {name!r}: no such source{hint}")
-    return src
+    return get_named(session, Source, name, "source")
 
 
 def remove_source(session: Session, name: str) -> Source:

@@ -38,21 +38,13 @@ from monitor.classify.vocabulary import load_vocabulary
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.meta import installation_id
-from monitor.models import Delivery, Event, Subscription
+from monitor.models import Delivery, Event, Subscription, get_named
 from monitor.queries import iso
 
 
 def get_subscription(session: Session, name: str) -> Subscription:
     """The subscription called ``name``; ``ConfigError`` naming the nearest if none is."""
-    row = session.scalar(sa.select(Subscription).where(Subscription.name == name))
-    if row is None:
-        import difflib
-
-        names = list(session.scalars(sa.select(Subscription.name)))
-        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-        raise ConfigError(f"subscription {name!r}: no such subscription{hint}")
-    return row
+    return get_named(session, Subscription, name, "subscription")
 
 
 def is_muted(subscription: Subscription, now: datetime | None = None) -> bool:
