@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from monitor.classify.text import TITLE
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -214,7 +216,7 @@ def _named_first(view: View) -> bool:
     raw = view.tokens.raw[1] if view.n > 1 else ""
     if nxt is None and raw.isalpha() and raw.islower() and raw.endswith("s") and len(raw) > 3:
         return True  # "Spencer decries ...", "Icke says ...": a subject and its verb
-    if raw in _QUOTES and view.sentence.kind == "title":
+    if raw in _QUOTES and view.sentence.kind == TITLE:
         return True  # "Gabunada 'surprised' as ...": a headline's quoted reaction
     return (
         (nxt is not None and nxt.has("action"))
