@@ -156,6 +156,42 @@ CASES = [
             ("YouTube", "demonetisation", "Dale Penrose"),
             "Story", "Dale Penrose has switched off advertising on his YouTube videos.",
     ),
+    (
+        "networks in the plural",
+            "Facebook removes Iranian networks aimed at Gulf states", "",
+            ("Facebook", "network_takedown", "network linked to Iran"),
+            "Iranian networks praise Facebook's new Gulf office", "",
+    ),
+    (
+        "an app taken off a store",
+            "Quillpad taken off Google Play for breaking the rules on ads", "",
+            ("Google", "app_removal", "Quillpad"),
+            "Quillpad has taken off on Google Play since its ads began", "",
+    ),
+    (
+        "a fundraiser by its foreign name",
+            "Story", "GoFundMe a retiré la campagne de financement des camionneurs de Halden.",
+            ("GoFundMe", "removal", "Halden"),
+            "Story", "Les camionneurs de Halden ont lancé une campagne de financement sur GoFundMe.",
+    ),
+    (
+        "a forum named for what it shares",
+            "Reddit bans deepfakes forum over faked celebrity images", "",
+            ("Reddit", "ban", "deepfakes forum"),
+            "Reddit bans deepfakes from its rules pages over faked celebrity images", "",
+    ),
+    (
+        "accounts from a country are a network from there",
+            "Story", "Twitter sperrt tausende Konten aus Tarkien und Serbien.",
+            ("Twitter", "suspension", "network linked to Serbia"),
+            "Story", "Tausende Nutzer aus Serbien sperren ihre Twitter-Konten.",
+    ),
+    (
+        "a title after a hyphenated adjective still leads to the name",
+            "Story", "The page of far-right campaigner Tomas Brill has been taken off Facebook.",
+            ("Facebook", "removal", "Tomas Brill"),
+            "Story", "The page of far-right campaigner Tomas Brill has taken off on Facebook.",
+    ),
 ]  # fmt: skip
 
 

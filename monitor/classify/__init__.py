@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from monitor.classify.classifier import Diagnosis, classify, diagnose
     from monitor.classify.lexicon import Lexicon, load_lexicon
 
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 
 _LAZY = {
     "Diagnosis": "monitor.classify.classifier",

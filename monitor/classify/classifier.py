@@ -408,6 +408,8 @@ def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target 
                 view.low[k] in ("who", "which", "that") for k in range(max(0, name.i - 3), name.i)
             ):
                 continue  # "suspends teen who hid Uighur criticism": what the clause says
+            if view.word(name.j + 1) in view.grammar.name_titles:
+                continue  # "Former Apprentice contestant", "BJP MLA": whose role, not who
             if name.name != platform:
                 return tg.Target(name.name, tg.NAMED, name.i, name.j)
     return None

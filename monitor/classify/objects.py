@@ -214,7 +214,7 @@ def object_flags(
                     elif term.kind == "cue" and term.name == "category":
                         if head < 0:
                             head = tg.first_content(view, *window)
-                        if _at_head(view, head, i):
+                        if _at_head(view, head, i) and not _names_an_account(view, other):
                             flags.add("category")
                 if ("object", "ad") in kinds and _ad_off_content(view, other, end):
                     flags.add("ads_off")
@@ -249,6 +249,15 @@ def _at_head(view: View, head: int, k: int) -> bool:
         view.low[m] in view.grammar.prepositions and view.low[m] not in ("of", "from")
         for m in range(head, k)
     )
+
+
+def _names_an_account(view: View, cue: Span) -> bool:
+    """ "banned a deepfakes forum", "a cannabis subreddit", "r/deepfakes": the category word
+    says what an account is about or names it; the account is what the platform acted on."""
+    if view.word(cue.i - 1) == "/":
+        return True  # "r/deepfakes": the forum's own name
+    account = view.at(cue.j + 1)
+    return account is not None and account.has("object", "account")
 
 
 def _platform_store(view: View, span: Span) -> bool:

@@ -168,7 +168,11 @@ def bind_loss(view: View, sentence: Sentence) -> list[Binding]:
     for span in view.spans:
         if not span.has("cue", "loss"):
             continue
-        names = [n for n in tg.names_in_range(view, 0, span.i) if n.j >= span.i - 2]
+        names = [
+            n
+            for n in tg.names_in_range(view, 0, span.i)
+            if n.j >= span.i - 2 and not _after_preposition(view, n.i)
+        ]
         if not names and view.word(span.j + 1) in ("his", "her", "its", "their"):
             # "Spencer decries censorship after losing his Twitter accounts": the subject
             names = tg.names_in_range(view, 0, min(span.i, 3))[:1]
@@ -314,6 +318,8 @@ def _bind(
         passive = True  # "Konten ... wurden vom Betreiber entfernt": the verb comes last
     if not passive and form == "participle" and _no_object(view, span):
         passive = True  # a headline's "Tumblr booted from Apple's App Store": no object
+    if form == "passive" and view.word(aux) in ("has", "have", "had"):
+        return 'an active perfect, not a passive ("the app has taken off")'
     passive = passive or form == "passive"  # "WallStreetBets kicked off Discord"
     if passive:
         actor = actors.passive_actor(view, span, recent)
@@ -392,7 +398,11 @@ def _bind(
         flags.add("network")  # "accounts that it linked to influence operations"
     if not lexicon.network_targets.isdisjoint(map(_NAME, found)):
         flags.add("network")
-    if "network" in flags or _after_links(view, found, lexicon):
+    if (
+        "network" in flags
+        or _after_links(view, found, lexicon)
+        or ("account" in flags and _only_places(found, lexicon))
+    ):
         found = _origins_as_origin(found, lexicon)
     if "category" in flags and not any(t.how == WATCHLIST for t in found):
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
@@ -524,6 +534,14 @@ def _after_links(view: View, found: list[tg.Target], lexicon: Lexicon) -> bool:
     return True
 
 
+def _only_places(found: list[tg.Target], lexicon: Lexicon) -> bool:
+    """Every name found is a country or city ("Konten aus Serbien", "accounts from the
+    UAE"): a place holds no account; the accounts are a network from there. (Not an origin's
+    other signs: "Tatmadaw" names the army itself.)"""
+    places = [lexicon.origins.get(t.name.lower()) for t in found]
+    return bool(found) and all(p is not None and p[1] for p in places)
+
+
 def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Target]:
     """ "a network run from Peru": the place a network is run from is its origin, not
     whom the platform acted on."""
@@ -536,6 +554,18 @@ def _origins_as_origin(found: list[tg.Target], lexicon: Lexicon) -> list[tg.Targ
 
 
 _GERMAN_AUX = frozenset({"wurde", "wurden", "worden", "wird", "werden"})
+
+
+def _after_preposition(view: View, k: int) -> bool:
+    """ "who found fame on The Apprentice has lost ...": a name after a preposition ends a
+    phrase about the subject; it is not the subject."""
+    m = k - 1 if view.word(k - 1) in ("the", "a", "an") else k
+    return view.word(m - 1) in _PHRASE_PREPOSITIONS
+
+
+# Prepositions that start a phrase inside a subject ("as" and "after" start a clause:
+# "Streamers react as Dr Disrespect loses his channel").
+_PHRASE_PREPOSITIONS = frozenset({"on", "in", "at", "of", "for", "with", "from", "by", "about"})
 
 
 def _german_passive(view: View, span: Span, cls: str) -> bool:

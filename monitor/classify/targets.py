@@ -194,9 +194,22 @@ def _lead_before_titles(view: View, k: int) -> bool:
     """ "videos by the presenter Dale Penrose": "by", then a title, then the name."""
     m = k - 1
     titles = view.grammar.name_titles
-    while m >= 0 and k - m <= 5 and (view.low[m] in titles or view.low[m] in ("the", "and")):
+    while (
+        m >= 0
+        and k - m <= 5
+        and (
+            view.low[m] in titles or view.low[m] in ("the", "and") or _hyphenated_adjective(view, m)
+        )
+    ):
         m -= 1
     return m < k - 1 and view.word(m) in _NAME_LEADS
+
+
+def _hyphenated_adjective(view: View, m: int) -> bool:
+    """ "far-right", "pro-Kremlin": a lower-case hyphenated word before a title ("the page
+    of far-right campaigner Tommy Robinson")."""
+    raw = view.tokens.raw[m]
+    return "-" in raw[1:-1] and raw[:1].islower()
 
 
 def _name_goes_on(view: View, k: int) -> bool:
