@@ -212,6 +212,21 @@ def test_wording_in_both_directions(
     assert not any(v[0] == platform for v in verdicts(other_title, other_text))
 
 
+def test_who_attacks_a_platform_in_a_headline_is_not_whom_it_banned() -> None:
+    """A headline's critics are not the owners of what the platform cut off; a headline's
+    reacting subject still owns "his channel"."""
+    critics = verdicts("Orsini, Vale attack GoFundMe for cutting off the Halden truckers")
+    assert not any(t in ("Orsini", "Vale") for _, _, t in critics), critics
+    owner = verdicts("Penrose slams Twitter for suspending his channel")
+    assert ("Twitter", "suspension", "Penrose") in owner, owner
+
+
+def test_a_role_after_a_name_is_whose_role_not_who() -> None:
+    """ "BJP MLA", "Apprentice contestant": the name is an affiliation, never the owner."""
+    found = verdicts("Former Larkspur contestant's channel removed by YouTube")
+    assert not any(t == "Larkspur" for _, _, t in found), found
+
+
 def test_a_platform_that_qualifies_a_noun_is_no_target() -> None:
     """ "its Reddit base": Reddit is where the community lived, not whom Discord banned."""
     found = verdicts(

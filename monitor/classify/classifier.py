@@ -31,7 +31,7 @@ from monitor.classify import targets as tg
 from monitor.classify.actors import Recent
 from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
-from monitor.classify.rules import Binding, Miss, bind_loss, bind_sentence
+from monitor.classify.rules import REACTIONS, Binding, Miss, bind_loss, bind_sentence
 from monitor.classify.text import CLUTTER, LEAD, TITLE, Sentence, build_document, segment
 from monitor.classify.types import Verdict
 from monitor.classify.view import View
@@ -266,7 +266,7 @@ def _resolve_generic(
                 continue  # the article names whom the platform acted on
             if _owned_single(binding.targets[0].name, lexicon):
                 owner = _only_handle(prose, view_of, doc) or _owner(
-                    headline_lead, view_of, binding.platform
+                    headline_lead, view_of, binding.platform, _possessed(binding, view_of)
                 )
                 if owner is not None:
                     _rename(binding, [owner], "owner")
@@ -393,9 +393,21 @@ def _outlets(phrase: str) -> bool:
     return "media" in words or "outlets" in words or "broadcasters" in words
 
 
-def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target | None:
+def _possessed(binding: Binding, view_of: Any) -> bool:
+    """Whether the generic object is someone's: "his channel", "their pages"."""
+    target = binding.targets[0]
+    return target.i > 0 and view_of(binding.sentence).word(target.i - 1) in (
+        "his", "her", "their", "my", "our"
+    )  # fmt: skip
+
+
+def _owner(
+    sentences: list[Sentence], view_of: Any, platform: str, theirs: bool
+) -> tg.Target | None:
     """The first watchlist name, else the longest other name, of the headline, else the
-    lead's subject or a possessive there ("Jo Brand's")."""
+    lead's subject or a possessive there ("Jo Brand's"). Who reacts in a headline owns the
+    object only when it is ``theirs`` ("Penrose slams Twitter for suspending his channel",
+    not "Cruz, DeSantis attack GoFundMe for cutting off Canadian truckers")."""
     for sentence in sentences:
         view = view_of(sentence)
         listed = tg.watchlist_targets(view, 0, view.n)
@@ -410,9 +422,19 @@ def _owner(sentences: list[Sentence], view_of: Any, platform: str) -> tg.Target 
                 continue  # "suspends teen who hid Uighur criticism": what the clause says
             if view.word(name.j + 1) in view.grammar.name_titles:
                 continue  # "Former Apprentice contestant", "BJP MLA": whose role, not who
+            if not theirs and sentence.kind == TITLE and _criticises(view, name):
+                continue  # a critic of the platform, not the owner
             if name.name != platform:
                 return tg.Target(name.name, tg.NAMED, name.i, name.j)
     return None
+
+
+def _criticises(view: View, name: tg.Target) -> bool:
+    """ "Cruz, DeSantis attack GoFundMe for ...": the name reacts to a platform named after
+    its verb (not "Twitch ban on debate streamer is permanent, Bonnell says")."""
+    return view.word(name.j + 1) in REACTIONS and any(
+        s.i > name.j + 1 and s.has("platform") for s in view.spans
+    )
 
 
 _OF = frozenset({"of", "by", "de", "du", "des", "di", "del", "della", "von", "der"})

@@ -666,10 +666,13 @@ def _pluperfect(view: View, aux: int, span: Span) -> bool:
 _BEFORE_NOW = frozenset({"previously", "once", "already", "formerly"})
 
 
-_REACTIONS = frozenset(
+# A headline's reaction verbs, for one subject and for several ("Cruz, DeSantis attack").
+REACTIONS = frozenset(
     {"calls", "slams", "decries", "criticises", "criticizes", "blasts", "condemns",
      "attacks", "denounces", "challenges", "appeals", "sues", "fights", "protests", "mocks",
-     "rejects", "responds", "reacts", "says", "hits"}
+     "rejects", "responds", "reacts", "says", "hits", "accuses", "lashes", "questions",
+     "slam", "decry", "criticise", "criticize", "blast", "condemn", "attack", "denounce",
+     "challenge", "sue", "protest", "mock", "react", "say", "accuse", "question", "lash"}
 )  # fmt: skip
 
 
@@ -678,13 +681,13 @@ def _reaction_headline(view: View, span: Span) -> bool:
     headline whose main verb is a reaction, the "after" clause is the news itself."""
     if view.sentence.kind != TITLE:
         return False
-    return any(view.low[k] in _REACTIONS for k in range(min(span.i, 4)))
+    return any(view.low[k] in REACTIONS for k in range(min(span.i, 4)))
 
 
 def _reacting_subject(view: View, platform_at: int) -> list[tg.Target]:
     """ "Alex Jones calls PayPal ban an attempt to starve him", "Penrose slams Twitter
     suspension": whom a ban hit, reacting to it as the sentence's subject."""
-    verb = next((k for k in range(1, platform_at) if view.low[k] in _REACTIONS), -1)
+    verb = next((k for k in range(1, platform_at) if view.low[k] in REACTIONS), -1)
     if verb < 0 or platform_at - verb > 4:
         return []
     listed = tg.watchlist_targets(view, 0, verb)
