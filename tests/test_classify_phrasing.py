@@ -157,6 +157,24 @@ CASES = [
             "Story", "Dale Penrose has switched off advertising on his YouTube videos.",
     ),
     (
+        "Portuguese: a network of fake profiles taken down",
+            "Facebook derruba rede de perfis falsos ligada ao Irã", "",
+            ("Facebook", "removal", ""),
+            "Perfis falsos ligados ao Irã derrubam a confiança no Facebook", "",
+    ),
+    (
+        "Spanish: a channel suspended",
+            "Story", "YouTube suspendió el canal de Dana Orell por una semana.",
+            ("YouTube", "suspension", "Dana Orell"),
+            "Story", "Dana Orell suspendió su canal de YouTube por una semana.",
+    ),
+    (
+        "French: an account restored is a reinstatement, not a ban",
+            "Story", "X rétablit le compte de Dana Orell après un sondage.",
+            ("Twitter", "reinstatement", "Dana Orell"),
+            "Story", "Dana Orell rétablit le calme après un sondage sur X.",
+    ),
+    (
         "networks in the plural",
             "Facebook removes Iranian networks aimed at Gulf states", "",
             ("Facebook", "network_takedown", "network linked to Iran"),
