@@ -239,6 +239,30 @@ def test_who_attacks_a_platform_in_a_headline_is_not_whom_it_banned() -> None:
     assert ("Twitter", "suspension", "Penrose") in owner, owner
 
 
+def test_a_son_is_not_his_father_on_the_watchlist() -> None:
+    """ "Donald Trump Jr." is another person than the watchlist's Donald Trump: his ban is
+    never filed under his father's name (nor the father's under the son's)."""
+    son = verdicts("Twitter restricts Donald Trump Jr.'s account over a video")
+    assert {t for _, _, t in son} == {"Donald Trump Jr"}, son
+    father = verdicts("Twitter restricts Donald Trump's account over a video")
+    assert {t for _, _, t in father} == {"Donald Trump"}, father
+
+
+def test_people_cut_off_by_an_outage_are_no_target() -> None:
+    found = verdicts("Story", "Billions of people were cut off from Facebook on Monday.")
+    assert found == set(), found
+    banned = verdicts("Story", "Dana Orell was cut off from Facebook on Monday.")
+    assert ("Facebook", "ban", "Dana Orell") in banned, banned
+
+
+def test_the_ban_a_reinstatement_story_recalls_is_its_background() -> None:
+    title = "X restores the account of Dana Orell"
+    recalled = "Twitter banned Dana Orell from the platform in 2018."
+    assert verdicts(title, recalled) == {("Twitter", "reinstatement", "Dana Orell")}
+    # without the reinstatement in the headline, the recalled ban is reported
+    assert ("Twitter", "ban", "Dana Orell") in verdicts("Story", recalled)
+
+
 def test_a_role_after_a_name_is_whose_role_not_who() -> None:
     """ "BJP MLA", "Apprentice contestant": the name is an affiliation, never the owner."""
     found = verdicts("Former Larkspur contestant's channel removed by YouTube")

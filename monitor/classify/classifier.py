@@ -33,7 +33,7 @@ from monitor.classify.lexicon import Lexicon
 from monitor.classify.matcher import Hit, find_hits
 from monitor.classify.rules import REACTIONS, Binding, Miss, bind_loss, bind_sentence
 from monitor.classify.text import CLUTTER, LEAD, TITLE, Sentence, build_document, segment
-from monitor.classify.types import Verdict
+from monitor.classify.types import Action, Verdict
 from monitor.classify.view import View
 
 CORROBORATION = 0.10
@@ -91,7 +91,7 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
     sentences = segment(doc, text_start, lexicon.grammar, anchors)
     bindings, misses, views = _bind_all(doc, hits, sentences, lexicon)
     _resolve_generic(bindings, sentences, views, doc, hits, lexicon)
-    verdicts = _verdicts(bindings, doc, lexicon)
+    verdicts = _without_lifted_bans(_verdicts(bindings, doc, lexicon))
     threshold = lexicon.threshold
     return Diagnosis(
         verdicts=[v for v in verdicts if v.score >= threshold],
@@ -100,6 +100,28 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
         threshold=threshold,
         doc=doc,
     )
+
+
+def _without_lifted_bans(verdicts: list[Verdict]) -> list[Verdict]:
+    """A headline that reports a reinstatement makes the ban the text recalls ("banned from
+    the platform since 2018") its background: a ban of the same platform and target found
+    outside the headline is dropped."""
+    lifted = {
+        (v.platform, v.target_key)
+        for v in verdicts
+        if v.action == Action.REINSTATEMENT
+        and "position:title" in v.rules
+        and "target:generic" not in v.rules
+    }
+    if not lifted:
+        return verdicts
+    return [
+        v
+        for v in verdicts
+        if v.action == Action.REINSTATEMENT
+        or "position:title" in v.rules
+        or (v.platform, v.target_key) not in lifted
+    ]
 
 
 def _bind_all(

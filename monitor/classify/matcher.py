@@ -11,6 +11,7 @@ original text.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -76,6 +77,8 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
             if not terms:
                 continue
             kinds = kinds_of(terms)
+        if "target" in kinds and _SUFFIX.match(doc, end):
+            continue  # "Donald Trump Jr.": another person than the watchlist's name
         if start < covered:
             # overlapping: a longer name, verb or object beats the shorter cue it overlaps
             # ("the App Store" is the store, not "the app"); otherwise the first one stays
@@ -86,6 +89,10 @@ def find_hits(lexicon: Lexicon, doc: str) -> list[Hit]:
         hits.append(Hit(start, end, terms, kinds))
         covered = end
     return hits
+
+
+# A generational suffix after a name: its bearer is the son or the father.
+_SUFFIX = re.compile(r",? (?:Jr|Sr|Junior|Senior)\b")
 
 
 @lru_cache(maxsize=1024)  # a few dozen exact spellings ("X", "RT", "Meta"): a table

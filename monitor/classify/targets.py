@@ -30,12 +30,12 @@ _QUANTIFIERS = frozenset(
     {"more", "than", "nearly", "about", "over", "some", "all", "around", "roughly", "at",
      "least", "almost", "up", "to", "another", "other", "further", "additional", "its",
      "their", "the", "a", "an", "of", "approximately", "dozens", "hundreds",
-     "thousands", "millions", "several", "many", "numerous", "two", "three", "four", "five",
+     "thousands", "millions", "billions", "several", "many", "numerous", "two", "three", "four", "five",
      "etwa", "rund", "über", "mehr", "als", "fast", "knapp", "mehrere", "einige", "circa",
      "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque", "casi",
      "mil", "cerca", "de"}
 )  # fmt: skip
-_COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "tens"})
+_COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "billions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _AUXILIARIES = frozenset(
