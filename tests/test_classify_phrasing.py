@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.classify import classify, load_lexicon
+from monitor.classify import classify, diagnose, load_lexicon
 
 LEX = load_lexicon()
 
@@ -261,6 +261,23 @@ def test_the_ban_a_reinstatement_story_recalls_is_its_background() -> None:
     assert verdicts(title, recalled) == {("Twitter", "reinstatement", "Dana Orell")}
     # without the reinstatement in the headline, the recalled ban is reported
     assert ("Twitter", "ban", "Dana Orell") in verdicts("Story", recalled)
+
+
+def test_the_company_after_a_clause_opener_still_acts() -> None:
+    """ "said after the company dismantled a network": the clause's subject is the
+    platform; "two days after the platform deleted a post" recalls what came before."""
+    diagnosis = diagnose(
+        "Story",
+        "Facebook's security chief spoke after the company dismantled a network run from Ghana.",
+        LEX,
+    )
+    # bound (scored as a clause opened by "after": under the threshold on its own)
+    found = {(v.platform, v.action, v.target) for v in diagnosis.below_threshold}
+    assert ("Facebook", "network_takedown", "network linked to Ghana") in found, found
+    before = verdicts(
+        "Story", "Lagos suspended Twitter two days after the platform deleted a post by Dana Orell."
+    )
+    assert not any(t == "Dana Orell" for _, _, t in before), before
 
 
 def test_a_role_after_a_name_is_whose_role_not_who() -> None:

@@ -110,7 +110,7 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 and not (other.j == verb.i - 1 and _noun(verb))  # "Facebook's QAnon purge"
             ):
                 return "the named party is the subject, not the platform"
-            if ("cue", "actor_pronoun") in kinds and not view.after_preposition(other.i):
+            if ("cue", "actor_pronoun") in kinds and _subject_at(view, other.i, other.j, verb):
                 return pronoun_actor(view, other.i, other.j, verb, recent)
             if (
                 "object" in kinds
@@ -121,10 +121,27 @@ def active_actor(view: View, verb: Span, recent: Recent) -> Actor | str:
                 return "users act, not the platform"  # "lets users quietly limit what ..."
             k = other.i - 1
             continue
-        if word in grammar.pronouns and word != "they" and not view.after_preposition(k):
+        if word in grammar.pronouns and word != "they" and _subject_at(view, k, k, verb):
             return pronoun_actor(view, k, k, verb, recent)
         k -= 1
     return "no platform acts in the verb's clause"
+
+
+def _subject_at(view: View, i: int, j: int, verb: Span) -> bool:
+    """Whether "the company" or "it" at ``i..j`` can be the verb's subject: not after a
+    preposition ("with the company"), unless that word opens a clause whose verb follows
+    ("after the company dismantled a network", "since it removed")."""
+    if not view.after_preposition(i):
+        return True
+    if view.word(i - 2) in _TIME_UNITS:
+        return False  # "two days after the platform deleted a post": what came before
+    return view.word(i - 1) in view.grammar.subordinators and _only_aux(view, j + 1, verb.i)
+
+
+_TIME_UNITS = frozenset(
+    {"hours", "days", "weeks", "months", "years", "hour", "day", "week", "month", "year",
+     "decade", "decades", "shortly", "soon", "long", "just", "even", "ever"}
+)  # fmt: skip
 
 
 def _noun(verb: Span) -> bool:
@@ -270,6 +287,12 @@ def pronoun_actor(view: View, i: int, j: int, verb: Span, recent: Recent) -> Act
     return "a pronoun acts, and no platform is named before it"
 
 
+def _place_adjective(view: View, k: int) -> bool:
+    """A capitalised adjective of where ("Chinese", "Russian") before a store's name."""
+    raw = view.tokens.raw[k] if k < view.n else ""
+    return raw[:1].isupper() and raw.endswith(("ese", "an", "ish", "i")) and raw.isalpha()
+
+
 def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor | str:
     """The actor of a passive verb: "was banned by YouTube", "removed from TikTok",
     "barred from buying Twitter adverts", "RT's YouTube channel was removed"; "banned
@@ -279,6 +302,8 @@ def passive_actor(view: View, verb: Span, recent: Recent | None = None) -> Actor
     if view.low[verb.j] in (*grammar.passive_by, "of", "out", "in"):
         # the preposition ends the verb itself: "kicked off Discord", "locked out of Twitter"
         m = verb.j + 2 if view.word(verb.j + 1) == "the" else verb.j + 1
+        if view.at(m) is None and _place_adjective(view, m):
+            m += 1  # "disappeared from the Chinese App Store"
         other = view.at(m)
         if (
             other is not None

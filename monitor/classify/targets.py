@@ -521,6 +521,8 @@ def referent(view: View, before: int) -> Target | None:
         lead = name.i - 2 if view.word(name.i - 1) == "the" else name.i - 1
         if view.word(lead) in view.grammar.prepositions:
             continue
+        if view.word(name.j + 1) in view.grammar.name_titles:
+            continue  # "The Harlem rapper ... her account": where she is from, not who
         return Target(name.name, PRONOUN, name.i, name.j)
     return None
 
