@@ -280,6 +280,22 @@ def test_the_company_after_a_clause_opener_still_acts() -> None:
     assert not any(t == "Dana Orell" for _, _, t in before), before
 
 
+def test_an_unnamed_app_and_a_named_removal_are_one_app_removal() -> None:
+    found = verdicts(
+        "Its maker hits back after Apple pulls his app", "Apple pulled Quillpad on Friday."
+    )
+    assert found == {("Apple", "app_removal", "Quillpad")}, found
+    # without the app, a named removal stays what it is
+    assert verdicts("Story", "Apple pulled Quillpad on Friday.") == {
+        ("Apple", "removal", "Quillpad")
+    }
+
+
+def test_a_store_in_another_language_is_an_app_store() -> None:
+    found = verdicts("Story", "Apple retira de su tienda Quillpad, la aplicación de mapas.")
+    assert ("Apple", "app_removal", "Quillpad") in found, found
+
+
 def test_a_role_after_a_name_is_whose_role_not_who() -> None:
     """ "BJP MLA", "Apprentice contestant": the name is an affiliation, never the owner."""
     found = verdicts("Former Larkspur contestant's channel removed by YouTube")

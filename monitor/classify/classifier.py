@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 
@@ -91,7 +91,7 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
     sentences = segment(doc, text_start, lexicon.grammar, anchors)
     bindings, misses, views = _bind_all(doc, hits, sentences, lexicon)
     _resolve_generic(bindings, sentences, views, doc, hits, lexicon)
-    verdicts = _without_lifted_bans(_verdicts(bindings, doc, lexicon))
+    verdicts = _apps_by_name(_without_lifted_bans(_verdicts(bindings, doc, lexicon)))
     threshold = lexicon.threshold
     return Diagnosis(
         verdicts=[v for v in verdicts if v.score >= threshold],
@@ -100,6 +100,34 @@ def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
         threshold=threshold,
         doc=doc,
     )
+
+
+def _apps_by_name(verdicts: list[Verdict]) -> list[Verdict]:
+    """ "ICEBlock's creator hits back after Apple pulls his app" and "Apple pulled ICEBlock":
+    an article whose only app removal by a platform names no app, and whose removals by
+    that platform name one, reports one app removal, of that name."""
+
+    def named(v: Verdict) -> bool:
+        return "target:generic" not in v.rules
+
+    apps = [v for v in verdicts if v.action == Action.APP_REMOVAL]
+    unnamed_only = {v.platform for v in apps} - {v.platform for v in apps if named(v)}
+    renamed = {
+        v.platform
+        for v in verdicts
+        if v.platform in unnamed_only and v.action == Action.REMOVAL and named(v)
+    }
+    if not renamed:
+        return verdicts
+    out = []
+    for v in verdicts:
+        if v.platform not in renamed:
+            out.append(v)
+        elif v.action == Action.REMOVAL and named(v):
+            out.append(replace(v, action=Action.APP_REMOVAL.value))
+        elif v.action != Action.APP_REMOVAL:  # the unnamed app: the named removal says which
+            out.append(v)
+    return out
 
 
 def _without_lifted_bans(verdicts: list[Verdict]) -> list[Verdict]:
