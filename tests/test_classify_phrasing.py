@@ -175,6 +175,12 @@ CASES = [
             "Story", "Dana Orell rétablit le calme après un sondage sur X.",
     ),
     (
+        "an account gone from a platform",
+            "Story", "An account belonging to Dana Orell vanished from Twitter on Wednesday.",
+            ("Twitter", "removal", "Dana Orell"),
+            "Story", "Songs by Dana Orell vanished from Twitter on Wednesday.",
+    ),
+    (
         "networks in the plural",
             "Facebook removes Iranian networks aimed at Gulf states", "",
             ("Facebook", "network_takedown", "network linked to Iran"),

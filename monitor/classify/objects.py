@@ -60,7 +60,7 @@ ACTION_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "adstop": (("", "ad_ban"),),
     "lock": (("monetisation", "demonetisation"), ("", "suspension")),
     "disrupt": (("", "network_takedown"),),
-    "vanish": (("", "app_removal"),),
+    "vanish": (("app", "app_removal"), ("", "removal")),
     "darken": (("", "suspension"),),
     "restrict": (
         ("monetisation", "demonetisation"),

@@ -408,9 +408,12 @@ def _bind(
         return "a product, sport, drug, workplace or ad-category ban, not one against anyone"
     requires = lexicon.requires.get(cls, ())
     required = [r for r in requires if r != "return"] if requires else []
-    if form == "passive" and passive and found and "account" in required:
+    # "X locked out of Twitter", "banned Alex Jones": a named person stands for an account;
+    # not for "vanished from" ("Neil Young vanishes from Spotify": he may have left)
+    person_is_account = "account" in required and cls != "vanish"
+    if form == "passive" and passive and found and person_is_account:
         required = []  # "X locked out of Twitter": what is locked out is an account
-    if required and not flags.intersection(required) and not ("account" in required and named):
+    if required and not flags.intersection(required) and not (person_is_account and named):
         return f"'{_verb(view, span)}' needs its object to be: {' or '.join(required)}"
     if not found:
         return "no account, ad, channel, app, network or named target after the verb"
