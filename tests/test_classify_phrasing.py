@@ -181,6 +181,12 @@ CASES = [
             "Story", "Songs by Dana Orell vanished from Twitter on Wednesday.",
     ),
     (
+        "German perfect: the object between the auxiliary and the participle",
+            "Story", "Twitter hat das Konto der AfD-Politikerin Dana Orell für zwölf Stunden gesperrt.",
+            ("Twitter", "suspension", "Dana Orell"),
+            "Story", "Dana Orell hat ihr Twitter-Konto für zwölf Stunden gesperrt.",
+    ),
+    (
         "networks in the plural",
             "Facebook removes Iranian networks aimed at Gulf states", "",
             ("Facebook", "network_takedown", "network linked to Iran"),
@@ -300,6 +306,13 @@ def test_an_unnamed_app_and_a_named_removal_are_one_app_removal() -> None:
 def test_a_store_in_another_language_is_an_app_store() -> None:
     found = verdicts("Story", "Apple retira de su tienda Quillpad, la aplicación de mapas.")
     assert ("Apple", "app_removal", "Quillpad") in found, found
+
+
+def test_a_noun_after_a_number_is_no_name() -> None:
+    """German capitalises nouns: "für 48 Stunden" names no one (an event keyed "stunden"
+    joined two bans whose German reports both said how many hours)."""
+    found = verdicts("Story", "Der Account wurde von Twitter für 48 Stunden gesperrt.")
+    assert not any("Stunden" in t for _, _, t in found), found
 
 
 def test_a_role_after_a_name_is_whose_role_not_who() -> None:

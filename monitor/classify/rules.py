@@ -381,6 +381,11 @@ def _bind(
     if not found and not passive and view.cue_between(window[0], window[1], "actor_pronoun"):
         referent = tg.referent(view, actor.i)  # "told Lantern Radio it will stop ... the site"
         found = [referent] if referent is not None else []
+    if not found and not passive and actor.i >= 0:
+        perfect = _german_perfect(view, actor.j, span)
+        if perfect >= 0:  # "Apple hat alle Apps von VK aus dem App Store entfernt"
+            window = (perfect + 1, span.i)
+            found = objects.find_targets(view, window, extra, actor, span, True, recent, kin)
     if not found and not passive and actor.i > 0 and _nothing_after(view, span.j + 1):
         before = _object_before(view, actor.i)
         if before is not None:  # "accounts Twitter took down": the object comes first
@@ -569,6 +574,23 @@ def _after_preposition(view: View, k: int) -> bool:
 # Prepositions that start a phrase inside a subject ("as" and "after" start a clause:
 # "Streamers react as Dr Disrespect loses his channel").
 _PHRASE_PREPOSITIONS = frozenset({"on", "in", "at", "of", "for", "with", "from", "by", "about"})
+
+
+_GERMAN_HAVE = frozenset({"hat", "haben", "hatte", "hatten"})
+
+
+def _german_perfect(view: View, actor_end: int, span: Span) -> int:
+    """A German perfect, "<platform> hat <object> <participle>": the object stands between
+    the auxiliary right after the platform and the participle that closes the clause. The
+    auxiliary's index, else -1."""
+    aux = actor_end + 1
+    if view.word(aux) not in _GERMAN_HAVE or span.i - aux < 2:
+        return -1
+    if view.word(span.j + 1) not in (".", ",", ";", "") or not any(
+        t.kind == "action" and t.form == "participle" for t in span.hit.terms
+    ):
+        return -1
+    return aux
 
 
 def _german_passive(view: View, span: Span, cls: str) -> bool:

@@ -35,6 +35,12 @@ _QUANTIFIERS = frozenset(
      "oltre", "più", "di", "más", "unas", "unos", "plus", "environ", "près", "quelque", "casi",
      "mil", "cerca", "de"}
 )  # fmt: skip
+# Numbers written as words, in the languages whose nouns are capitalised or that we read.
+_NUMBER_WORDS = frozenset(
+    {"zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf",
+     "zwölf", "zwanzig", "dreißig", "vierzig", "fünfzig", "hundert", "tausend", "hunderte",
+     "tausende", "einige", "mehrere", "viele", "wenige"}
+)  # fmt: skip
 _COLLECTIVES = frozenset({"dozens", "hundreds", "thousands", "millions", "billions", "tens"})
 _NAME_JOINERS = frozenset({"of", "de", "al", "al-", "bin", "&", "-", "van", "von", "la", "le"})
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
@@ -111,6 +117,8 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     for k in range(min(head, end), end):  # a quantifier ("Etwa 150 Konten") is no name
         if not _name_start(view, k, end, stop) or not _free_or_place(view, k, end):
             continue
+        if _NUMBER.match(view.low[k - 1]) or view.low[k - 1] in _NUMBER_WORDS:
+            continue  # "für 48 Stunden", "zwölf Stunden": a German noun after a number
         if not (
             k == head
             or view.word(k - 1) in _NAME_LEADS
@@ -362,10 +370,11 @@ def _continues_name(view: View, k: int, breaks: frozenset[str]) -> bool:
 
 def _after_titles(view: View, k: int, j: int) -> int:
     """The first token of a name after the titles and roles in front of it ("President
-    Donald Trump", "Congresswoman Marjorie Taylor Greene"); a name is never all title."""
+    Donald Trump", "Congresswoman Marjorie Taylor Greene", "AfD-Politikerin Beatrix von
+    Storch"); a name is never all title."""
     titles = view.grammar.name_titles
     m = k
-    while m < j and view.low[m] in titles:
+    while m < j and (view.low[m] in titles or view.low[m].rsplit("-", 1)[-1] in titles):
         m += 1
         if view.word(m) == "." and m < j:
             m += 1
