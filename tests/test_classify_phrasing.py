@@ -187,6 +187,18 @@ CASES = [
             "Story", "Dana Orell hat ihr Twitter-Konto für zwölf Stunden gesperrt.",
     ),
     (
+        "Portuguese: the channels of a named outlet",
+            "Story", "O YouTube derrubou os canais do Terça Nova na quinta-feira.",
+            ("YouTube", "removal", "Terça Nova"),
+            "Story", "Os canais do Terça Nova cresceram no YouTube na quinta-feira.",
+    ),
+    (
+        "French: pages run from a country's capital are a network from there",
+            "Story", "Facebook supprime des centaines de pages gérées depuis Tunis.",
+            ("Facebook", "removal", "network linked to Tunisia"),
+            "Story", "Des centaines de pages gérées depuis Tunis critiquent Facebook.",
+    ),
+    (
         "networks in the plural",
             "Facebook removes Iranian networks aimed at Gulf states", "",
             ("Facebook", "network_takedown", "network linked to Iran"),
@@ -306,6 +318,16 @@ def test_an_unnamed_app_and_a_named_removal_are_one_app_removal() -> None:
 def test_a_store_in_another_language_is_an_app_store() -> None:
     found = verdicts("Story", "Apple retira de su tienda Quillpad, la aplicación de mapas.")
     assert ("Apple", "app_removal", "Quillpad") in found, found
+
+
+def test_a_platform_after_a_preposition_in_another_language_is_where_not_who() -> None:
+    """ "afirmou pelo Telegram que ...", "a déclaré sur Telegram que ...": where it was said."""
+    said = verdicts(
+        "Story", "Dana Orell a déclaré sur Telegram que YouTube avait supprimé sa chaîne."
+    )
+    assert {p for p, _, _ in said} == {"YouTube"}, said
+    acted = verdicts("Story", "Telegram a supprimé la chaîne de Dana Orell.")
+    assert ("Telegram", "removal", "Dana Orell") in acted, acted
 
 
 def test_a_noun_after_a_number_is_no_name() -> None:

@@ -48,10 +48,10 @@ _AUXILIARIES = frozenset(
     {"has", "have", "had", "will", "would", "could", "can", "may", "might", "must", "should"}
 )
 # "of" and its forms in the other languages of the news we read ("la pagina di CasaPound",
-# "la chaîne de Dieudonné", "die Konten der Querdenker").
+# "la chaîne de Dieudonné", "die Konten der Querdenker", "os canais do Terça Livre").
 _NAME_LEADS = frozenset(
     {"of", "from", "by", "to", "with", "against", "on", "di", "de", "del", "della", "des", "du",
-     "der", "von"}
+     "der", "von", "do", "da", "dos", "das", "dei", "degli", "delle", "dello"}
 )  # fmt: skip
 
 
