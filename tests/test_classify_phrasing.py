@@ -330,6 +330,17 @@ def test_a_platform_after_a_preposition_in_another_language_is_where_not_who() -
     assert ("Telegram", "removal", "Dana Orell") in acted, acted
 
 
+def test_a_name_before_an_organisation_noun_is_the_organisation() -> None:
+    """ "the official account of Spain's far-right Ostrava party": the party is named;
+    "the Klan leader David Duke" still names the leader after the role."""
+    party = verdicts(
+        "Story", "Twitter restricted the official account of Spain's far-right Ostrava party."
+    )
+    assert ("Twitter", "restriction", "Ostrava") in party, party
+    leader = verdicts("Story", "YouTube banned the former Ku Klux Klan leader David Duke.")
+    assert ("YouTube", "ban", "David Duke") in leader, leader
+
+
 def test_a_noun_after_a_number_is_no_name() -> None:
     """German capitalises nouns: "für 48 Stunden" names no one (an event keyed "stunden"
     joined two bans whose German reports both said how many hours)."""

@@ -150,6 +150,11 @@ def proper_name(view: View, start: int, end: int) -> Target | None:
     return None
 
 
+# Nouns of what a name can be itself ("the Vox party"), unlike roles ("the Klan leader").
+_ORGANISATIONS = frozenset(
+    {"party", "movement", "group", "magazine", "newspaper", "foundation", "organisation",
+     "organization", "collective", "militia", "gang", "brigade", "club", "coalition"}
+)  # fmt: skip
 _QUOTES = frozenset({"'", '"', "“", "”", "‘", "’"})
 
 
@@ -202,6 +207,8 @@ def _lead_before_titles(view: View, k: int) -> bool:
     """ "videos by the presenter Dale Penrose": "by", then a title, then the name."""
     m = k - 1
     titles = view.grammar.name_titles
+    if view.word(m) in titles and view.word(m - 1) == "'s" and view.tokens.raw[m - 2][:1].isupper():
+        return True  # "the account of Spain's far-right Vox party": Spain's, then the name
     while (
         m >= 0
         and k - m <= 5
@@ -389,6 +396,8 @@ def _modifies_next_word(view: View, j: int, end: int) -> bool:
     owned = view.at(nxt)
     if owned is not None and owned.has("object"):
         return False  # "Joe Rogan episodes", "Alex Jones channel": the name owns them
+    if view.low[nxt] in _ORGANISATIONS:
+        return False  # "the Vox party", "the Titanic magazine": the name is the body itself
     return (
         word[:1].islower()
         and word.replace("-", "").isalpha()  # "Musk jet-tracking account": about Musk
