@@ -341,6 +341,17 @@ def test_a_name_before_an_organisation_noun_is_the_organisation() -> None:
     assert ("YouTube", "ban", "David Duke") in leader, leader
 
 
+def test_the_app_after_a_verb_is_an_app() -> None:
+    """ "the app" is also how a story calls a platform ("the app said"); after a verb it
+    is the app removed, named from the headline."""
+    found = verdicts(
+        "Parents welcome the end of Quillpad", "Apple and Google pulled the app this week."
+    )
+    assert ("Apple", "app_removal", "Quillpad") in found, found
+    said = verdicts("TikTok under fire", "The app said it had removed the videos of Dana Orell.")
+    assert ("TikTok", "removal", "Dana Orell") in said, said
+
+
 def test_a_noun_after_a_number_is_no_name() -> None:
     """German capitalises nouns: "für 48 Stunden" names no one (an event keyed "stunden"
     joined two bans whose German reports both said how many hours)."""

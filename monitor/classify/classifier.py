@@ -472,6 +472,8 @@ def _owner(
                 continue  # "suspends teen who hid Uighur criticism": what the clause says
             if view.word(name.j + 1) in view.grammar.name_titles:
                 continue  # "Former Apprentice contestant", "BJP MLA": whose role, not who
+            if name.i == name.j and view.low[name.i] in view.grammar.name_titles:
+                continue  # "An Australian mother ...": a title or an origin, no one's name
             if not theirs and sentence.kind == TITLE and _criticises(view, name):
                 continue  # a critic of the platform, not the owner
             if name.name != platform:

@@ -211,6 +211,9 @@ def object_flags(
                     elif term.kind == "cue" and term.name == "location":
                         if _limits_verb(view, other, named):
                             flags.add("location")
+                    elif term.kind == "cue" and term.name == "actor_pronoun":
+                        if tg.the_app(view, other):
+                            flags.add("app")  # "Apple pulled the app": the object, an app
                     elif term.kind == "cue" and term.name == "category":
                         if head < 0:
                             head = tg.first_content(view, *window)

@@ -19,7 +19,7 @@ from monitor.classify.text import TITLE
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from monitor.classify.view import View
+    from monitor.classify.view import Span, View
 
 WATCHLIST, NAMED, PRONOUN, GENERIC, CONTEXT = "watchlist", "named", "pronoun", "generic", "context"
 ORIGIN, OWNER = "origin", "owner"
@@ -583,6 +583,12 @@ def role_target(view: View, start: int, end: int) -> Target | None:
     return None
 
 
+def the_app(view: View, span: Span) -> bool:
+    """ "the app" in object position: the phrase is also a platform's pronoun ("the app
+    said"), which the matcher prefers; after a verb it is an app."""
+    return span.has("cue", "actor_pronoun") and view.low[span.j] in ("app", "application")
+
+
 def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -> Target | None:
     """The object phrase itself when it names accounts, a network or an app but no owner:
     "470 inauthentic accounts", "accounts linked to Russian media groups". The object
@@ -593,7 +599,9 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
     prepositions = view.grammar.prepositions
     wanted = {("object", c) for c in classes}
     for span in view.spans:
-        if span.i < head or span.i >= end:
+        if span.i < head and not (span.j >= head and the_app(view, span)):
+            continue
+        if span.i >= end:
             continue
         if span.i - head > 5:
             break
@@ -601,7 +609,7 @@ def generic_target(view: View, start: int, end: int, classes: tuple[str, ...]) -
             word in prepositions and word != "of" for word in view.low[head : span.i]
         ):
             break
-        if not wanted.isdisjoint(span.kinds):
+        if not wanted.isdisjoint(span.kinds) or ("app" in classes and the_app(view, span)):
             last = span.j
     if last < 0:
         return None
