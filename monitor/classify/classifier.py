@@ -86,8 +86,8 @@ def classify(title: str, text: str, lexicon: Lexicon) -> list[Verdict]:
 def diagnose(title: str, text: str, lexicon: Lexicon) -> Diagnosis:
     """Verdicts, the ones under the threshold, and the near misses."""
     doc, text_start = build_document(title or "", text or "")
-    hits = find_hits(lexicon, doc)
-    anchors = [h.start for h in hits if not _ANCHORS.isdisjoint(h.kinds)]
+    hits = Hits(find_hits(lexicon, doc))
+    anchors = [h.start for h in hits.hits if not _ANCHORS.isdisjoint(h.kinds)]
     sentences = segment(doc, text_start, lexicon.grammar, anchors)
     bindings, misses, views = _bind_all(doc, hits, sentences, lexicon)
     _resolve_generic(bindings, sentences, views, doc, hits, lexicon)
@@ -152,16 +152,30 @@ def _without_lifted_bans(verdicts: list[Verdict]) -> list[Verdict]:
     ]
 
 
+class Hits:
+    """An article's hits, with their starts and ends for finding a sentence's."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self.starts = [h.start for h in hits]
+        self.ends = [h.end for h in hits]
+
+    def inside(self, sentence: Sentence) -> list[Hit]:
+        """The hits inside ``sentence``: one slice, as hits never overlap
+        (``find_hits``), so both their starts and their ends are in order."""
+        start = bisect_left(self.starts, sentence.start)
+        return self.hits[start : bisect_right(self.ends, sentence.end)]
+
+
 def _bind_all(
-    doc: str, hits: list[Hit], sentences: list[Sentence], lexicon: Lexicon
+    doc: str, hits: Hits, sentences: list[Sentence], lexicon: Lexicon
 ) -> tuple[list[Binding], list[Miss], dict[int, View]]:
-    starts, ends = [h.start for h in hits], [h.end for h in hits]
     recent = Recent()
     bindings: list[Binding] = []
     misses: list[Miss] = []
     views: dict[int, View] = {}
     for sentence in sentences:
-        inside = _hits_in(hits, starts, ends, sentence)
+        inside = hits.inside(sentence)
         if not inside:
             continue  # nothing to read, no subject or target to note
         # every kind and (kind, name) the sentence's hits have: one set for the tests below
@@ -211,12 +225,6 @@ def _tells_a_loss(kinds: frozenset[object]) -> bool:
     return ("cue", "loss") in kinds and "platform" in kinds
 
 
-def _hits_in(hits: list[Hit], starts: list[int], ends: list[int], sentence: Sentence) -> list[Hit]:
-    """The hits inside ``sentence``: one slice, as hits never overlap (``find_hits``), so
-    both their starts and their ends are in order."""
-    return hits[bisect_left(starts, sentence.start) : bisect_right(ends, sentence.end)]
-
-
 def _note_subject(sentence: Sentence, inside: list[Hit], recent: Recent) -> None:
     """Without tokenising: a platform named in a sentence's first words is what the next
     sentence's "it" or "the company" most likely means."""
@@ -257,7 +265,7 @@ def _resolve_generic(
     sentences: list[Sentence],
     views: dict[int, View],
     doc: str,
-    hits: list[Hit],
+    hits: Hits,
     lexicon: Lexicon,
 ) -> None:
     """Give an ownerless object a name: the watchlist name nearby sentences tie it to;
@@ -267,14 +275,13 @@ def _resolve_generic(
     generic = [b for b in bindings if b.generic]
     if not generic:
         return
-    starts, ends = [h.start for h in hits], [h.end for h in hits]
     prose = [s for s in sentences if s.kind != CLUTTER]
     order = {s.index: n for n, s in enumerate(prose)}
 
     def view_of(sentence: Sentence) -> View:
         view = views.get(sentence.index)
         if view is None:
-            view = View(doc, sentence, _hits_in(hits, starts, ends, sentence), lexicon.grammar)
+            view = View(doc, sentence, hits.inside(sentence), lexicon.grammar)
             views[sentence.index] = view
         return view
 
@@ -282,7 +289,7 @@ def _resolve_generic(
         """``tg.linked_targets`` of the sentence; without a watchlist name and a link
         word among its hits there are none, and it is not tokenised to find that out."""
         if sentence.index not in views:
-            kinds = frozenset().union(*map(_KINDS, _hits_in(hits, starts, ends, sentence)))
+            kinds = frozenset().union(*map(_KINDS, hits.inside(sentence)))
             if "target" not in kinds or ("cue", "link") not in kinds:
                 return []
         return tg.linked_targets(view_of(sentence))

@@ -132,7 +132,12 @@ def tokenize(doc: str, start: int, end: int) -> Tokens:
     lowered = joined.lower()
     if not raw:
         low = []
-    elif len(lowered) == len(joined) and "Σ" not in joined and "'" not in raw and "’" not in raw:
+    elif (
+        len(lowered) == len(joined)
+        and "Σ" not in joined
+        # a lone apostrophe token: searched for in the list only when the text has one
+        and (("'" not in joined and "’" not in joined) or ("'" not in raw and "’" not in raw))
+    ):
         low = lowered.replace("’", "'").split(" ")
     else:
         low = _TOKEN.findall(text.lower().replace("’", "'"))
