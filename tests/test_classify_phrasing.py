@@ -352,6 +352,21 @@ def test_the_app_after_a_verb_is_an_app() -> None:
     assert ("TikTok", "removal", "Dana Orell") in said, said
 
 
+def test_an_apostrophe_inside_a_surname_keeps_it_whole() -> None:
+    for title, name in [
+        ("Twitter bans Dana O'Keefe over fake accounts", "Dana O'Keefe"),
+        ("Twitter bans Dana O’Keefe over fake accounts", "Dana O’Keefe"),
+    ]:
+        assert ("Twitter", "ban", name) in verdicts(title), title
+
+
+def test_whose_ally_someone_is_names_no_target() -> None:
+    """ "Trump confidant kicked off Facebook": the confidant was banned, not Trump."""
+    found = verdicts("Trump confidant kicked off Facebook over sham accounts")
+    assert not any(t == "Donald Trump" for _, _, t in found), found
+    assert ("Facebook", "ban", "Donald Trump") in verdicts("Trump kicked off Facebook")
+
+
 def test_a_noun_after_a_number_is_no_name() -> None:
     """German capitalises nouns: "für 48 Stunden" names no one (an event keyed "stunden"
     joined two bans whose German reports both said how many hours)."""

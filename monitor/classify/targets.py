@@ -65,9 +65,21 @@ class Target:
     j: int = -1
 
 
+# Who someone is to a name: "Trump confidant kicked off Facebook" bans the confidant.
+_RELATIONS = frozenset(
+    {"ally", "allies", "aide", "aides", "confidant", "confidante", "associate", "associates",
+     "adviser", "advisers", "advisor", "advisors", "lawyer", "lawyers", "son", "daughter",
+     "wife", "husband", "brother", "sister", "supporter", "supporters", "loyalist",
+     "loyalists", "backer", "backers", "staffer", "staffers", "spokesman", "spokeswoman",
+     "critic", "critics", "rival", "rivals", "fan", "fans", "official", "officials"}
+)  # fmt: skip
+
+
 def watchlist_targets(view: View, start: int, end: int) -> list[Target]:
     found: dict[str, Target] = {}
     for span in view.spans_between(start, end, "target"):
+        if view.word(span.j + 1) in _RELATIONS:
+            continue  # "a Trump ally": the ally, whom the name only places
         term = span.of("target")
         assert term is not None
         found.setdefault(term.name, Target(term.name, WATCHLIST, span.i, span.j))
@@ -347,6 +359,14 @@ def _name_end(view: View, k: int, end: int) -> int:
             and view.low[j + 2] not in breaks
         ):
             j += 2
+        elif (
+            view.low[nxt] in ("'", "’")
+            and len(raw[j]) == 1
+            and raw[j] in "ODL"
+            and j + 2 < end
+            and raw[j + 2][:1].isupper()
+        ):
+            j += 2  # "James O'Keefe", "Dinesh D'Souza": one surname
         elif (
             view.low[nxt] == "."
             and ((len(raw[j]) == 1 and raw[j].isupper()) or view.low[j] in view.grammar.name_titles)
