@@ -367,6 +367,21 @@ def test_whose_ally_someone_is_names_no_target() -> None:
     assert ("Facebook", "ban", "Donald Trump") in verdicts("Trump kicked off Facebook")
 
 
+def test_names_in_a_relative_clause_on_the_subject_are_not_the_subject() -> None:
+    """ "The activist who dined with X and Y was removed": the activist, not X or Y; "X,
+    who was thrown off Twitter ..." stays X's past, not a ban this story reports."""
+    found = verdicts(
+        "Story",
+        "The activist who dined with Dana Orell and Tomas Brill last year was removed from "
+        "Twitter on Wednesday.",
+    )
+    assert not any(t in ("Dana Orell", "Tomas Brill") for _, _, t in found), found
+    past = verdicts(
+        "Story", "Dana Orell, who was thrown off Twitter in 2018, said the app would open soon."
+    )
+    assert past == set(), past
+
+
 def test_a_noun_after_a_number_is_no_name() -> None:
     """German capitalises nouns: "für 48 Stunden" names no one (an event keyed "stunden"
     joined two bans whose German reports both said how many hours)."""

@@ -453,6 +453,19 @@ def subject_start(view: View, verb_at: int) -> int:
             if word in RELATIVES and relative_after_object(view, k):
                 k -= 1  # "A Twitter account that tracked a jet has been suspended"
                 continue
+            if (
+                word == "who"
+                and k > 0
+                and view.low[k - 1] != ","
+                and not all(
+                    w in AUX or w in grammar.passive_aux or w.endswith("ly")
+                    for w in view.low[k + 1 : verb_at]
+                )
+            ):
+                # "The activist who dined with X and Y was removed": the activist (not
+                # "Trump, who was thrown off Twitter and suspended by Facebook": his past)
+                k -= 1
+                continue
             return k + 1
         if word in (";", ":"):
             return k + 1

@@ -507,6 +507,8 @@ def _subject_head_end(view: View, start: int, end: int) -> int:
     for k in range(start + 1, end):
         if view.low[k] in actors.RELATIVES and actors.relative_after_object(view, k):
             return k  # "A Twitter account that followed Musk's jet": the account
+        if view.low[k] == "who" and view.low[k - 1] != ",":
+            return k  # "The activist who dined with X and Y": the activist
         if view.low[k] != ",":
             continue
         nxt = view.tokens.raw[k + 1] if k + 1 < end else ""
