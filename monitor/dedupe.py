@@ -362,7 +362,9 @@ def name_agreement(a: str, b: str) -> float:
     """How surely two target keys name one target: 1 the same key; 0.8 one name inside
     the other ("kestrel" / "kestrel media", "greene" / "marjorie taylor greene"), initials
     ("oann" / "one america news network") or networks sharing half their origins or more;
-    0 when one is no name; -1 two different names."""
+    0 when one is no name, or one is an unnamed network and the other a name (the network
+    may be that person's or firm's: "accounts tied to Bolsonaro's aides" / "network linked
+    to Brazil"); -1 two different names."""
     if not a or not b:
         return 0.0
     a, b = fold_key(a), fold_key(b)
@@ -373,7 +375,9 @@ def name_agreement(a: str, b: str) -> float:
             network, word = (a, b) if a.startswith(NETWORK_PREFIX) else (b, a)
             origins = [o for o in name_tokens(network[len(NETWORK_PREFIX) :]) if len(o) > 3]
             # "moldovan" / "network linked to moldova": the network, by its origin
-            return 0.8 if " " not in word and any(map(word.startswith, origins)) else -1.0
+            if " " not in word and any(map(word.startswith, origins)):
+                return 0.8
+            return 0.0  # a network may be the named one's ("tied to Bolsonaro's aides")
         here = set(name_tokens(a[len(NETWORK_PREFIX) :]))
         there = set(name_tokens(b[len(NETWORK_PREFIX) :]))
         return 0.8 if len(here & there) * 2 >= min(len(here), len(there)) else -1.0

@@ -145,7 +145,11 @@ HEADLINE_CHARS = 300
 # 0.817 / 1.0, holdout 1.0). A surname written as a name mentions the full name ("Trump"
 # for "donald trump"): perturbed coverage 0.947 -> 0.949, devgroups2 0.752 -> 0.766,
 # devgroups3 0.626 -> 0.629 (the lower case word too: devgroups 0.940 but "west" would
-# name Kanye West), unperturbed unchanged, no wrong join.
+# name Kanye West), unperturbed unchanged, no wrong join. Later the same day, with
+# devgroups4-6 (written blind, then tuned on): an unnamed network against a name agrees 0
+# (unknown), not -1 ("Bolsonaro" / "network linked to Brazil", "Duterte" / "network
+# linked to Philippines" are one takedown): devgroups3 0.808 -> 0.832, devgroups5 0.699 ->
+# 0.729, the rest unchanged, no wrong join anywhere.
 MAX_CANDIDATES = 12
 # A report dated only to the month stretches its event's last_seen_at to the month's end:
 # candidates may be seen that much later than two windows after a report (the bound keeps

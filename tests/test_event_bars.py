@@ -60,9 +60,9 @@ def test_one_event_per_ban(report: Report) -> None:
 # hold what the rules reach today, and never an event joining two bans.
 FLOORS = {
     "devgroups2": 0.90,
-    "devgroups3": 0.80,
+    "devgroups3": 0.82,
     "devgroups4": 0.60,
-    "devgroups5": 0.69,  # 0.729 until "Trump confidant" stopped naming Trump (it now names no one)
+    "devgroups5": 0.72,
     "devgroups6": 0.63,
 }
 
