@@ -330,34 +330,39 @@ def test_a_platform_after_a_preposition_in_another_language_is_where_not_who() -
     assert ("Telegram", "removal", "Dana Orell") in acted, acted
 
 
-def test_a_name_before_an_organisation_noun_is_the_organisation() -> None:
-    """ "the official account of Spain's far-right Ostrava party": the party is named;
-    "the Klan leader David Duke" still names the leader after the role."""
-    party = verdicts(
-        "Story", "Twitter restricted the official account of Spain's far-right Ostrava party."
-    )
-    assert ("Twitter", "restriction", "Ostrava") in party, party
-    leader = verdicts("Story", "YouTube banned the former Ku Klux Klan leader David Duke.")
-    assert ("YouTube", "ban", "David Duke") in leader, leader
+# (what it shows, title, text, a verdict the article must give)
+NAMED = [
+    # "the official account of Spain's far-right Ostrava party": the party is named ...
+    ("a name before an organisation noun is the organisation",
+     "Story", "Twitter restricted the official account of Spain's far-right Ostrava party.",
+     ("Twitter", "restriction", "Ostrava")),
+    # ... and "the Klan leader David Duke" still names the leader after the role
+    ("a name before a role is not the target",
+     "Story", "YouTube banned the former Ku Klux Klan leader David Duke.",
+     ("YouTube", "ban", "David Duke")),
+    # "the app" is also how a story calls a platform ("the app said"); after a verb it is
+    # the app removed, named from the headline
+    ("the app after a verb is an app",
+     "Parents welcome the end of Quillpad", "Apple and Google pulled the app this week.",
+     ("Apple", "app_removal", "Quillpad")),
+    ("the app before a verb is the platform",
+     "TikTok under fire", "The app said it had removed the videos of Dana Orell.",
+     ("TikTok", "removal", "Dana Orell")),
+    ("an apostrophe inside a surname keeps it whole",
+     "Twitter bans Dana O'Keefe over fake accounts", "", ("Twitter", "ban", "Dana O'Keefe")),
+    ("a curly apostrophe too",
+     "Twitter bans Dana O’Keefe over fake accounts", "", ("Twitter", "ban", "Dana O’Keefe")),
+]  # fmt: skip
 
 
-def test_the_app_after_a_verb_is_an_app() -> None:
-    """ "the app" is also how a story calls a platform ("the app said"); after a verb it
-    is the app removed, named from the headline."""
-    found = verdicts(
-        "Parents welcome the end of Quillpad", "Apple and Google pulled the app this week."
-    )
-    assert ("Apple", "app_removal", "Quillpad") in found, found
-    said = verdicts("TikTok under fire", "The app said it had removed the videos of Dana Orell.")
-    assert ("TikTok", "removal", "Dana Orell") in said, said
-
-
-def test_an_apostrophe_inside_a_surname_keeps_it_whole() -> None:
-    for title, name in [
-        ("Twitter bans Dana O'Keefe over fake accounts", "Dana O'Keefe"),
-        ("Twitter bans Dana O’Keefe over fake accounts", "Dana O’Keefe"),
-    ]:
-        assert ("Twitter", "ban", name) in verdicts(title), title
+@pytest.mark.parametrize(
+    ("title", "text", "expected"), [pytest.param(*case[1:], id=case[0]) for case in NAMED]
+)
+def test_the_verdict_names_whom_the_text_says(
+    title: str, text: str, expected: tuple[str, str, str]
+) -> None:
+    found = verdicts(title, text)
+    assert expected in found, found
 
 
 def test_whose_ally_someone_is_names_no_target() -> None:
