@@ -13,6 +13,10 @@ bindings are then read together:
 * a binding left without an owner is dropped when the same platform's same action has a
   named target in the article (the headline's "accounts linked to Russian media groups"
   are the lead's RT and Sputnik), lending it its scale;
+* a headline's reinstatement makes the same platform's ban of the same target found later
+  in the text its background ("restores the account of X, banned since 2018");
+* an app removal that names no app and a removal by the same platform that names one are
+  one app removal, of that name;
 * verdicts below the lexicon's threshold are dropped.
 
 ``diagnose`` returns the same verdicts with everything below the threshold and the near
