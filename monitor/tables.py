@@ -78,6 +78,22 @@ def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer, primary_key=True)
 
 
+def _event_and_article() -> tuple[sa.Column[int], sa.Column[int]]:
+    """The key of a row that ties an article to an event (linked, or split out of it)."""
+    return (
+        sa.Column(
+            "event_id", sa.Integer, sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("article.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
+    )
+
+
 # A feed, site or sitemap, with its polling state.
 source = sa.Table(
     "source",
@@ -267,14 +283,7 @@ event_target = sa.Table(
 event_article = sa.Table(
     "event_article",
     metadata,
-    Column("event_id", sa.Integer, sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "article_id",
-        sa.Integer,
-        sa.ForeignKey("article.id", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
+    *_event_and_article(),
     Column(
         "verdict_id", sa.Integer, sa.ForeignKey("verdict.id", ondelete="SET NULL"), nullable=True
     ),
@@ -285,14 +294,7 @@ event_article = sa.Table(
 event_exclusion = sa.Table(
     "event_exclusion",
     metadata,
-    Column("event_id", sa.Integer, sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "article_id",
-        sa.Integer,
-        sa.ForeignKey("article.id", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
+    *_event_and_article(),
     _when("created_at", default=utcnow),
 )
 
